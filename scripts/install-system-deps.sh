@@ -1,0 +1,18 @@
+#!/bin/sh
+# Debian packages hullbox and its tests need; apt runs only when one is missing.
+set -eu
+packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2"
+if [ "${1:-}" = "--test" ]; then
+    packages="$packages"
+fi
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq $missing >/dev/null
+fi

@@ -1,0 +1,78 @@
+"""The exception tree. Every message is one line a user can act on.
+
+    HullboxError                      exit 125: hullbox itself failed
+     +-- InvalidArgument              a flag or value the user gave is wrong
+     |    +-- InvalidReference        an image reference that does not parse
+     +-- NotFound
+     |    +-- ImageNotFound
+     |    +-- ContainerNotFound
+     +-- Conflict                     a name in use, a container still running
+     +-- LayerError                   a layer tar that is corrupt or hostile
+     |    +-- UnsafeLayer             an entry would land outside the layer
+     +-- StoreError                   the store on disk is unusable
+     +-- RuntimeFailure               the container could not be set up
+     +-- CommandNotInvokable          exit 126: the command exists but cannot run
+     +-- CommandNotFound              exit 127: the command does not exist
+
+The CLI prints ``hullbox: <message>`` and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class HullboxError(Exception):
+    """Base of every error hullbox reports to its user."""
+
+    exit_code = 125
+
+
+class InvalidArgument(HullboxError):
+    """A flag, option or value given by the user is malformed."""
+
+
+class InvalidReference(InvalidArgument):
+    """An image reference does not follow Docker's reference grammar."""
+
+
+class NotFound(HullboxError):
+    """Something named by the user does not exist."""
+
+
+class ImageNotFound(NotFound):
+    """No image matches the reference in the local store."""
+
+
+class ContainerNotFound(NotFound):
+    """No container matches the name or ID prefix."""
+
+
+class Conflict(HullboxError):
+    """The request clashes with the current state (name in use, still running)."""
+
+
+class LayerError(HullboxError):
+    """A layer archive is corrupt or cannot be unpacked."""
+
+
+class UnsafeLayer(LayerError):
+    """A layer archive tries to write outside its own directory."""
+
+
+class StoreError(HullboxError):
+    """The store on disk is missing, locked or damaged."""
+
+
+class RuntimeFailure(HullboxError):
+    """The runtime could not set the container up; names the stage that failed."""
+
+
+class CommandNotInvokable(HullboxError):
+    """The container's command exists but cannot be executed (Docker's 126)."""
+
+    exit_code = 126
+
+
+class CommandNotFound(HullboxError):
+    """The container's command does not exist in the image (Docker's 127)."""
+
+    exit_code = 127

@@ -1,0 +1,63 @@
+"""The metadata database: one SQLite file in WAL mode.
+
+Each statement group that changes state runs in one transaction, so a crash
+leaves the previous state or the next, never a half.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,              -- config digest (Docker's image ID)
+    manifest_digest TEXT NOT NULL,
+    size INTEGER NOT NULL,            -- unpacked size in bytes
+    created TEXT NOT NULL,            -- RFC 3339, from the config
+    added REAL NOT NULL               -- when it entered this store
+);
+CREATE TABLE IF NOT EXISTS tags (
+    name TEXT PRIMARY KEY,            -- normalised: docker.io/library/busybox:latest
+    image_id TEXT NOT NULL REFERENCES images(id)
+);
+CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
+CREATE TABLE IF NOT EXISTS layers (
+    chain_id TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    parent TEXT,                      -- chain id of the layer below, NULL at the bottom
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,         -- as the user typed it, for ps
+    command TEXT NOT NULL,            -- JSON list: entrypoint + cmd
+    config TEXT NOT NULL,             -- JSON: the options the container was made with
+    state TEXT NOT NULL,              -- created, running, exited
+    pid INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    started REAL NOT NULL DEFAULT 0,
+    finished REAL NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (and on first use create) the database."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        # journal_mode persists in the file, so it is set once, with the schema.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
