@@ -1,0 +1,190 @@
+"""Layer compression: sniffed from magic bytes, never from a file name.
+
+A layer blob is a tar, a gzip'd tar or a zstd'd tar (image-spec layer.md).
+Readers here are plain ``read(size)`` streams so they can be chained: source ->
+tee into a blob -> decompress -> hash -> tar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import gzip
+import hashlib
+import importlib
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from hullbox.errors import InvalidArgument, LayerError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_SNIFF_LEN = 4
+_CHUNK = 1 << 20
+
+
+class Compression(enum.Enum):
+    """How a layer blob is compressed."""
+
+    NONE = "none"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+def sniff(head: bytes) -> Compression:
+    """The compression announced by a blob's first bytes (plain tar otherwise)."""
+    if head.startswith(GZIP_MAGIC):
+        return Compression.GZIP
+    if head.startswith(ZSTD_MAGIC):
+        return Compression.ZSTD
+    return Compression.NONE
+
+
+class PrefixedReader(io.RawIOBase):
+    """Gives back bytes already read (the sniffed head), then the rest of a
+    stream: stdin cannot seek back."""
+
+    def __init__(self, head: bytes, inner: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._inner.read(len(view))
+        if not data:
+            return 0
+        view[: len(data)] = data
+        return len(data)
+
+
+class HashingReader(io.RawIOBase):
+    """Hashes what passes through and copies it to ``sink`` when given, so one
+    pass stores the blob, yields its digest and feeds the unpacker (the DiffID
+    is the digest of the uncompressed tar)."""
+
+    def __init__(self, inner: IO[bytes], sink: Callable[[bytes], object] | None = None) -> None:
+        super().__init__()
+        self._inner = inner
+        self._sink = sink
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._inner.read(len(view))
+        if not data:
+            return 0
+        if self._sink is not None:
+            self._sink(data)
+        self.hash.update(data)
+        self.size += len(data)
+        view[: len(data)] = data
+        return len(data)
+
+    @property
+    def digest(self) -> str:
+        """``sha256:...`` of the bytes passed so far."""
+        return "sha256:" + self.hash.hexdigest()
+
+
+class _CheckedReader(io.RawIOBase):
+    """Turns a decompressor's own errors into one-line LayerErrors; errors of
+    the underlying file (EIO, a LayerError from a tee) pass unchanged."""
+
+    def __init__(self, inner: Any, errors: tuple[type[BaseException], ...], what: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._errors = errors
+        self._what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            data = self._inner.read(len(view))
+        except self._errors as exc:
+            raise LayerError(f"{self._what}: {exc or type(exc).__name__}") from exc
+        view[: len(data)] = data
+        return len(data)
+
+
+def decompressed(raw: IO[bytes], compression: Compression, name: str = "layer") -> IO[bytes]:
+    """A reader of the uncompressed tar inside ``raw``; ``name`` says in errors
+    which archive is bad."""
+    if compression is Compression.GZIP:
+        inner: Any = gzip.GzipFile(fileobj=raw, mode="rb")
+        # BadGzipFile for bad headers, zlib.error for bad data, EOFError for a
+        # stream cut short.
+        errors: tuple[type[BaseException], ...] = (gzip.BadGzipFile, zlib.error, EOFError)
+        what = f"{name} is not a valid gzip stream"
+    elif compression is Compression.ZSTD:
+        try:
+            zstandard: Any = importlib.import_module("zstandard")
+        except ImportError as exc:
+            raise LayerError(
+                f"{name} is zstd-compressed and the Python module 'zstandard' is not "
+                "installed; install it with: pip install zstandard"
+            ) from exc
+        inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        errors = (zstandard.ZstdError,)
+        what = f"{name} is not a valid zstd stream"
+    else:
+        return raw
+    return io.BufferedReader(_CheckedReader(inner, errors, what), _CHUNK)
+
+
+def peek_compression(raw: IO[bytes]) -> tuple[IO[bytes], Compression]:
+    """Sniff a stream that may not seek: returns a reader that still yields
+    every byte, and the compression."""
+    head = b""
+    while len(head) < _SNIFF_LEN:
+        chunk = raw.read(_SNIFF_LEN - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return io.BufferedReader(PrefixedReader(head, raw), _CHUNK), sniff(head)
+
+
+@contextlib.contextmanager
+def open_layer_stream(
+    source: str | Path | IO[bytes], name: str | None = None
+) -> Iterator[tuple[IO[bytes], Compression]]:
+    """Open a layer (a path or a binary file object) as an uncompressed tar
+    stream; the file is closed when the block ends (a given file object is left
+    open)."""
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, str | Path):
+            try:
+                raw: IO[bytes] = stack.enter_context(open(source, "rb"))
+            except OSError as exc:
+                raise InvalidArgument(f"open layer {source}: {exc.strerror}") from exc
+            label = name or str(source)
+        else:
+            raw = source
+            label = name or "layer"
+        reader, compression = peek_compression(raw)
+        yield decompressed(reader, compression, label), compression
+
+
+def drain(stream: IO[bytes]) -> None:
+    """Read a stream to its end (tar stops at its end marker; a digest covers
+    every byte)."""
+    while stream.read(_CHUNK):
+        pass
