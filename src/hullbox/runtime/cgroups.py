@@ -1,0 +1,216 @@
+"""Container cgroups, v1 (one hierarchy per controller) and v2 (unified).
+
+A hybrid host (v1 controllers plus an empty cgroup2 at /sys/fs/cgroup/unified)
+is treated as v1; the unified dir is joined like any other hierarchy so that
+the container's processes stay together there too.
+
+The parent creates the cgroup and writes the limits before forking; the child
+joins by writing 0 to the cgroup.procs files it inherited open, before it
+unshares its cgroup namespace, so that the namespace is rooted at its own group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hullbox.oci.runtime_spec import DeviceRule, Resources
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def is_v2(root: Path = CGROUP_ROOT) -> bool:
+    """True when ``root`` is a pure cgroup v2 mount."""
+    return (root / "cgroup.controllers").exists()
+
+
+def _write(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _hierarchies(root: Path) -> list[Path]:
+    """The v1 hierarchy mount points under ``root`` (cpu,cpuacct style symlinks skipped)."""
+    return sorted(Path(e.path) for e in os.scandir(root)
+                  if e.is_dir(follow_symlinks=False))
+
+
+def _mkdirs(base: Path, relative: str, *, cpuset: bool) -> list[Path]:
+    """Create base/relative level by level; return the dirs created (outermost first)."""
+    created = []
+    path = base
+    for part in [p for p in relative.split("/") if p]:
+        parent, path = path, path / part
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        created.append(path)
+        if cpuset:  # a new cpuset group is empty and refuses tasks until given cpus/mems
+            for name in ("cpuset.cpus", "cpuset.mems"):
+                _write(path / name, (parent / name).read_text().strip() or "\n")
+    return created
+
+
+def _device_rule_v1(rule: DeviceRule) -> str:
+    if rule.type == "a":
+        return f"a *:* {rule.access}"
+    major = "*" if rule.major is None or rule.major < 0 else str(rule.major)
+    minor = "*" if rule.minor is None or rule.minor < 0 else str(rule.minor)
+    return f"{rule.type} {major}:{minor} {rule.access}"
+
+
+def shares_to_weight(shares: int) -> int:
+    """cgroup v1 cpu.shares -> v2 cpu.weight, the conversion runc and crun use."""
+    return 1 + ((shares - 2) * 9999) // 262142 if shares >= 2 else 1
+
+
+@dataclass
+class Cgroup:
+    """A container's cgroup: one dir per hierarchy (v1) or one dir (v2)."""
+
+    path: str
+    v2: bool
+    dirs: dict[str, Path] = field(default_factory=dict)  # hierarchy name -> dir
+    root: Path = CGROUP_ROOT
+
+    def procs_files(self) -> list[Path]:
+        """The cgroup.procs files a process writes 0 to in order to join."""
+        return [d / "cgroup.procs" for d in self.dirs.values()]
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel's OOM killer killed a process in this cgroup."""
+        if self.v2:
+            events = self.dirs[""] / "memory.events"
+        elif "memory" in self.dirs:
+            events = self.dirs["memory"] / "memory.oom_control"
+        else:
+            return False
+        try:
+            text = events.read_text()
+        except OSError:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+        return False
+
+    def destroy(self, timeout: float = 1.0) -> None:
+        """Remove the container's dirs (not shared parents); retry while the kernel is busy."""
+        deadline = time.monotonic() + timeout
+        for d in self.dirs.values():
+            while True:
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as exc:
+                    # EBUSY until the dying tasks are gone from the group.
+                    if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.005)
+
+
+def open_cgroup(path: str, root: Path = CGROUP_ROOT) -> Cgroup:
+    """The Cgroup object for an existing (or to be created) cgroups path, without touching it."""
+    v2 = is_v2(root)
+    relative = path.strip("/")
+    if v2:
+        return Cgroup(path, True, {"": root / relative}, root)
+    return Cgroup(path, False, {h.name: h / relative for h in _hierarchies(root)}, root)
+
+
+def create_cgroup(path: str, resources: Resources, root: Path = CGROUP_ROOT) -> Cgroup:
+    """Create the cgroup ``path`` (e.g. ``/hullbox/<id>``) and apply ``resources``."""
+    cgroup = open_cgroup(path, root)
+    relative = path.strip("/")
+    created: list[Path] = []
+    try:
+        if cgroup.v2:
+            created += _mkdirs_v2(root, relative)
+            _apply_v2(cgroup.dirs[""], resources)
+        else:
+            for h in _hierarchies(root):
+                created += _mkdirs(h, relative, cpuset="cpuset" in h.name.split(","))
+            _apply_v1(cgroup.dirs, resources)
+    except BaseException:
+        for d in reversed(created):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+    return cgroup
+
+
+def _mkdirs_v2(root: Path, relative: str) -> list[Path]:
+    """Create root/relative, enabling in each parent every controller it has for its children."""
+    created = []
+    d = root
+    for part in [p for p in relative.split("/") if p]:
+        available = (d / "cgroup.controllers").read_text().split()
+        enabled = (d / "cgroup.subtree_control").read_text().split()
+        for controller in available:
+            if controller not in enabled:
+                # e.g. cpu while realtime tasks exist: limits on it fail later
+                with contextlib.suppress(OSError):
+                    _write(d / "cgroup.subtree_control", f"+{controller}")
+        d = d / part
+        try:
+            d.mkdir()
+            created.append(d)
+        except FileExistsError:
+            pass
+    return created
+
+
+def _apply_v1(dirs: dict[str, Path], res: Resources) -> None:
+    def first(controller: str) -> Path | None:
+        return next((d for n, d in dirs.items() if controller in n.split(",")), None)
+
+    mem = first("memory")
+    if mem is not None and res.memory_limit is not None:
+        _write(mem / "memory.limit_in_bytes", str(res.memory_limit))
+        memsw = mem / "memory.memsw.limit_in_bytes"
+        if res.memory_swap is not None and memsw.exists():
+            _write(memsw, str(res.memory_swap))
+    cpu = first("cpu")
+    if cpu is not None:
+        if res.cpu_shares is not None:
+            _write(cpu / "cpu.shares", str(res.cpu_shares))
+        if res.cpu_period is not None:
+            _write(cpu / "cpu.cfs_period_us", str(res.cpu_period))
+        if res.cpu_quota is not None:
+            _write(cpu / "cpu.cfs_quota_us", str(res.cpu_quota))
+    pids = first("pids")
+    if pids is not None and res.pids_limit is not None:
+        _write(pids / "pids.max", "max" if res.pids_limit <= 0 else str(res.pids_limit))
+    devices = first("devices")
+    if devices is not None:
+        for rule in res.devices:
+            _write(devices / ("devices.allow" if rule.allow else "devices.deny"),
+                   _device_rule_v1(rule))
+
+
+def _apply_v2(d: Path, res: Resources) -> None:
+    if res.memory_limit is not None:
+        _write(d / "memory.max", str(res.memory_limit))
+        if res.memory_swap is not None and (d / "memory.swap.max").exists():
+            # v1's memsw counts memory+swap; v2's swap.max counts swap alone.
+            swap = "max" if res.memory_swap < 0 else str(max(res.memory_swap
+                                                             - res.memory_limit, 0))
+            _write(d / "memory.swap.max", swap)
+    if res.cpu_shares is not None:
+        _write(d / "cpu.weight", str(shares_to_weight(res.cpu_shares)))
+    if res.cpu_quota is not None or res.cpu_period is not None:
+        quota = "max" if res.cpu_quota is None or res.cpu_quota < 0 else str(res.cpu_quota)
+        _write(d / "cpu.max", f"{quota} {res.cpu_period or 100000}")
+    if res.pids_limit is not None:
+        _write(d / "pids.max", "max" if res.pids_limit <= 0 else str(res.pids_limit))

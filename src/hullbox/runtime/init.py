@@ -1,0 +1,261 @@
+"""The container's init half: runs in the forked child, from fork to execve.
+
+It reports over a SOCK_SEQPACKET socket (close-on-exec, so a successful exec
+closes it): ``T`` + the pty master fd in terminal mode, ``R`` when it is
+blocked on the exec fifo (create), ``E<kind>\\0<errno>\\0<stage>`` on failure.
+Code here stays plain: no threads exist, nothing logs, every failure is caught
+and reported with the stage that was running, and the child always _exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import resource
+import signal
+import socket
+import stat
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from hullbox.linux import caps
+from hullbox.linux import mounts as m
+from hullbox.linux.namespaces import CLONE_NEWPID, NAMESPACE_FLAGS, setns, unshare
+from hullbox.linux.net import set_link_up
+from hullbox.linux.tty import open_pty, set_controlling_tty
+from hullbox.oci.runtime_spec import Spec
+from hullbox.runtime import devices, mounts
+from hullbox.runtime.cgroups import Cgroup
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class InitContext:
+    """What the child needs; built by the parent before fork."""
+
+    spec: Spec
+    bundle: str
+    rootfs: str
+    sync: socket.socket
+    stdio: tuple[int, int, int]
+    cgroup: Cgroup | None = None
+    cgroup_procs: list[int] = field(default_factory=list)  # open cgroup.procs fds
+    exec_fifo: str | None = None
+
+
+class _Stage:
+    """The name of the step running now, reported if it fails."""
+
+    name = "init"
+
+
+def _report(sock: socket.socket, kind: str, err: int, stage: str) -> None:
+    # the parent may be gone (create already returned): then there is nobody to tell
+    with contextlib.suppress(OSError):
+        sock.send(f"E{kind}\0{err}\0{stage}".encode(), socket.MSG_NOSIGNAL)
+
+
+def container_init(ctx: InitContext) -> NoReturn:
+    """Set the container up and exec its process; never returns."""
+    stage = _Stage()
+    try:
+        _setup(ctx, stage)
+        _exec(ctx)
+    except OSError as exc:
+        _report(ctx.sync, "setup", exc.errno or errno.EIO, stage.name)
+    except BaseException:  # anything else is still this stage failing
+        _report(ctx.sync, "setup", errno.EIO, stage.name)
+    os._exit(1)
+
+
+def _setup(ctx: InitContext, stage: _Stage) -> None:
+    spec = ctx.spec
+    # Python ignores SIGPIPE and SIGXFSZ; an exec keeps ignored signals ignored.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    os.setsid()
+    stage.name = "join cgroup"
+    for fd in ctx.cgroup_procs:
+        os.write(fd, b"0")
+        os.close(fd)
+    if not spec.process.terminal:
+        stage.name = "set up stdio"
+        _dup_stdio(ctx.stdio)
+    stage.name = "join namespaces"
+    flags = 0
+    for ns in spec.namespaces:
+        if ns.type == "pid":
+            continue  # the parent forked us into it
+        if ns.path:
+            stage.name = f"join {ns.type} namespace {ns.path}"
+            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+            setns(fd, NAMESPACE_FLAGS[ns.type])
+            os.close(fd)
+        else:
+            flags |= NAMESPACE_FLAGS[ns.type]
+    stage.name = "create namespaces"
+    unshare(flags & ~CLONE_NEWPID)
+    os.umask(0)
+    os.chdir(ctx.bundle)  # relative bind sources are relative to the bundle
+    new = {ns.type for ns in spec.namespaces if not ns.path}
+    if spec.namespace("mount") is not None:
+        _prepare_rootfs(ctx, stage, new)
+    if spec.hostname and "uts" in new:
+        stage.name = "sethostname"
+        socket.sethostname(spec.hostname)
+    if "network" in new:
+        stage.name = "bring up loopback"
+        set_link_up("lo")
+    for key, value in spec.sysctl.items():
+        stage.name = f"sysctl {key}"
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+            f.write(value)
+    if spec.namespace("mount") is not None:
+        for path in spec.readonly_paths:
+            stage.name = f"make {path} read-only"
+            mounts.readonly_path(path)
+        for path in spec.masked_paths:
+            stage.name = f"mask {path}"
+            mounts.mask_path(path)
+        if spec.root_readonly:
+            stage.name = "remount / read-only"
+            m.mount(None, "/", None, m.MS_BIND | m.MS_REMOUNT | m.MS_RDONLY)
+    for rl in spec.process.rlimits:
+        stage.name = f"setrlimit {rl.type}"
+        _setrlimit(rl.type, rl.soft, rl.hard)
+    stage.name = "set credentials"
+    _set_credentials(spec)
+    os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
+    stage.name = f"chdir {spec.process.cwd}"
+    os.chdir(spec.process.cwd)
+    if ctx.exec_fifo is not None:
+        stage.name = "wait for start"
+        ctx.sync.send(b"R", socket.MSG_NOSIGNAL)
+        fd = os.open(ctx.exec_fifo, os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fd, b"0")
+        os.close(fd)
+    stage.name = "exec"
+
+
+def _dup_stdio(stdio: tuple[int, int, int]) -> None:
+    # dup first so that a mapping like stdout=2, stderr=1 does not clobber itself
+    high = [os.dup(fd) for fd in stdio]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)  # inheritable: these three survive exec
+        os.close(fd)
+
+
+def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
+    spec = ctx.spec
+    rootfs = ctx.rootfs
+    stage.name = "make / private"
+    m.mount(None, "/", None, mounts.PROPAGATION.get(spec.rootfs_propagation or "rprivate",
+                                                    m.MS_PRIVATE | m.MS_REC))
+    stage.name = f"bind {rootfs}"
+    m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
+    cg = ctx.cgroup
+    for entry in spec.mounts:
+        stage.name = f"mount {entry.destination}"
+        mounts.mount_entry(rootfs, entry, new_netns="network" in new, new_ipcns="ipc" in new,
+                           cgroup_dirs=cg.dirs if cg else {}, cgroupns="cgroup" in new,
+                           cgroup_v2=bool(cg and cg.v2))
+    stage.name = "create devices"
+    devices.create_devices(rootfs, spec.devices)
+    stage.name = f"create cwd {spec.process.cwd}"
+    os.umask(0o022)
+    os.makedirs(mounts.secure_join(rootfs, spec.process.cwd), exist_ok=True)
+    if ctx.exec_fifo is not None:
+        # The fifo is outside the rootfs: hold it by an O_PATH fd, reopen via /proc later.
+        fifo = os.open(ctx.exec_fifo, os.O_PATH | os.O_CLOEXEC)
+        ctx.exec_fifo = f"/proc/self/fd/{fifo}"
+    stage.name = "pivot_root"
+    mounts.pivot_into(rootfs)
+    if spec.process.terminal:
+        stage.name = "set up console"
+        _setup_console(ctx.sync)
+
+
+def _setup_console(sync: socket.socket) -> None:
+    """A pty from the container's own devpts: stdio + /dev/console, master to the parent."""
+    master, slave, name = open_pty("/dev/ptmx")
+    if not os.path.exists("/dev/console"):
+        os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0))
+    m.mount(name, "/dev/console", None, m.MS_BIND)
+    set_controlling_tty(slave)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    os.close(slave)
+    socket.send_fds(sync, [b"T"], [master])
+    os.close(master)
+
+
+def _setrlimit(name: str, soft: int, hard: int) -> None:
+    kind = getattr(resource, name)
+    try:
+        resource.setrlimit(kind, (soft, hard))
+    except (ValueError, OSError):
+        # Raising a hard limit needs CAP_SYS_RESOURCE: clamp to what we have.
+        cur_hard = resource.getrlimit(kind)[1]
+        if cur_hard != resource.RLIM_INFINITY:
+            hard = min(hard, cur_hard) if hard != resource.RLIM_INFINITY else cur_hard
+            soft = min(soft, hard) if soft != resource.RLIM_INFINITY else hard
+        resource.setrlimit(kind, (soft, hard))
+
+
+def _set_credentials(spec: Spec) -> None:
+    user = spec.process.user
+    pcaps = spec.process.capabilities
+    if pcaps is not None:
+        caps.drop_bounding(caps.cap_mask(pcaps.bounding))
+        caps.set_keepcaps(True)
+    os.setgroups(list(user.additional_gids))
+    os.setresgid(user.gid, user.gid, user.gid)
+    os.setresuid(user.uid, user.uid, user.uid)
+    if pcaps is not None:
+        caps.capset(caps.cap_mask(pcaps.effective), caps.cap_mask(pcaps.permitted),
+                    caps.cap_mask(pcaps.inheritable))
+        caps.raise_ambient(caps.cap_mask(pcaps.ambient))
+        caps.set_keepcaps(False)
+    if spec.process.no_new_privileges:
+        caps.set_no_new_privs()
+
+
+def _exec(ctx: InitContext) -> None:
+    """execve with a PATH search over the container's PATH; reports why it failed."""
+    args = list(ctx.spec.process.args)
+    env = {}
+    for entry in ctx.spec.process.env:
+        key, _, value = entry.partition("=")
+        env[key] = value
+    if not args:
+        _report(ctx.sync, "exec", errno.ENOENT, "")
+        return
+    name = args[0]
+    if "/" in name:
+        try:
+            os.execve(name, args, env)
+        except OSError as exc:
+            err = exc.errno or errno.EIO
+            if err == errno.ENOENT or not os.path.isdir(name):
+                _report(ctx.sync, "exec", err, name)
+            else:
+                _report(ctx.sync, "exec", errno.EACCES, name)
+        return
+    for directory in env.get("PATH", DEFAULT_PATH).split(":"):
+        candidate = os.path.join(directory or ".", name)
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        # Like Go's exec.LookPath (runc): only executable regular files are found.
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
+            continue
+        try:
+            os.execve(candidate, args, env)
+        except OSError as exc:
+            _report(ctx.sync, "exec", exc.errno or errno.EIO, candidate)
+            return
+    _report(ctx.sync, "exec", 0, name)  # errno 0: not found in $PATH

@@ -1,0 +1,137 @@
+"""Creating the container process: cgroup, fork into the pid namespace, init handshake.
+
+The caller unshares CLONE_NEWPID for its *next child only* and then setns()es
+back to its own pid namespace, so a single fork yields PID 1 of the container
+as the caller's direct child (waitpid gives the real status) and the caller
+stays usable for later forks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from hullbox.errors import CommandNotFound, CommandNotInvokable, HullboxError, RuntimeFailure
+from hullbox.linux.namespaces import CLONE_NEWPID, setns, unshare
+from hullbox.oci.runtime_spec import Spec
+from hullbox.runtime.cgroups import Cgroup, create_cgroup
+from hullbox.runtime.init import InitContext, container_init
+
+
+@dataclass
+class Spawned:
+    """A container process that passed its init (exec'd, or blocked on the exec fifo)."""
+
+    pid: int
+    cgroup: Cgroup | None
+    master: int | None = None  # pty master in terminal mode
+
+
+def rootfs_path(spec: Spec, bundle: Path) -> str:
+    """root.path, relative to the bundle unless absolute."""
+    return str((bundle / spec.root_path).resolve())
+
+
+def spawn(spec: Spec, bundle: Path, container_id: str, *, stdio: tuple[int, int, int],
+          exec_fifo: str | None = None) -> Spawned:
+    """Start the container's init; return once it exec'd (or waits on exec_fifo).
+
+    Raises CommandNotFound/CommandNotInvokable when the exec fails and
+    RuntimeFailure naming the stage for anything else, leaving nothing behind.
+    """
+    with ExitStack() as undo:
+        cgroup = None
+        try:
+            cgroup = create_cgroup(spec.cgroups_path or f"/hullbox/{container_id}",
+                                   spec.resources)
+        except OSError as exc:
+            raise _failure(container_id, "create cgroup", exc.errno) from exc
+        undo.callback(cgroup.destroy)
+        procs = []
+        for path in cgroup.procs_files():
+            procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
+            undo.callback(os.close, procs[-1])
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        undo.callback(ours.close)
+        ctx = InitContext(spec, str(bundle), rootfs_path(spec, bundle), theirs, stdio,
+                          cgroup, procs, exec_fifo)
+        pid = _fork_into_pidns(spec, ctx, container_id)
+        theirs.close()
+        try:
+            master = _handshake(ours, container_id, exec_fifo is not None)
+        except HullboxError:
+            os.waitpid(pid, 0)
+            raise
+        except BaseException:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise
+        undo.pop_all()
+        for fd in procs:
+            os.close(fd)
+        ours.close()
+        return Spawned(pid, cgroup, master)
+
+
+def _fork_into_pidns(spec: Spec, ctx: InitContext, container_id: str) -> int:
+    pidns = spec.namespace("pid")
+    own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if pidns is not None:
+            try:
+                if pidns.path:
+                    fd = os.open(pidns.path, os.O_RDONLY | os.O_CLOEXEC)
+                    try:
+                        setns(fd, CLONE_NEWPID)
+                    finally:
+                        os.close(fd)
+                else:
+                    unshare(CLONE_NEWPID)
+            except OSError as exc:
+                raise _failure(container_id, "create pid namespace", exc.errno) from exc
+        pid = os.fork()
+        if pid == 0:
+            container_init(ctx)
+    finally:
+        if pidns is not None:  # only the parent gets here: the child never returns
+            setns(own, CLONE_NEWPID)
+        os.close(own)
+    return pid
+
+
+def _handshake(sock: socket.socket, container_id: str, wait_ready: bool) -> int | None:
+    """Read the init's messages until exec (EOF) or ready; raise what it reported."""
+    master = None
+    while True:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 1)
+        for fd in fds:
+            master = fd
+        if not data or (data == b"R" and wait_ready):
+            return master
+        if data.startswith(b"E"):
+            if master is not None:
+                os.close(master)
+            kind, err, stage = data[1:].decode(errors="replace").split("\0", 2)
+            raise _init_error(container_id, kind, int(err), stage)
+
+
+def _failure(container_id: str, stage: str, err: int | None) -> RuntimeFailure:
+    reason = os.strerror(err or errno.EIO)
+    return RuntimeFailure(f"create container {container_id}: {stage}: "
+                          f"{reason[:1].lower()}{reason[1:]}")
+
+
+def _init_error(container_id: str, kind: str, err: int, stage: str) -> HullboxError:
+    if kind != "exec":
+        return _failure(container_id, stage, err)
+    if err == 0:
+        return CommandNotFound(f'exec "{stage}": executable file not found in $PATH')
+    reason = os.strerror(err)
+    message = f'exec "{stage}": {reason[:1].lower()}{reason[1:]}'
+    if err in (errno.ENOENT, errno.ENOTDIR):
+        return CommandNotFound(message)
+    return CommandNotInvokable(message)
