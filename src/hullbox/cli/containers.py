@@ -1,0 +1,295 @@
+"""Container verbs: run, create, start, ps, rm, inspect."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from hullbox.cli.format import ago, human_duration, print_table, render_template
+from hullbox.errors import HullboxError, InvalidArgument
+
+_RUN_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
+
+
+def _read_env_files(paths: tuple[str, ...]) -> list[str]:
+    env: list[str] = []
+    for path in paths:
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        env.append(line)
+        except OSError as exc:
+            raise InvalidArgument(f"--env-file {path}: {exc.strerror}") from exc
+    return env
+
+
+def _parse_labels(labels: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for label in labels:
+        key, _, value = label.partition("=")
+        out[key] = value
+    return out
+
+
+def container_options(fn: Any) -> Any:
+    """The flags ``run`` and ``create`` share."""
+    options = [
+        click.option("--name", help="Name of the container."),
+        click.option("-e", "--env", multiple=True, help="Set an environment variable."),
+        click.option("--env-file", multiple=True, help="Read environment variables from a file."),
+        click.option("-w", "--workdir", help="Working directory inside the container."),
+        click.option("-u", "--user", help="user[:group], by name or number."),
+        click.option("-h", "--hostname", help="Container host name."),
+        click.option("--entrypoint", help="Override the image's ENTRYPOINT."),
+        click.option("-i", "--interactive", is_flag=True, help="Keep stdin open."),
+        click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal."),
+        click.option("--rm", "auto_remove", is_flag=True, help="Remove the container on exit."),
+        click.option("--read-only", is_flag=True, help="Mount the root filesystem read-only."),
+        click.option("--network", "--net", "network", default="default",
+                     help="none, host, or default."),
+        click.option("-m", "--memory", help="Memory limit (e.g. 64m)."),
+        click.option("--cpus", help="Number of CPUs (e.g. 0.5)."),
+        click.option("--pids-limit", type=int, help="Maximum number of processes."),
+        click.option("-l", "--label", multiple=True, help="key=value metadata."),
+        click.option("--runtime", default="hullbox", help="OCI runtime: hullbox or runc."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _build_options(params: dict[str, Any]) -> Any:
+    from hullbox.engine.options import ContainerOptions
+
+    entrypoint = params.get("entrypoint")
+    return ContainerOptions.parse(
+        name=params.get("name"),
+        env=[*_read_env_files(params.get("env_file") or ()), *params.get("env", ())],
+        workdir=params.get("workdir"),
+        user=params.get("user"),
+        hostname=params.get("hostname"),
+        entrypoint=None if entrypoint is None else ([entrypoint] if entrypoint else []),
+        tty=params.get("tty", False),
+        interactive=params.get("interactive", False),
+        read_only=params.get("read_only", False),
+        network="default" if params.get("network") == "bridge" else params["network"],
+        memory=params.get("memory"),
+        cpus=params.get("cpus"),
+        pids_limit=params.get("pids_limit"),
+        labels=_parse_labels(params.get("label", ())),
+        runtime=params.get("runtime", "hullbox"),
+        auto_remove=params.get("auto_remove", False),
+    )
+
+
+def _check_tty(interactive: bool, tty: bool) -> None:
+    if tty and interactive and not os.isatty(0):
+        raise InvalidArgument("the input device is not a TTY; drop -t or run from a terminal")
+
+
+@click.command(context_settings=_RUN_SETTINGS)
+@container_options
+@click.option("-d", "--detach", is_flag=True, help="Run in the background (not yet).")
+@click.argument("image")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
+    """Create a container from IMAGE and run COMMAND in it."""
+    if detach:
+        raise InvalidArgument("-d/--detach needs the container monitor, which is not built "
+                              "yet; run in the foreground for now")
+    _check_tty(params["interactive"], params["tty"])
+    options = _build_options(params)
+    result = obj.engine.containers.run(
+        image, list(command), options,
+        stdin=0 if params["interactive"] else None, stdout=1, stderr=2,
+    )
+    return int(result.exit_code)
+
+
+@click.command(context_settings=_RUN_SETTINGS)
+@container_options
+@click.argument("image")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
+    """Create a container without starting it; prints its ID."""
+    record = obj.engine.containers.create(image, list(command), _build_options(params))
+    click.echo(record.id)
+
+
+@click.command()
+@click.option("-a", "--attach", is_flag=True, help="Attach stdout/stderr and wait.")
+@click.option("-i", "--interactive", is_flag=True, help="Attach stdin.")
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def start(obj: Any, attach: bool, interactive: bool, containers: tuple[str, ...]) -> int:
+    """Start created or stopped containers."""
+    if not attach:
+        raise InvalidArgument("start without -a needs the container monitor, which is not "
+                              "built yet; use: hullbox start -a CONTAINER")
+    if len(containers) > 1:
+        raise InvalidArgument("you cannot start and attach multiple containers at once")
+    record = obj.engine.containers.get(containers[0])
+    stdin = 0 if interactive or record.config.get("interactive") else None
+    return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
+
+
+def _status(record: Any) -> str:
+    import time
+
+    if record.state == "running":
+        return f"Up {human_duration(time.time() - record.started)}"
+    if record.state == "exited":
+        return f"Exited ({record.exit_code}) {ago(record.finished)}"
+    return "Created"
+
+
+def _command_column(command: list[str], no_trunc: bool) -> str:
+    text = " ".join(command)
+    if not no_trunc and len(text) > 20:
+        text = text[:19] + "…"
+    return f'"{text}"'
+
+
+def _ps_row(record: Any) -> dict[str, Any]:
+    import datetime
+
+    return {
+        "ID": record.id,
+        "Image": record.image_name,
+        "Command": " ".join(record.command),
+        "CreatedAt": datetime.datetime.fromtimestamp(record.created).strftime(
+            "%Y-%m-%d %H:%M:%S %z"),
+        "RunningFor": ago(record.created),
+        "Status": _status(record),
+        "State": record.state,
+        "Names": record.name,
+        "Ports": "",
+    }
+
+
+@click.command(name="ps")
+@click.option("-a", "--all", "show_all", is_flag=True, help="Show all containers.")
+@click.option("-q", "--quiet", is_flag=True, help="Only IDs.")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate output.")
+@click.option("--format", "fmt", help="Go template, or json / table.")
+@click.pass_obj
+def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
+    """List containers."""
+    records = obj.engine.containers.list(all=show_all)
+    if quiet:
+        for record in records:
+            click.echo(record.id if no_trunc else record.short_id)
+        return
+    if fmt == "json":
+        for record in records:
+            click.echo(json.dumps(_ps_row(record)))
+        return
+    if fmt and fmt != "table":
+        for record in records:
+            row = _ps_row(record)
+            if not no_trunc:
+                row["ID"] = record.short_id
+            click.echo(render_template(fmt, row))
+        return
+    rows = [
+        [
+            record.id if no_trunc else record.short_id,
+            record.image_name,
+            _command_column(record.command, no_trunc),
+            ago(record.created),
+            _status(record),
+            "",
+            record.name,
+        ]
+        for record in records
+    ]
+    print_table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+                rows)
+
+
+@click.command()
+@click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def rm(obj: Any, force: bool, containers: tuple[str, ...]) -> int:
+    """Remove containers; goes on past a failure and exits 1 if any failed."""
+    failed = False
+    for name in containers:
+        try:
+            obj.engine.containers.remove(name, force=force)
+            click.echo(name)
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = True
+    return 1 if failed else 0
+
+
+def _print_inspect(items: list[Any], fmt: str | None) -> None:
+    if fmt:
+        for item in items:
+            click.echo(render_template(fmt, item))
+    else:
+        click.echo(json.dumps(items, indent=4))
+
+
+@click.command()
+@click.option("-f", "--format", "fmt", help="Go template.")
+@click.option("--type", "kind", type=click.Choice(["container", "image"]), default=None)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...]) -> int:
+    """Low-level information on containers or images, as JSON."""
+    from hullbox.errors import NotFound
+
+    items: list[Any] = []
+    failed = False
+    for name in names:
+        try:
+            if kind == "image":
+                items.append(obj.engine.images.inspect(name))
+                continue
+            try:
+                items.append(obj.engine.containers.inspect(name))
+            except NotFound:
+                if kind == "container":
+                    raise
+                try:
+                    items.append(obj.engine.images.inspect(name))
+                except HullboxError:
+                    raise NotFound(f"no such object: {name}") from None
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = True
+    _print_inspect(items, fmt)
+    return 1 if failed else 0
+
+
+@click.command(name="inspect")
+@click.option("-f", "--format", "fmt", help="Go template.")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_context
+def container_inspect(ctx: click.Context, fmt: str | None, names: tuple[str, ...]) -> int:
+    """Low-level information on containers, as JSON."""
+    return int(ctx.invoke(inspect, fmt=fmt, kind="container", names=names))
+
+
+def register(cli: click.Group) -> None:
+    """Add the container verbs at top level and under ``hullbox container``."""
+    group = click.Group("container", help="Manage containers.")
+    for command in (run, create, start, rm):
+        cli.add_command(command)
+        group.add_command(command)
+    cli.add_command(ps)
+    group.add_command(ps, "ls")
+    group.add_command(ps, "list")
+    group.add_command(ps, "ps")
+    cli.add_command(inspect)
+    group.add_command(container_inspect, "inspect")
+    cli.add_command(group)

@@ -1,0 +1,159 @@
+"""Image verbs: import, images, tag, rmi, image inspect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from hullbox.cli.format import ago, print_table, render_template
+from hullbox.errors import HullboxError
+
+
+@click.command(name="import")
+@click.option("-c", "--change", multiple=True, help="Apply a Dockerfile instruction.")
+@click.option("-m", "--message", default="", help="Commit message for the image.")
+@click.argument("source")
+@click.argument("reference", required=False)
+@click.pass_obj
+def import_(obj: Any, change: tuple[str, ...], message: str, source: str,
+            reference: str | None) -> None:
+    """Make an image from a root filesystem tarball (.tar, .tar.gz, - for stdin)."""
+    record = obj.engine.images.import_(source, reference, changes=list(change), message=message)
+    click.echo(record.id)
+
+
+def _split_tag(name: str) -> tuple[str, str]:
+    from hullbox.oci.reference import parse
+
+    ref = parse(name)
+    return ref.familiar_name, ref.tag or "<none>"
+
+
+def _image_rows(records: list[Any]) -> list[dict[str, Any]]:
+    from hullbox.engine.units import human_size
+
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        names = [_split_tag(t) for t in record.tags] or [("<none>", "<none>")]
+        created = _created_timestamp(record.created)
+        for repository, tag in names:
+            rows.append({
+                "Repository": repository,
+                "Tag": tag,
+                "ID": record.id,
+                "ShortID": record.short_id,
+                "CreatedSince": ago(created) if created else "N/A",
+                "CreatedAt": record.created,
+                "Size": human_size(record.size),
+            })
+    return rows
+
+
+def _created_timestamp(created: str) -> float:
+    import datetime
+
+    try:
+        return datetime.datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+@click.command()
+@click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
+@click.option("--no-trunc", is_flag=True, help="Full image IDs.")
+@click.option("--format", "fmt", help="Go template, or json / table.")
+@click.argument("repository", required=False)
+@click.pass_obj
+def images(obj: Any, quiet: bool, no_trunc: bool, fmt: str | None,
+           repository: str | None) -> None:
+    """List images."""
+    rows = _image_rows(obj.engine.images.list())
+    if repository:
+        rows = [r for r in rows if r["Repository"] == repository
+                or f"{r['Repository']}:{r['Tag']}" == repository]
+    for row in rows:
+        row["ID"] = row["ID"] if no_trunc else row["ShortID"]
+    if quiet:
+        seen: set[str] = set()
+        for row in rows:
+            if row["ID"] not in seen:
+                seen.add(row["ID"])
+                click.echo(row["ID"])
+        return
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps({k: v for k, v in row.items() if k != "ShortID"}))
+        return
+    if fmt and fmt != "table":
+        for row in rows:
+            click.echo(render_template(fmt, row))
+        return
+    print_table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+                [[r["Repository"], r["Tag"], r["ID"], r["CreatedSince"], r["Size"]]
+                 for r in rows])
+
+
+@click.command()
+@click.argument("source")
+@click.argument("target")
+@click.pass_obj
+def tag(obj: Any, source: str, target: str) -> None:
+    """Create a tag TARGET that refers to SOURCE."""
+    obj.engine.images.tag(source, target)
+
+
+@click.command()
+@click.option("-f", "--force", is_flag=True, help="Remove even if in use or tagged twice.")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
+    """Remove images; goes on past a failure and exits 1 if any failed."""
+    failed = False
+    for name in names:
+        try:
+            for line in obj.engine.images.remove(name, force=force):
+                click.echo(line)
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = True
+    return 1 if failed else 0
+
+
+@click.command(name="inspect")
+@click.option("-f", "--format", "fmt", help="Go template.")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def image_inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
+    """Low-level information on images, as JSON."""
+    items: list[Any] = []
+    failed = False
+    for name in names:
+        try:
+            items.append(obj.engine.images.inspect(name))
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = True
+    if fmt:
+        for item in items:
+            click.echo(render_template(fmt, item))
+    else:
+        click.echo(json.dumps(items, indent=4))
+    return 1 if failed else 0
+
+
+def register(cli: click.Group) -> None:
+    """Add the image verbs at top level and under ``hullbox image``."""
+    group = click.Group("image", help="Manage images.")
+    cli.add_command(import_)
+    group.add_command(import_)
+    cli.add_command(images)
+    group.add_command(images, "ls")
+    group.add_command(images, "list")
+    cli.add_command(tag)
+    group.add_command(tag)
+    cli.add_command(rmi)
+    group.add_command(rmi, "rm")
+    group.add_command(image_inspect)
+    cli.add_command(group)

@@ -1,0 +1,32 @@
+"""The in-process API every front end uses: the CLI, scripts, later the REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hullbox.engine.containers import ContainerService
+from hullbox.engine.images import ImageService
+from hullbox.store.store import Store
+
+
+class Engine:
+    """One hullbox store and the use cases on it.
+
+    >>> from hullbox import Engine
+    >>> Engine().containers.run("busybox", ["echo", "hi"]).output
+    b'hi\\n'
+    """
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.store = Store(root)
+        self.images = ImageService(self.store)
+        self.containers = ContainerService(self.store, self.images)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

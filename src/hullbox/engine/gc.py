@@ -1,0 +1,47 @@
+"""Removing what no image references any more: layers and blobs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+
+from hullbox.errors import StoreError
+from hullbox.oci.digest import chain_ids, digest_hex
+from hullbox.oci.image import Manifest
+from hullbox.store import images as image_db
+from hullbox.store.store import Store
+
+
+def collect_garbage(store: Store) -> int:
+    """Delete layers and blobs not reachable from any image; returns how many
+    entries were removed. Runs under the store lock so a concurrent import does
+    not lose a layer it just unpacked (imports take the same lock)."""
+    removed = 0
+    with store.lock():
+        live_blobs: set[str] = set()
+        live_layers: set[str] = set()
+        for image in image_db.list_images(store):
+            live_blobs.add(digest_hex(image.id))
+            live_blobs.add(digest_hex(image.manifest_digest))
+            with contextlib.suppress(StoreError, ValueError, KeyError):
+                manifest = Manifest.from_json(json.loads(store.read_blob(image.manifest_digest)))
+                live_blobs.update(digest_hex(layer.digest) for layer in manifest.layers)
+                config = json.loads(store.read_blob(image.id))
+                live_layers.update(
+                    digest_hex(c) for c in chain_ids(config.get("rootfs", {}).get("diff_ids", []))
+                )
+        for path in store.layers_dir.iterdir():
+            if path.name not in live_layers and not path.name.startswith("."):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        for path in store.blobs_dir.iterdir():
+            if path.name not in live_blobs and not path.name.startswith("."):
+                path.unlink(missing_ok=True)
+                removed += 1
+        with store.transaction() as conn:
+            known = [r[0] for r in conn.execute("SELECT chain_id FROM layers")]
+            for chain_id in known:
+                if digest_hex(chain_id) not in live_layers:
+                    conn.execute("DELETE FROM layers WHERE chain_id=?", (chain_id,))
+    return removed

@@ -1,0 +1,86 @@
+"""Docker's ``inspect`` objects for containers."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from hullbox.engine.options import ContainerOptions
+from hullbox.engine.rootfs import ContainerPaths
+from hullbox.store.containers import CREATED, RUNNING, ContainerRecord
+from hullbox.store.store import Store
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def rfc3339(timestamp: float) -> str:
+    """Docker's time format, or its zero time for 'never'."""
+    if not timestamp:
+        return ZERO_TIME
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
+    """The fields of ``docker inspect`` that hullbox knows."""
+    options = ContainerOptions.from_json(record.config)
+    paths = ContainerPaths(store.container_dir(record.id))
+    running = record.state == RUNNING
+    return {
+        "Id": record.id,
+        "Created": rfc3339(record.created),
+        "Path": record.command[0] if record.command else "",
+        "Args": record.command[1:],
+        "State": {
+            "Status": record.state,
+            "Running": running,
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": record.error == "OOMKilled",
+            "Dead": False,
+            "Pid": record.pid if running else 0,
+            "ExitCode": record.exit_code,
+            "Error": "" if record.error == "OOMKilled" else record.error,
+            "StartedAt": rfc3339(record.started),
+            "FinishedAt": rfc3339(record.finished if record.state != CREATED else 0),
+        },
+        "Image": record.image_id,
+        "Name": "/" + record.name,
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "HostnamePath": str(paths.etc_file("hostname")),
+        "HostsPath": str(paths.etc_file("hosts")),
+        "ResolvConfPath": str(paths.etc_file("resolv.conf")),
+        "Config": {
+            "Hostname": options.hostname or record.id[:12],
+            "User": options.user or "",
+            "Env": options.env or None,
+            "Cmd": record.command,
+            "Image": record.image_name,
+            "WorkingDir": options.workdir or "",
+            "Entrypoint": options.entrypoint,
+            "Labels": options.labels,
+            "Tty": options.tty,
+            "OpenStdin": options.interactive,
+            "AttachStdin": options.interactive,
+        },
+        "HostConfig": {
+            "NetworkMode": options.network,
+            "AutoRemove": options.auto_remove,
+            "ReadonlyRootfs": options.read_only,
+            "Memory": options.memory,
+            "NanoCpus": options.nano_cpus,
+            "PidsLimit": options.pids_limit or None,
+            "Runtime": options.runtime,
+        },
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "MergedDir": str(paths.rootfs),
+                "UpperDir": str(paths.upper),
+                "WorkDir": str(paths.work),
+            },
+        },
+        "Mounts": [],
+    }

@@ -1,0 +1,117 @@
+"""Running one container in the foreground: mount its rootfs, write its
+config.json, hand it to the runtime, record what happened, clean up."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from hullbox.engine.images import ImageService
+from hullbox.engine.options import ContainerOptions
+from hullbox.engine.rootfs import (
+    ContainerPaths,
+    hosts_file,
+    mount_overlay,
+    resolv_conf,
+    resolve_user,
+    unmount_rootfs,
+)
+from hullbox.engine.specgen import build_spec
+from hullbox.errors import HullboxError
+from hullbox.store import containers as container_db
+from hullbox.store.containers import EXITED, RUNNING, ContainerRecord
+from hullbox.store.store import Store
+
+
+def runtime_state_root() -> Path:
+    """Where runtimes keep state of live containers: a tmpfs, gone at reboot."""
+    if os.geteuid() == 0:
+        return Path("/run/hullbox")
+    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{os.geteuid()}")) / "hullbox"
+
+
+def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) -> ContainerPaths:
+    """Mount the rootfs and write config.json plus the /etc files; the caller
+    unmounts (unmount_rootfs) when the container is done."""
+    image = images.get(record.image_id)
+    options = ContainerOptions.from_json(record.config)
+    paths = ContainerPaths(store.container_dir(record.id))
+    lowers = [store.layer_dir(c) for c in reversed(image.layer_chain_ids())]
+    unmount_rootfs(paths)  # left mounted by a hullbox that was killed
+    mount_overlay(paths, lowers, volatile=options.auto_remove)
+    try:
+        user = resolve_user(paths.rootfs, options.user or image.config.config.user)
+        hostname = options.hostname or record.id[:12]
+        etc_files = {
+            "hostname": (paths.etc_file("hostname"), hostname + "\n"),
+            "hosts": (paths.etc_file("hosts"), hosts_file(hostname)),
+            "resolv.conf": (
+                paths.etc_file("resolv.conf"), resolv_conf(options.network == "host")
+            ),
+        }
+        # Made anew at every start, so a torn write after a crash does no
+        # harm: plain writes, no fsync on the path of every `run`.
+        for path, content in etc_files.values():
+            path.write_text(content)
+        spec = build_spec(
+            container_id=record.id,
+            args=record.command,
+            image=image.config.config,
+            options=options,
+            user=user,
+            hostname=hostname,
+            etc_files={name: path for name, (path, _) in etc_files.items()},
+        )
+        paths.config.write_text(json.dumps(spec, indent=2))
+    except BaseException:
+        unmount_rootfs(paths)
+        raise
+    return paths
+
+
+def launch_attached(
+    store: Store,
+    images: ImageService,
+    record: ContainerRecord,
+    *,
+    stdin: int | None,
+    stdout: int,
+    stderr: int,
+) -> int:
+    """Run the container to its end with the given stdio; returns the exit code."""
+    options = ContainerOptions.from_json(record.config)
+    paths = prepare_bundle(store, images, record)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(unmount_rootfs, paths)
+        container_db.update(store, record.id, state=RUNNING, started=time.time(),
+                            exit_code=0, error="", pid=0)
+
+        def record_pid(pid: int) -> None:
+            container_db.update(store, record.id, pid=pid)
+
+        try:
+            if options.runtime == "hullbox":
+                from hullbox.runtime.run import run_container
+
+                status = run_container(
+                    paths.base, record.id, state_root=runtime_state_root() / "runtime",
+                    stdin=stdin, stdout=stdout, stderr=stderr, on_start=record_pid,
+                )
+                code, oom = int(status.exit_code), bool(status.oom_killed)
+            else:
+                from hullbox.engine.external_runtime import run_external
+
+                code, oom = run_external(options.runtime, paths.base, record.id,
+                                         stdin=stdin, stdout=stdout, stderr=stderr), False
+        except HullboxError as exc:
+            container_db.update(store, record.id, state=EXITED, exit_code=exc.exit_code,
+                                error=str(exc), finished=time.time(), pid=0)
+            raise
+        container_db.update(store, record.id, state=EXITED, exit_code=code,
+                            finished=time.time(), pid=0,
+                            error="OOMKilled" if oom else "")
+        return code
+    raise AssertionError("unreachable")  # pragma: no cover

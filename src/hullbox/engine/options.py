@@ -1,0 +1,79 @@
+"""The options a container is created with: what ``docker run`` flags mean,
+already parsed, and stored with the container so ``start`` can repeat them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hullbox.engine.units import parse_bytes, parse_cpus
+from hullbox.errors import InvalidArgument
+
+NETWORK_MODES = ("none", "host", "default", "bridge")
+
+
+@dataclass
+class ContainerOptions:
+    """Everything about a container except its image and command."""
+
+    name: str | None = None
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    hostname: str | None = None
+    entrypoint: list[str] | None = None
+    tty: bool = False
+    interactive: bool = False
+    read_only: bool = False
+    network: str = "default"
+    memory: int = 0  # bytes, 0 = unlimited
+    nano_cpus: int = 0
+    pids_limit: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    runtime: str = "hullbox"
+    auto_remove: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContainerOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        memory: str | int | None = None,
+        cpus: str | float | None = None,
+        pids_limit: int | None = None,
+        **kwargs: Any,
+    ) -> ContainerOptions:
+        """Build options from user-typed values (``memory="64m"``, ``cpus="0.5"``)."""
+        options = cls(**kwargs)
+        if memory not in (None, "", 0):
+            assert memory is not None
+            options.memory = parse_bytes(memory, "--memory")
+            if options.memory < 6 * 1024 * 1024:
+                raise InvalidArgument(
+                    f"invalid --memory {memory!r}: the minimum memory limit is 6MB"
+                )
+        if cpus not in (None, "", 0):
+            assert cpus is not None
+            options.nano_cpus = parse_cpus(cpus)
+        if pids_limit:
+            options.pids_limit = int(pids_limit)
+        if options.network.startswith("container:"):
+            raise InvalidArgument(
+                f"--network {options.network}: sharing another container's network "
+                "is not supported yet; use none, host or the default"
+            )
+        if options.network not in NETWORK_MODES:
+            raise InvalidArgument(
+                f"network {options.network!r} not found: use none, host or the default"
+            )
+        for item in options.env:
+            if not item or item.startswith("="):
+                raise InvalidArgument(f"invalid environment variable {item!r}: use NAME=value")
+        return options
