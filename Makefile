@@ -11,11 +11,14 @@ BUSYBOX_TAR := build/busybox-rootfs.tar
 
 .PHONY: install run test lint bench clean
 
+# compileall: bytecode is written at install, so no user's first runs pay for
+# compiling (and a user with PYTHONDONTWRITEBYTECODE set never does).
 $(INSTALLED): pyproject.toml constraints.txt scripts/install-system-deps.sh
 	scripts/install-system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt \
 	    --config-settings editable_mode=compat -e .
+	$(BIN)/python -m compileall -q src >/dev/null
 	ln -sf $(abspath $(BIN))/hullbox /usr/local/bin/hullbox
 	ln -sf $(abspath $(BIN))/hullbox-runtime /usr/local/bin/hullbox-runtime
 	touch $@
