@@ -19,18 +19,19 @@ _INTERFACE = ("cgroup.procs", "memory.max", "memory.swap.max", "cpu.max", "cpu.w
 
 @pytest.fixture
 def kernel_mkdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Path.mkdir that fills a new dir with interface files, as cgroupfs does."""
-    real_mkdir = Path.mkdir
+    """os.mkdir that fills a new dir with interface files, as cgroupfs does."""
+    real_mkdir = os.mkdir
 
-    def mkdir(self: Path, *args: object, **kwargs: object) -> None:
-        real_mkdir(self)
-        if (self.parent / "cgroup.controllers").exists():
-            (self / "cgroup.controllers").write_text("cpu memory pids\n")
-            (self / "cgroup.subtree_control").write_text("")
+    def mkdir(path: str | os.PathLike[str], mode: int = 0o777, **kwargs: object) -> None:
+        real_mkdir(path, mode)
+        new = Path(path)
+        if (new.parent / "cgroup.controllers").exists():
+            (new / "cgroup.controllers").write_text("cpu memory pids\n")
+            (new / "cgroup.subtree_control").write_text("")
         for name in _INTERFACE:
-            (self / name).write_text("")
+            (new / name).write_text("")
 
-    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(os, "mkdir", mkdir)
 
 
 def _fake_v2(root: Path) -> Path:
@@ -46,16 +47,16 @@ def test_v2_create_enables_controllers_and_writes_limits(
     root = _fake_v2(tmp_path / "cg")
     writes: list[tuple[Path, str]] = []
 
-    def record(path: Path, value: str) -> None:
-        writes.append((path, value))
-        path.write_text(value)
+    def record(path: str, value: str) -> None:
+        writes.append((Path(path), value))
+        Path(path).write_text(value)
 
     monkeypatch.setattr(cgroups, "_write", record)
     res = Resources(memory_limit=64 << 20, memory_swap=128 << 20, cpu_quota=50000,
                     cpu_period=100000, cpu_shares=1024, pids_limit=5)
-    cg = cgroups.create_cgroup("/hullbox/abc", res, root)
+    cg = cgroups.create_cgroup("/hullbox/abc", res, str(root))
     d = root / "hullbox" / "abc"
-    assert cg.v2 and cg.dirs == {"": d}
+    assert cg.v2 and cg.dirs == {"": str(d)}
     enabled = [(p.parent, v) for p, v in writes if p.name == "cgroup.subtree_control"]
     assert enabled == [(root, f"+{c}") for c in ("cpuset", "cpu", "io", "memory", "pids")] + [
         (root / "hullbox", f"+{c}") for c in ("cpu", "memory", "pids")]  # not in the leaf
@@ -64,12 +65,12 @@ def test_v2_create_enables_controllers_and_writes_limits(
     assert (d / "cpu.max").read_text() == "50000 100000"
     assert (d / "cpu.weight").read_text() == "39"
     assert (d / "pids.max").read_text() == "5"
-    assert cg.procs_files() == [d / "cgroup.procs"]
+    assert cg.procs_files() == [str(d / "cgroup.procs")]
 
 
 def test_v2_oom_and_destroy(tmp_path: Path) -> None:
     root = _fake_v2(tmp_path / "cg")
-    cg = cgroups.open_cgroup("/hullbox/x", root)
+    cg = cgroups.open_cgroup("/hullbox/x", str(root))
     d = root / "hullbox" / "x"
     d.mkdir(parents=True)
     (d / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n")
@@ -90,10 +91,10 @@ def test_v1_hybrid_layout(tmp_path: Path) -> None:
     (root / "cpuset" / "cpuset.cpus").write_text("0-1\n")
     (root / "cpuset" / "cpuset.mems").write_text("0\n")
     os.symlink("cpu", root / "cpu,cpuacct")
-    assert not cgroups.is_v2(root)
+    assert not cgroups.is_v2(str(root))
     res = Resources(memory_limit=1 << 20, pids_limit=7, cpu_shares=512,
                     devices=(DeviceRule(False), DeviceRule(True, "c", 1, 3, "rwm")))
-    cg = cgroups.create_cgroup("/hullbox/y", res, root)
+    cg = cgroups.create_cgroup("/hullbox/y", res, str(root))
     assert set(cg.dirs) == {"memory", "pids", "cpu", "cpuset", "devices", "unified"}
     assert (root / "memory/hullbox/y/memory.limit_in_bytes").read_text() == str(1 << 20)
     assert (root / "pids/hullbox/y/pids.max").read_text() == "7"
@@ -114,7 +115,7 @@ def test_create_rolls_back_on_failure(tmp_path: Path) -> None:
     (root / "pids" / "hullbox" / "z").mkdir()
     (root / "pids" / "hullbox" / "z" / "pids.max").mkdir()  # writing it fails
     with pytest.raises(OSError):
-        cgroups.create_cgroup("/hullbox/z", res, root)
+        cgroups.create_cgroup("/hullbox/z", res, str(root))
     assert not (root / "memory" / "hullbox").exists()
 
 

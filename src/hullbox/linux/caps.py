@@ -7,9 +7,12 @@ PR_SET_KEEPCAPS, change uid/gid, capset(2), raise ambient caps, no_new_privs.
 from __future__ import annotations
 
 import ctypes
-from typing import ClassVar
 
 from hullbox.linux.libc import check, libc
+
+TYPE_CHECKING = False  # typing is for the type checker only (import time on every run)
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing is for the type checker only (import time on every run)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _load() -> ctypes.CDLL:

@@ -1,13 +1,15 @@
 """OCI runtime-spec ``config.json``: Docker's defaults, and a typed view of a bundle's config.
 
 Pure data: no I/O. camelCase field names stay in this module; the runtime sees
-the snake_case dataclasses that :func:`parse_spec` returns.
+the snake_case classes that :func:`parse_spec` returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+# typing is imported for the type checker only: this module is on every run's import path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_VERSION = "1.0.2"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -105,123 +107,216 @@ def default_spec(args: list[str], *, terminal: bool = False, hostname: str = "",
     return spec
 
 
-@dataclass(frozen=True)
-class User:
+class _Record:
+    """Base of the parsed-config classes: plain slotted classes with value equality.
+
+    Not dataclasses: creating the eleven dataclasses cost ~10 ms at import, paid
+    by every ``hullbox run``. Instances are treated as immutable.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class User(_Record):
     """process.user"""
 
-    uid: int = 0
-    gid: int = 0
-    additional_gids: tuple[int, ...] = ()
-    umask: int | None = None
+    __slots__ = ("additional_gids", "gid", "uid", "umask")
+
+    def __init__(self, uid: int = 0, gid: int = 0, additional_gids: tuple[int, ...] = (),
+                 umask: int | None = None) -> None:
+        self.uid = uid
+        self.gid = gid
+        self.additional_gids = additional_gids
+        self.umask = umask
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(_Record):
     """process.capabilities: names as given (``CAP_CHOWN``)."""
 
-    bounding: tuple[str, ...] = ()
-    effective: tuple[str, ...] = ()
-    inheritable: tuple[str, ...] = ()
-    permitted: tuple[str, ...] = ()
-    ambient: tuple[str, ...] = ()
+    __slots__ = ("ambient", "bounding", "effective", "inheritable", "permitted")
+
+    def __init__(self, bounding: tuple[str, ...] = (), effective: tuple[str, ...] = (),
+                 inheritable: tuple[str, ...] = (), permitted: tuple[str, ...] = (),
+                 ambient: tuple[str, ...] = ()) -> None:
+        self.bounding = bounding
+        self.effective = effective
+        self.inheritable = inheritable
+        self.permitted = permitted
+        self.ambient = ambient
 
 
-@dataclass(frozen=True)
-class Rlimit:
+class Rlimit(_Record):
     """One process.rlimits entry (``RLIMIT_NOFILE``)."""
 
-    type: str
-    soft: int
-    hard: int
+    __slots__ = ("hard", "soft", "type")
+
+    def __init__(self, type: str, soft: int, hard: int) -> None:
+        self.type = type
+        self.soft = soft
+        self.hard = hard
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(_Record):
     """process"""
 
-    args: tuple[str, ...]
-    env: tuple[str, ...] = ()
-    cwd: str = "/"
-    user: User = field(default_factory=User)
-    terminal: bool = False
-    capabilities: Capabilities | None = None
-    rlimits: tuple[Rlimit, ...] = ()
-    no_new_privileges: bool = False
+    __slots__ = (
+        "args",
+        "capabilities",
+        "cwd",
+        "env",
+        "no_new_privileges",
+        "rlimits",
+        "terminal",
+        "user",
+    )
+
+    def __init__(self, args: tuple[str, ...], env: tuple[str, ...] = (), cwd: str = "/",
+                 user: User | None = None, terminal: bool = False,
+                 capabilities: Capabilities | None = None, rlimits: tuple[Rlimit, ...] = (),
+                 no_new_privileges: bool = False) -> None:
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.user = User() if user is None else user
+        self.terminal = terminal
+        self.capabilities = capabilities
+        self.rlimits = rlimits
+        self.no_new_privileges = no_new_privileges
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(_Record):
     """One mounts entry."""
 
-    destination: str
-    type: str = ""
-    source: str = ""
-    options: tuple[str, ...] = ()
+    __slots__ = ("destination", "options", "source", "type")
+
+    def __init__(self, destination: str, type: str = "", source: str = "",
+                 options: tuple[str, ...] = ()) -> None:
+        self.destination = destination
+        self.type = type
+        self.source = source
+        self.options = options
 
 
-@dataclass(frozen=True)
-class Namespace:
+class Namespace(_Record):
     """One linux.namespaces entry; ``path`` set means join instead of create."""
 
-    type: str
-    path: str = ""
+    __slots__ = ("path", "type")
+
+    def __init__(self, type: str, path: str = "") -> None:
+        self.type = type
+        self.path = path
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(_Record):
     """One linux.devices entry: a node the runtime creates in /dev."""
 
-    path: str
-    type: str
-    major: int
-    minor: int
-    file_mode: int = 0o666
-    uid: int = 0
-    gid: int = 0
+    __slots__ = ("file_mode", "gid", "major", "minor", "path", "type", "uid")
+
+    def __init__(self, path: str, type: str, major: int, minor: int,
+                 file_mode: int = 0o666, uid: int = 0, gid: int = 0) -> None:
+        self.path = path
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.file_mode = file_mode
+        self.uid = uid
+        self.gid = gid
 
 
-@dataclass(frozen=True)
-class DeviceRule:
+class DeviceRule(_Record):
     """One linux.resources.devices entry (cgroup device access)."""
 
-    allow: bool
-    type: str = "a"
-    major: int | None = None
-    minor: int | None = None
-    access: str = "rwm"
+    __slots__ = ("access", "allow", "major", "minor", "type")
+
+    def __init__(self, allow: bool, type: str = "a", major: int | None = None,
+                 minor: int | None = None, access: str = "rwm") -> None:
+        self.allow = allow
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.access = access
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(_Record):
     """The subset of linux.resources hullbox applies."""
 
-    memory_limit: int | None = None
-    memory_swap: int | None = None
-    cpu_shares: int | None = None
-    cpu_quota: int | None = None
-    cpu_period: int | None = None
-    pids_limit: int | None = None
-    devices: tuple[DeviceRule, ...] = ()
+    __slots__ = (
+        "cpu_period",
+        "cpu_quota",
+        "cpu_shares",
+        "devices",
+        "memory_limit",
+        "memory_swap",
+        "pids_limit",
+    )
+
+    def __init__(self, memory_limit: int | None = None, memory_swap: int | None = None,
+                 cpu_shares: int | None = None, cpu_quota: int | None = None,
+                 cpu_period: int | None = None, pids_limit: int | None = None,
+                 devices: tuple[DeviceRule, ...] = ()) -> None:
+        self.memory_limit = memory_limit
+        self.memory_swap = memory_swap
+        self.cpu_shares = cpu_shares
+        self.cpu_quota = cpu_quota
+        self.cpu_period = cpu_period
+        self.pids_limit = pids_limit
+        self.devices = devices
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(_Record):
     """A parsed config.json."""
 
-    process: Process
-    root_path: str = "rootfs"
-    root_readonly: bool = False
-    hostname: str = ""
-    mounts: tuple[Mount, ...] = ()
-    namespaces: tuple[Namespace, ...] = ()
-    masked_paths: tuple[str, ...] = ()
-    readonly_paths: tuple[str, ...] = ()
-    devices: tuple[Device, ...] = ()
-    cgroups_path: str = ""
-    resources: Resources = field(default_factory=Resources)
-    sysctl: dict[str, str] = field(default_factory=dict)
-    rootfs_propagation: str = ""
-    annotations: dict[str, str] = field(default_factory=dict)
+    __slots__ = (
+        "annotations",
+        "cgroups_path",
+        "devices",
+        "hostname",
+        "masked_paths",
+        "mounts",
+        "namespaces",
+        "process",
+        "readonly_paths",
+        "resources",
+        "root_path",
+        "root_readonly",
+        "rootfs_propagation",
+        "sysctl",
+    )
+
+    def __init__(self, process: Process, root_path: str = "rootfs",
+                 root_readonly: bool = False, hostname: str = "",
+                 mounts: tuple[Mount, ...] = (), namespaces: tuple[Namespace, ...] = (),
+                 masked_paths: tuple[str, ...] = (), readonly_paths: tuple[str, ...] = (),
+                 devices: tuple[Device, ...] = (), cgroups_path: str = "",
+                 resources: Resources | None = None, sysctl: dict[str, str] | None = None,
+                 rootfs_propagation: str = "",
+                 annotations: dict[str, str] | None = None) -> None:
+        self.process = process
+        self.root_path = root_path
+        self.root_readonly = root_readonly
+        self.hostname = hostname
+        self.mounts = mounts
+        self.namespaces = namespaces
+        self.masked_paths = masked_paths
+        self.readonly_paths = readonly_paths
+        self.devices = devices
+        self.cgroups_path = cgroups_path
+        self.resources = Resources() if resources is None else resources
+        self.sysctl = {} if sysctl is None else sysctl
+        self.rootfs_propagation = rootfs_propagation
+        self.annotations = {} if annotations is None else annotations
 
     def namespace(self, kind: str) -> Namespace | None:
         """The namespace entry of type ``kind``, or None when the host's is shared."""

@@ -5,7 +5,8 @@
     hullbox-runtime run [--bundle DIR] [--pid-file F] [-d] ID
 
 Exit codes as runc: 0, 1 for a runtime error, or the container's status for run.
-argparse, not click, to keep the import path (and so `run`) lean.
+argparse, not click, and str paths, not pathlib, to keep the import path (and so
+`run`) lean.
 """
 
 from __future__ import annotations
@@ -16,27 +17,25 @@ import json
 import os
 import select
 import signal
-import socket
 import sys
-from pathlib import Path
 
 from hullbox.errors import HullboxError
 from hullbox.runtime import state as st
 
-DEFAULT_ROOT = Path("/run/hullbox-runtime")
+DEFAULT_ROOT = "/run/hullbox-runtime"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hullbox-runtime", description="OCI runtime")
-    p.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory")
+    p.add_argument("--root", default=DEFAULT_ROOT, help="state directory")
     p.add_argument("--log", help="ignored (runc compatibility)")
     p.add_argument("--log-format", help="ignored (runc compatibility)")
     sub = p.add_subparsers(dest="command", required=True)
     for name in ("create", "run"):
         c = sub.add_parser(name)
-        c.add_argument("--bundle", "-b", type=Path, default=Path("."))
-        c.add_argument("--pid-file", type=Path)
-        c.add_argument("--console-socket", type=Path)
+        c.add_argument("--bundle", "-b", default=".")
+        c.add_argument("--pid-file")
+        c.add_argument("--console-socket")
         if name == "run":
             c.add_argument("--detach", "-d", action="store_true")
         c.add_argument("id")
@@ -64,42 +63,49 @@ def parse_signal(value: str) -> int:
         raise HullboxError(f"unknown signal {value!r}") from None
 
 
-def _create(root: Path, bundle: Path, container_id: str, pid_file: Path | None,
-            console_socket: Path | None) -> int:
+def _write_pid_file(pid_file: str, pid: int) -> None:
+    with open(pid_file, "w") as f:
+        f.write(str(pid))
+
+
+def _create(root: str, bundle: str, container_id: str, pid_file: str | None,
+            console_socket: str | None) -> int:
     from hullbox.runtime.run import created_now, load_spec, make_state_dir
     from hullbox.runtime.spawn import spawn
 
-    bundle = bundle.resolve()
+    bundle = os.path.realpath(bundle)
     spec = load_spec(bundle, container_id)
     if spec.process.terminal and console_socket is None:
         raise HullboxError("cannot allocate tty if runc will detach without setting "
                            "console socket")
     directory = make_state_dir(root, container_id)
     try:
-        fifo = directory / st.EXEC_FIFO
+        fifo = os.path.join(directory, st.EXEC_FIFO)
         os.mkfifo(fifo, 0o622)
-        proc = spawn(spec, bundle, container_id, stdio=(0, 1, 2), exec_fifo=str(fifo))
+        proc = spawn(spec, bundle, container_id, stdio=(0, 1, 2), exec_fifo=fifo)
         if proc.master is not None and console_socket is not None:
+            import socket  # terminal mode only: the module costs ~4 ms to import
+
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.connect(str(console_socket))
+                sock.connect(console_socket)
                 socket.send_fds(sock, [b"/dev/ptmx"], [proc.master])
             os.close(proc.master)
         st.write_state(root, st.State(
-            container_id, proc.pid, str(bundle), proc.cgroup.path if proc.cgroup else "",
+            container_id, proc.pid, bundle, proc.cgroup.path if proc.cgroup else "",
             st.process_start_time(proc.pid) or 0, created_now(), spec.annotations))
     except BaseException:
         st.remove_state(root, container_id)
         raise
     if pid_file is not None:
-        pid_file.write_text(str(proc.pid))
+        _write_pid_file(pid_file, proc.pid)
     return 0
 
 
-def _start(root: Path, container_id: str) -> int:
+def _start(root: str, container_id: str) -> int:
     state = st.read_state(root, container_id)
     if st.status(root, state) != "created":
         raise HullboxError(f"cannot start a container that is {st.status(root, state)}")
-    fifo = st.state_dir(root, container_id) / st.EXEC_FIFO
+    fifo = os.path.join(st.state_dir(root, container_id), st.EXEC_FIFO)
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     pidfd = os.pidfd_open(state.pid)
     try:
@@ -109,13 +115,13 @@ def _start(root: Path, container_id: str) -> int:
     finally:
         os.close(fd)
         os.close(pidfd)
-    fifo.unlink()
+    os.unlink(fifo)
     if not data:
         raise HullboxError(f"container {container_id} died before it could start")
     return 0
 
 
-def _kill(root: Path, container_id: str, sig: int) -> int:
+def _kill(root: str, container_id: str, sig: int) -> int:
     state = st.read_state(root, container_id)
     if st.status(root, state) == "stopped":
         raise HullboxError("container not running")
@@ -134,7 +140,7 @@ def _wait_gone(pid: int) -> None:
         os.close(pidfd)
 
 
-def _delete(root: Path, container_id: str, force: bool) -> int:
+def _delete(root: str, container_id: str, force: bool) -> int:
     from hullbox.runtime.cgroups import open_cgroup
 
     state = st.read_state(root, container_id)
@@ -152,9 +158,9 @@ def _delete(root: Path, container_id: str, force: bool) -> int:
     return 0
 
 
-def _list(root: Path, fmt: str) -> int:
+def _list(root: str, fmt: str) -> int:
     states = []
-    if root.is_dir():
+    if os.path.isdir(root):
         for entry in sorted(os.listdir(root)):
             try:
                 states.append(st.oci_state(root, st.read_state(root, entry)))
@@ -176,11 +182,11 @@ def _run(args: argparse.Namespace) -> int:
         return _start(args.root, args.id)
     from hullbox.runtime.run import run_container
 
-    pid_file: Path | None = args.pid_file
+    pid_file: str | None = args.pid_file
 
     def write_pid(pid: int) -> None:
         if pid_file is not None:
-            pid_file.write_text(str(pid))
+            _write_pid_file(pid_file, pid)
 
     status = run_container(args.bundle, args.id, state_root=args.root, on_start=write_pid)
     return status.exit_code
@@ -189,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns (and exits with) runc's exit codes."""
     args = _parser().parse_args(argv)
-    root: Path = args.root
+    root: str = args.root
     try:
         if args.command == "create":
             code = _create(root, args.bundle, args.id, args.pid_file, args.console_socket)

@@ -5,6 +5,8 @@ closes it): ``T`` + the pty master fd in terminal mode, ``R`` when it is
 blocked on the exec fifo (create), ``E<kind>\\0<errno>\\0<stage>`` on failure.
 Code here stays plain: no threads exist, nothing logs, every failure is caught
 and reported with the stage that was running, and the child always _exits.
+Everything it uses is imported at the top, before fork: after pivot_root the
+interpreter can no longer find modules, so no import may be deferred to here.
 """
 
 from __future__ import annotations
@@ -14,35 +16,44 @@ import errno
 import os
 import resource
 import signal
-import socket
 import stat
-from dataclasses import dataclass, field
-from typing import NoReturn
 
 from hullbox.linux import caps
 from hullbox.linux import mounts as m
 from hullbox.linux.namespaces import CLONE_NEWPID, NAMESPACE_FLAGS, setns, unshare
-from hullbox.linux.net import set_link_up
+from hullbox.linux.net import set_link_up, sethostname
+from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
-from hullbox.oci.runtime_spec import Spec
 from hullbox.runtime import devices, mounts
-from hullbox.runtime.cgroups import Cgroup
+
+# Only for the type checker: typing and the spec's classes are not needed to run this.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from hullbox.oci.runtime_spec import Spec
+    from hullbox.runtime.cgroups import Cgroup
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@dataclass
 class InitContext:
     """What the child needs; built by the parent before fork."""
 
-    spec: Spec
-    bundle: str
-    rootfs: str
-    sync: socket.socket
-    stdio: tuple[int, int, int]
-    cgroup: Cgroup | None = None
-    cgroup_procs: list[int] = field(default_factory=list)  # open cgroup.procs fds
-    exec_fifo: str | None = None
+    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "rootfs", "spec", "stdio",
+                 "sync")
+
+    def __init__(self, spec: Spec, bundle: str, rootfs: str, sync: Socket,
+                 stdio: tuple[int, int, int], cgroup: Cgroup | None = None,
+                 cgroup_procs: list[int] | None = None, exec_fifo: str | None = None) -> None:
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.sync = sync
+        self.stdio = stdio
+        self.cgroup = cgroup
+        self.cgroup_procs = [] if cgroup_procs is None else cgroup_procs  # open cgroup.procs fds
+        self.exec_fifo = exec_fifo
 
 
 class _Stage:
@@ -51,10 +62,10 @@ class _Stage:
     name = "init"
 
 
-def _report(sock: socket.socket, kind: str, err: int, stage: str) -> None:
+def _report(sock: Socket, kind: str, err: int, stage: str) -> None:
     # the parent may be gone (create already returned): then there is nobody to tell
     with contextlib.suppress(OSError):
-        sock.send(f"E{kind}\0{err}\0{stage}".encode(), socket.MSG_NOSIGNAL)
+        sock.send(f"E{kind}\0{err}\0{stage}".encode(), MSG_NOSIGNAL)
 
 
 def container_init(ctx: InitContext) -> NoReturn:
@@ -105,7 +116,7 @@ def _setup(ctx: InitContext, stage: _Stage) -> None:
         _prepare_rootfs(ctx, stage, new)
     if spec.hostname and "uts" in new:
         stage.name = "sethostname"
-        socket.sethostname(spec.hostname)
+        sethostname(spec.hostname)
     if "network" in new:
         stage.name = "bring up loopback"
         set_link_up("lo")
@@ -133,7 +144,7 @@ def _setup(ctx: InitContext, stage: _Stage) -> None:
     os.chdir(spec.process.cwd)
     if ctx.exec_fifo is not None:
         stage.name = "wait for start"
-        ctx.sync.send(b"R", socket.MSG_NOSIGNAL)
+        ctx.sync.send(b"R", MSG_NOSIGNAL)
         fd = os.open(ctx.exec_fifo, os.O_WRONLY | os.O_CLOEXEC)
         os.write(fd, b"0")
         os.close(fd)
@@ -178,7 +189,7 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
         _setup_console(ctx.sync)
 
 
-def _setup_console(sync: socket.socket) -> None:
+def _setup_console(sync: Socket) -> None:
     """A pty from the container's own devpts: stdio + /dev/console, master to the parent."""
     master, slave, name = open_pty("/dev/ptmx")
     if not os.path.exists("/dev/console"):
@@ -188,7 +199,7 @@ def _setup_console(sync: socket.socket) -> None:
     for target in (0, 1, 2):
         os.dup2(slave, target)
     os.close(slave)
-    socket.send_fds(sync, [b"T"], [master])
+    send_fds(sync, b"T", [master])
     os.close(master)
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Mapping
-from pathlib import Path
 
 from hullbox.linux import mounts as m
-from hullbox.oci.runtime_spec import Mount
+
+TYPE_CHECKING = False  # typing-only imports: collections.abc costs ~2 ms at startup
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from hullbox.oci.runtime_spec import Mount
 
 # option -> (clears the flag, flag), as runc's parseMountOptions
 _FLAGS: dict[str, tuple[bool, int]] = {
@@ -100,7 +103,7 @@ def bind(source: str, dest: str, flags: int = 0, *, recursive: bool = True) -> N
 
 
 def mount_entry(rootfs: str, entry: Mount, *, new_netns: bool, new_ipcns: bool,
-                cgroup_dirs: Mapping[str, Path], cgroupns: bool, cgroup_v2: bool) -> None:
+                cgroup_dirs: Mapping[str, str], cgroupns: bool, cgroup_v2: bool) -> None:
     """Do one spec mount under rootfs."""
     dest = secure_join(rootfs, entry.destination)
     flags, propagation, data = parse_options(entry.options)
@@ -125,7 +128,7 @@ def mount_entry(rootfs: str, entry: Mount, *, new_netns: bool, new_ipcns: bool,
         m.mount(None, dest, None, prop)
 
 
-def mount_cgroup(dest: str, flags: int, cgroup_dirs: Mapping[str, Path], *, cgroupns: bool,
+def mount_cgroup(dest: str, flags: int, cgroup_dirs: Mapping[str, str], *, cgroupns: bool,
                  v2: bool) -> None:
     """/sys/fs/cgroup showing the container's own groups only.
 
@@ -137,7 +140,7 @@ def mount_cgroup(dest: str, flags: int, cgroup_dirs: Mapping[str, Path], *, cgro
         if cgroupns:
             m.mount("cgroup2", dest, "cgroup2", flags)
         else:
-            bind(str(cgroup_dirs[""]), dest, flags)
+            bind(cgroup_dirs[""], dest, flags)
         return
     m.mount("tmpfs", dest, "tmpfs", flags & ~m.MS_RDONLY, "mode=755")
     for name, host_dir in cgroup_dirs.items():
@@ -152,7 +155,7 @@ def mount_cgroup(dest: str, flags: int, cgroup_dirs: Mapping[str, Path], *, cgro
                 options = "none,name=" + name if name == "systemd" else name
                 m.mount("cgroup", target, "cgroup", flags, options)
         except OSError:
-            bind(str(host_dir), target, flags)
+            bind(host_dir, target, flags)
     if flags & m.MS_RDONLY:
         m.mount(None, dest, None, m.MS_REMOUNT | flags)
 

@@ -11,46 +11,67 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType
 
 from hullbox.errors import RuntimeFailure
 from hullbox.oci.runtime_spec import Spec, parse_spec
 from hullbox.runtime import state as st
 from hullbox.runtime.spawn import spawn
 
+# Imported for the type checker only. This module is on the import path of every
+# `hullbox run`, so it avoids what costs import time: pathlib (paths are str or
+# os.PathLike, handled with os.path), dataclasses, typing, collections.abc.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+    from hullbox.runtime.state import StrPath
+
 #: the signals docker run's sig-proxy forwards
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
                      signal.SIGUSR1, signal.SIGUSR2)
 
 
-@dataclass
 class ExitStatus:
     """How the container's PID 1 ended."""
 
-    exit_code: int          # Docker convention: the code, or 128+N when killed by signal N
-    signal: int | None
-    oom_killed: bool
+    __slots__ = ("exit_code", "oom_killed", "signal")
+
+    def __init__(self, exit_code: int, signal: int | None, oom_killed: bool) -> None:
+        self.exit_code = exit_code  # Docker convention: the code, or 128+N when killed by N
+        self.signal = signal
+        self.oom_killed = oom_killed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExitStatus):
+            return NotImplemented
+        return (self.exit_code, self.signal, self.oom_killed) == (
+            other.exit_code, other.signal, other.oom_killed)
+
+    def __repr__(self) -> str:
+        return (f"ExitStatus(exit_code={self.exit_code!r}, signal={self.signal!r}, "
+                f"oom_killed={self.oom_killed!r})")
 
 
-def load_spec(bundle: Path, container_id: str) -> Spec:
+def load_spec(bundle: StrPath, container_id: str) -> Spec:
     """bundle/config.json parsed; RuntimeFailure when it is missing or malformed."""
+    path = os.path.join(bundle, "config.json")
     try:
-        return parse_spec(json.loads((bundle / "config.json").read_bytes()))
+        with open(path, "rb") as f:
+            return parse_spec(json.loads(f.read()))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RuntimeFailure(f"create container {container_id}: "
-                             f"read {bundle / 'config.json'}: {exc}") from exc
+                             f"read {path}: {exc}") from exc
 
 
-def make_state_dir(state_root: Path, container_id: str) -> Path:
+def make_state_dir(state_root: StrPath, container_id: str) -> str:
     """Create the container's state dir; RuntimeFailure when the id is taken."""
+    state_root = os.fspath(state_root)
     path = st.state_dir(state_root, container_id)
-    state_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.makedirs(state_root, mode=0o700, exist_ok=True)
     try:
-        path.mkdir(mode=0o700)
+        os.mkdir(path, 0o700)
     except FileExistsError:
         raise RuntimeFailure(f"create container {container_id}: "
                              f"container with id {container_id} exists") from None
@@ -62,7 +83,7 @@ def created_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def run_container(bundle: Path, container_id: str, *, state_root: Path,
+def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
                   stdin: int | None = 0, stdout: int = 1, stderr: int = 2,
                   on_start: Callable[[int], None] | None = None,
                   forward_signals: bool = True) -> ExitStatus:
@@ -73,7 +94,8 @@ def run_container(bundle: Path, container_id: str, *, state_root: Path,
     the process has exec'd. Raises CommandNotFound / CommandNotInvokable /
     RuntimeFailure; cgroups and the state dir are removed in every case.
     """
-    bundle = bundle.resolve()
+    bundle = os.path.realpath(bundle)
+    state_root = os.fspath(state_root)
     spec = load_spec(bundle, container_id)
     with ExitStack() as stack:
         make_state_dir(state_root, container_id)
@@ -91,7 +113,7 @@ def run_container(bundle: Path, container_id: str, *, state_root: Path,
             stack.callback(os.close, proc.master)
         try:
             st.write_state(state_root, st.State(
-                container_id, proc.pid, str(bundle), proc.cgroup.path if proc.cgroup else "",
+                container_id, proc.pid, bundle, proc.cgroup.path if proc.cgroup else "",
                 st.process_start_time(proc.pid) or 0, created_now(), spec.annotations))
             if forward_signals:
                 stack.enter_context(_forwarding(proc.pid))

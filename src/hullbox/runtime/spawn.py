@@ -10,33 +10,36 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 
 from hullbox.errors import CommandNotFound, CommandNotInvokable, HullboxError, RuntimeFailure
+from hullbox.linux import seqpacket
 from hullbox.linux.namespaces import CLONE_NEWPID, setns, unshare
-from hullbox.oci.runtime_spec import Spec
 from hullbox.runtime.cgroups import Cgroup, create_cgroup
 from hullbox.runtime.init import InitContext, container_init
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hullbox.oci.runtime_spec import Spec
 
-@dataclass
+
 class Spawned:
     """A container process that passed its init (exec'd, or blocked on the exec fifo)."""
 
-    pid: int
-    cgroup: Cgroup | None
-    master: int | None = None  # pty master in terminal mode
+    __slots__ = ("cgroup", "master", "pid")
+
+    def __init__(self, pid: int, cgroup: Cgroup | None, master: int | None = None) -> None:
+        self.pid = pid
+        self.cgroup = cgroup
+        self.master = master  # pty master in terminal mode
 
 
-def rootfs_path(spec: Spec, bundle: Path) -> str:
+def rootfs_path(spec: Spec, bundle: str) -> str:
     """root.path, relative to the bundle unless absolute."""
-    return str((bundle / spec.root_path).resolve())
+    return os.path.realpath(os.path.join(bundle, spec.root_path))
 
 
-def spawn(spec: Spec, bundle: Path, container_id: str, *, stdio: tuple[int, int, int],
+def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, int],
           exec_fifo: str | None = None) -> Spawned:
     """Start the container's init; return once it exec'd (or waits on exec_fifo).
 
@@ -55,9 +58,9 @@ def spawn(spec: Spec, bundle: Path, container_id: str, *, stdio: tuple[int, int,
         for path in cgroup.procs_files():
             procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
             undo.callback(os.close, procs[-1])
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours, theirs = seqpacket.socketpair()
         undo.callback(ours.close)
-        ctx = InitContext(spec, str(bundle), rootfs_path(spec, bundle), theirs, stdio,
+        ctx = InitContext(spec, bundle, rootfs_path(spec, bundle), theirs, stdio,
                           cgroup, procs, exec_fifo)
         pid = _fork_into_pidns(spec, ctx, container_id)
         theirs.close()
@@ -103,11 +106,11 @@ def _fork_into_pidns(spec: Spec, ctx: InitContext, container_id: str) -> int:
     return pid
 
 
-def _handshake(sock: socket.socket, container_id: str, wait_ready: bool) -> int | None:
+def _handshake(sock: seqpacket.Socket, container_id: str, wait_ready: bool) -> int | None:
     """Read the init's messages until exec (EOF) or ready; raise what it reported."""
     master = None
     while True:
-        data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 1)
+        data, fds = seqpacket.recv_fds(sock, 4096, 1)
         for fd in fds:
             master = fd
         if not data or (data == b"R" and wait_ready):
