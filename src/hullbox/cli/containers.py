@@ -1,4 +1,5 @@
-"""Container verbs: run, create, start, ps, rm, inspect."""
+"""Container verbs: run, create, start, ps, rm, inspect (stop, kill, wait,
+restart and logs are in cli/lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def container_options(fn: Any) -> Any:
         click.option("--pids-limit", type=int, help="Maximum number of processes."),
         click.option("-l", "--label", multiple=True, help="key=value metadata."),
         click.option("--runtime", default="hullbox", help="OCI runtime: hullbox or runc."),
+        click.option("--restart", "restart", default=None, metavar="POLICY",
+                     help="no, always, unless-stopped, on-failure[:N] (with -d)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -94,17 +97,22 @@ def _check_tty(interactive: bool, tty: bool) -> None:
 
 @click.command(context_settings=_RUN_SETTINGS)
 @container_options
-@click.option("-d", "--detach", is_flag=True, help="Run in the background (not yet).")
+@click.option("-d", "--detach", is_flag=True,
+              help="Run in the background under a monitor; print the container ID.")
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
     """Create a container from IMAGE and run COMMAND in it."""
-    if detach:
-        raise InvalidArgument("-d/--detach needs the container monitor, which is not built "
-                              "yet; run in the foreground for now")
-    _check_tty(params["interactive"], params["tty"])
     options = _build_options(params)
+    if detach:
+        record = obj.engine.containers.run_detached(image, list(command), options,
+                                                    restart=params.get("restart"))
+        click.echo(record.id)
+        return 0
+    if params.get("restart") not in (None, "", "no"):
+        raise InvalidArgument("--restart needs a detached container: add -d")
+    _check_tty(params["interactive"], params["tty"])
     result = obj.engine.containers.run(
         image, list(command), options,
         stdin=0 if params["interactive"] else None, stdout=1, stderr=2,
@@ -119,7 +127,8 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    record = obj.engine.containers.create(image, list(command), _build_options(params))
+    record = obj.engine.containers.create(image, list(command), _build_options(params),
+                                         restart=params.get("restart"))
     click.echo(record.id)
 
 
@@ -129,10 +138,17 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def start(obj: Any, attach: bool, interactive: bool, containers: tuple[str, ...]) -> int:
-    """Start created or stopped containers."""
+    """Start created or stopped containers (in the background unless -a)."""
     if not attach:
-        raise InvalidArgument("start without -a needs the container monitor, which is not "
-                              "built yet; use: hullbox start -a CONTAINER")
+        failed = False
+        for name in containers:
+            try:
+                obj.engine.containers.start(name)
+                click.echo(name)
+            except HullboxError as exc:
+                click.echo(f"hullbox: {exc}", err=True)
+                failed = True
+        return 1 if failed else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
     record = obj.engine.containers.get(containers[0])
@@ -147,6 +163,8 @@ def _status(record: Any) -> str:
         return f"Up {human_duration(time.time() - record.started)}"
     if record.state == "exited":
         return f"Exited ({record.exit_code}) {ago(record.finished)}"
+    if record.state == "restarting":
+        return f"Restarting ({record.exit_code}) {ago(record.finished)}"
     return "Created"
 
 
@@ -179,10 +197,15 @@ def _ps_row(record: Any) -> dict[str, Any]:
 @click.option("-q", "--quiet", is_flag=True, help="Only IDs.")
 @click.option("--no-trunc", is_flag=True, help="Do not truncate output.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="status=, name=, id=, label=, ancestor= (repeat a key to OR).")
 @click.pass_obj
-def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None) -> None:
+def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
+       filters: tuple[str, ...]) -> None:
     """List containers."""
-    records = obj.engine.containers.list(all=show_all)
+    from hullbox.engine.filters import parse_filters
+
+    records = obj.engine.containers.list(all=show_all, filters=parse_filters(filters))
     if quiet:
         for record in records:
             click.echo(record.id if no_trunc else record.short_id)
@@ -292,4 +315,7 @@ def register(cli: click.Group) -> None:
     group.add_command(ps, "ps")
     cli.add_command(inspect)
     group.add_command(container_inspect, "inspect")
+    from hullbox.cli import lifecycle
+
+    lifecycle.register(cli, group)
     cli.add_command(group)

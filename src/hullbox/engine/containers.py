@@ -1,4 +1,5 @@
-"""Container use cases: create, start (attached), run, list, remove, inspect."""
+"""Container use cases: create, start (attached or under a monitor), run, list,
+stop, kill, wait, logs, remove, inspect."""
 
 from __future__ import annotations
 
@@ -8,18 +9,38 @@ import os
 import signal
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
+from hullbox.engine.lifecycle import (
+    DEFAULT_STOP_TIMEOUT,
+    KILL_GRACE,
+    is_active,
+    parse_signal,
+    send_signal,
+    stop_signal,
+    wait_until,
+)
 from hullbox.engine.names import new_id, random_name, validate_name
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths, unmount_rootfs
-from hullbox.errors import Conflict, ContainerNotFound, HullboxError, InvalidArgument
+from hullbox.errors import (
+    Conflict,
+    ContainerNotFound,
+    HullboxError,
+    InvalidArgument,
+    RuntimeFailure,
+)
 from hullbox.store import containers as container_db
 from hullbox.store.containers import CREATED, EXITED, RUNNING, ContainerRecord
 from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.engine.logs import LogEntry
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,33 @@ def _pid_alive(pid: int) -> bool:
     return pid > 0 and os.path.exists(f"/proc/{pid}")
 
 
+def delete_container(store: Store, container_id: str) -> None:
+    """Unmount, remove the directory (log included) and the row of a container
+    that no longer runs."""
+    paths = ContainerPaths(store.container_dir(container_id))
+    unmount_rootfs(paths)
+    _rmtree(paths.base)
+    container_db.delete(store, container_id)
+
+
+def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
+    """What a killed monitor could not do: end its container and remove the
+    runtime's state dir, the cgroup and the rootfs mount, so the container can
+    start again and nothing is left when it is removed."""
+    if _pid_alive(record.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGKILL)
+        wait_until(lambda: not _pid_alive(record.pid), 5.0)
+    from hullbox.engine.launch import runtime_state_root
+    from hullbox.runtime import state as runtime_state
+    from hullbox.runtime.cgroups import open_cgroup
+
+    runtime_state.remove_state(str(runtime_state_root() / "runtime"), record.id)
+    with contextlib.suppress(OSError):
+        open_cgroup(f"/hullbox/{record.id}").destroy()
+    unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
+
+
 class ContainerService:
     """``Engine().containers``: what ``hullbox container ...`` does."""
 
@@ -69,20 +117,55 @@ class ContainerService:
             )
         return self._refresh(found[0])
 
-    def list(self, *, all: bool = False) -> builtins.list[ContainerRecord]:
+    def list(
+        self,
+        *,
+        all: bool = False,
+        filters: dict[str, builtins.list[str]] | None = None,
+    ) -> builtins.list[ContainerRecord]:
+        """``ps``: running containers, or ``all``; ``filters`` as
+        ``engine.filters.parse_filters`` makes them (a status filter implies all)."""
+        from hullbox.engine.filters import matches
+
+        filters = filters or {}
         records = [self._refresh(r) for r in container_db.list_all(self.store)]
-        return records if all else [r for r in records if r.state == RUNNING]
+        if not all and "status" not in filters:
+            records = [r for r in records if r.state == RUNNING]
+        return [r for r in records if matches(r, filters)]
 
     def _refresh(self, record: ContainerRecord) -> ContainerRecord:
-        """A container recorded as running whose process is gone was left by a
-        hullbox that was killed: record it as exited so nothing waits on it."""
-        if record.state == RUNNING and record.pid and not _pid_alive(record.pid):
-            record.state, record.exit_code = EXITED, 137
-            record.finished = time.time()
-            record.error = "the hullbox process that ran this container was killed"
-            container_db.update(self.store, record.id, state=EXITED, exit_code=137,
-                                finished=record.finished, error=record.error, pid=0)
+        """Notice a container whose keeper died without recording its end: a
+        killed monitor, or a killed foreground ``hullbox run``; record it as
+        exited (137) so nothing waits on it."""
+        if not is_active(record):
+            return record
+        if record.monitor_pid:
+            if monitor_alive(record.monitor_pid, record.id):
+                return record
+            latest = container_db.get(self.store, record.id)  # it may have just finished
+            if latest is None or not is_active(latest):
+                return latest or record
+            record = latest
+            _clean_up_after_crash(self.store, record)
+            error = "the monitor of this container was killed"
+        elif record.pid and not _pid_alive(record.pid):
+            error = "the hullbox process that ran this container was killed"
+        else:
+            return record
+        record.state, record.exit_code, record.pid = EXITED, 137, 0
+        record.finished, record.error = time.time(), error
+        container_db.update(self.store, record.id, state=EXITED, exit_code=137,
+                            finished=record.finished, error=error, pid=0)
         return record
+
+    def _ended(self, container_id: str) -> bool:
+        """Not running and its monitor gone: the exit is recorded and the
+        rootfs, cgroup and runtime state are cleaned up."""
+        record = container_db.get(self.store, container_id)
+        if record is None:
+            return True
+        record = self._refresh(record)
+        return not is_active(record) and not monitor_alive(record.monitor_pid, record.id)
 
     # -- create ------------------------------------------------------------
     def create(
@@ -90,9 +173,17 @@ class ContainerService:
         image: str,
         command: builtins.list[str] | None = None,
         options: ContainerOptions | None = None,
+        *,
+        restart: str | None = None,
     ) -> ContainerRecord:
-        """Record a container and make its directory; nothing runs yet."""
+        """Record a container and make its directory; nothing runs yet.
+        ``restart`` is Docker's ``--restart`` policy, applied by the monitor."""
+        from hullbox.engine.restart import RestartPolicy
+
         options = options or ContainerOptions()
+        policy = RestartPolicy.parse(restart)
+        if policy.name != "no" and options.auto_remove:
+            raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
         container_id = new_id()
@@ -113,6 +204,7 @@ class ContainerService:
             config=options.to_json(),
             state=CREATED,
             created=time.time(),
+            restart_policy="" if policy.name == "no" else str(policy),
         )
         paths = ContainerPaths(self.store.container_dir(container_id))
         with contextlib.ExitStack() as undo:
@@ -153,8 +245,57 @@ class ContainerService:
             raise Conflict(f"container {record.name} is already running")
         from hullbox.engine.launch import launch_attached
 
+        self._wait_for_monitor(record)
+        # No monitor keeps this run: _refresh must watch the pid instead.
+        container_db.update(self.store, record.id, monitor_pid=0)
         return launch_attached(self.store, self.images, record,
                                stdin=stdin, stdout=stdout, stderr=stderr)
+
+    def _wait_for_monitor(self, record: ContainerRecord) -> None:
+        """A monitor whose container just exited is still cleaning up (rootfs,
+        cgroup): a new start waits for it rather than tripping over it."""
+        wait_until(lambda: not monitor_alive(record.monitor_pid, record.id), KILL_GRACE)
+
+    def start(self, name_or_id: str) -> ContainerRecord:
+        """``start``: run the container under a new detached monitor; returns
+        once it runs (a running container is left as it is, as in Docker)."""
+        record = self.get(name_or_id)
+        if is_active(record):
+            return record
+        if ContainerOptions.from_json(record.config).runtime != "hullbox":
+            raise InvalidArgument(
+                f"cannot start container {record.name} in the background: the monitor "
+                "runs only the built-in runtime for now; use: hullbox start -a " + record.name
+            )
+        self._wait_for_monitor(record)
+        from hullbox.engine.detach import start_monitor
+
+        start_monitor(self.store.root, record.id)
+        return self.get(record.id)
+
+    def run_detached(
+        self,
+        image: str,
+        command: builtins.list[str] | None = None,
+        options: ContainerOptions | None = None,
+        *,
+        restart: str | None = None,
+    ) -> ContainerRecord:
+        """``docker run -d``: create, start under a monitor, return once it runs.
+        With ``--rm`` a container that failed to start is removed at once."""
+        options = options or ContainerOptions()
+        if options.runtime != "hullbox":
+            raise InvalidArgument(
+                f"-d with --runtime {options.runtime} is not supported yet: the monitor "
+                "runs only the built-in runtime; run in the foreground"
+            )
+        record = self.create(image, command, options, restart=restart)
+        try:
+            return self.start(record.id)
+        except HullboxError:
+            if options.auto_remove:
+                self._remove_quietly(record.id)
+            raise
 
     def run(
         self,
@@ -210,23 +351,94 @@ class ContainerService:
         self._delete(record.id)
         return record
 
-    def _kill_and_wait(self, record: ContainerRecord, timeout: float = 10.0) -> None:
-        if record.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(record.pid, signal.SIGKILL)
-            deadline = time.monotonic() + timeout
-            while _pid_alive(record.pid) and time.monotonic() < deadline:
-                time.sleep(0.01)
+    def _kill_and_wait(self, record: ContainerRecord) -> None:
+        container_db.update(self.store, record.id, stop_requested=1)  # no restart
+        send_signal(record, signal.SIGKILL)
+        if not wait_until(lambda: self._ended(record.id), KILL_GRACE):
+            raise RuntimeFailure(
+                f"container {record.name} did not exit {KILL_GRACE:.0f}s after SIGKILL"
+            )
 
     def _delete(self, container_id: str) -> None:
-        paths = ContainerPaths(self.store.container_dir(container_id))
-        unmount_rootfs(paths)
-        _rmtree(paths.base)
-        container_db.delete(self.store, container_id)
+        delete_container(self.store, container_id)
 
     def _remove_quietly(self, container_id: str) -> None:
         with contextlib.suppress(HullboxError):
             self._delete(container_id)
+
+    # -- stop, kill, wait ----------------------------------------------------
+    def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+        """``stop``: the image's STOPSIGNAL (else SIGTERM), then SIGKILL after
+        ``timeout`` seconds (10); returns once the exit is recorded. A
+        container that is not running is left as it is, as in Docker."""
+        record = self.get(name_or_id)
+        if not is_active(record):
+            return record
+        container_db.update(self.store, record.id, stop_requested=1)
+        image_signal = ""
+        with contextlib.suppress(HullboxError):
+            image_signal = self.images.get(record.image_id).config.config.stop_signal
+        send_signal(record, stop_signal(image_signal))
+        wait = DEFAULT_STOP_TIMEOUT if timeout is None else max(0.0, timeout)
+        if not wait_until(lambda: self._ended(record.id), wait):
+            self._kill_and_wait(record)
+        return self.get(record.id)
+
+    def kill(self, name_or_id: str, sig: str | int = "KILL") -> ContainerRecord:
+        """``kill -s SIG``. As in Docker it counts as a stop for the restart
+        policy; for SIGKILL it returns once the exit is recorded."""
+        number = parse_signal(sig)
+        record = self.get(name_or_id)
+        if not is_active(record):
+            raise Conflict(f"cannot kill container {record.name}: it is not running")
+        container_db.update(self.store, record.id, stop_requested=1)
+        send_signal(record, number)
+        if number == signal.SIGKILL:
+            wait_until(lambda: self._ended(record.id), KILL_GRACE)
+        return self.get(record.id)
+
+    def wait(self, name_or_id: str) -> int:
+        """``wait``: block until the container is not running; its exit code."""
+        record = self.get(name_or_id)
+        wait_until(lambda: self._ended(record.id), None, interval=0.05)
+        latest = container_db.get(self.store, record.id)
+        return latest.exit_code if latest is not None else record.exit_code
+
+    def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+        """``restart``: stop (as ``stop`` does) then start under a monitor."""
+        record = self.stop(name_or_id, timeout)
+        return self.start(record.id)
+
+    # -- logs ----------------------------------------------------------------
+    def logs(
+        self,
+        name_or_id: str,
+        *,
+        follow: bool = False,
+        tail: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[LogEntry]:
+        """The container's output lines, oldest first; with ``follow``, then the
+        lines to come until the container exits (across restarts)."""
+        from hullbox.engine import logs
+
+        record = self.get(name_or_id)
+        try:
+            since_ts = logs.parse_time(since, "--since") if since else None
+            until_ts = logs.parse_time(until, "--until") if until else None
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        path = logs.log_path(self.store.container_dir(record.id))
+        entries, offset = logs.read_entries(path, since=since_ts, until=until_ts, tail=tail)
+
+        def lines() -> Iterator[LogEntry]:
+            yield from entries
+            if follow:
+                yield from logs.follow(path, offset, until=until_ts,
+                                       running=lambda: not self._ended(record.id))
+
+        return lines()
 
     # -- inspect -----------------------------------------------------------
     def inspect(self, name_or_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
-from hullbox.store.containers import CREATED, RUNNING, ContainerRecord
+from hullbox.store.containers import CREATED, RESTARTING, RUNNING, ContainerRecord
 from hullbox.store.store import Store
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -25,7 +25,11 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     """The fields of ``docker inspect`` that hullbox knows."""
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
+    from hullbox.engine.logs import log_path
+    from hullbox.engine.restart import RestartPolicy
+
     running = record.state == RUNNING
+    policy = RestartPolicy.parse(record.restart_policy)
     return {
         "Id": record.id,
         "Created": rfc3339(record.created),
@@ -35,7 +39,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "Status": record.state,
             "Running": running,
             "Paused": False,
-            "Restarting": False,
+            "Restarting": record.state == RESTARTING,
             "OOMKilled": record.error == "OOMKilled",
             "Dead": False,
             "Pid": record.pid if running else 0,
@@ -46,7 +50,8 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
         },
         "Image": record.image_id,
         "Name": "/" + record.name,
-        "RestartCount": 0,
+        "RestartCount": record.restart_count,
+        "LogPath": str(log_path(paths.base)),
         "Driver": "overlay",
         "Platform": "linux",
         "HostnamePath": str(paths.etc_file("hostname")),
@@ -73,6 +78,8 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "NanoCpus": options.nano_cpus,
             "PidsLimit": options.pids_limit or None,
             "Runtime": options.runtime,
+            "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
+            "LogConfig": {"Type": "json-file", "Config": {}},
         },
         "GraphDriver": {
             "Name": "overlay",

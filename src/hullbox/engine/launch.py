@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hullbox.engine.images import ImageService
@@ -80,8 +81,10 @@ def launch_attached(
     stdin: int | None,
     stdout: int,
     stderr: int,
+    on_start: Callable[[int], None] | None = None,
 ) -> int:
-    """Run the container to its end with the given stdio; returns the exit code."""
+    """Run the container to its end with the given stdio; returns the exit code.
+    ``on_start(pid)`` runs once its process has exec'd (the monitor reports it)."""
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
     with contextlib.ExitStack() as cleanup:
@@ -91,6 +94,8 @@ def launch_attached(
 
         def record_pid(pid: int) -> None:
             container_db.update(store, record.id, pid=pid)
+            if on_start is not None:
+                on_start(pid)
 
         try:
             if options.runtime == "hullbox":

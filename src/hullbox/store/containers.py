@@ -12,6 +12,7 @@ from hullbox.store.store import Store
 CREATED = "created"
 RUNNING = "running"
 EXITED = "exited"
+RESTARTING = "restarting"
 
 
 @dataclass
@@ -31,6 +32,10 @@ class ContainerRecord:
     started: float = 0.0
     finished: float = 0.0
     error: str = ""
+    monitor_pid: int = 0       # the detached container's monitor; 0 in the foreground
+    restart_count: int = 0
+    restart_policy: str = ""   # Docker's --restart value; "" is "no"
+    stop_requested: bool = False  # stop/kill ended it: the restart policy must not
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -53,6 +58,10 @@ def _from_row(row: sqlite3.Row) -> ContainerRecord:
         started=row["started"],
         finished=row["finished"],
         error=row["error"],
+        monitor_pid=row["monitor_pid"],
+        restart_count=row["restart_count"],
+        restart_policy=row["restart_policy"],
+        stop_requested=bool(row["stop_requested"]),
     )
 
 
@@ -61,7 +70,7 @@ def insert(store: Store, record: ContainerRecord) -> None:
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO containers(id, name, image_id, image_name, command, config, state,"
-            " created) VALUES (?,?,?,?,?,?,?,?)",
+            " created, restart_policy) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 record.id,
                 record.name,
@@ -71,6 +80,7 @@ def insert(store: Store, record: ContainerRecord) -> None:
                 json.dumps(record.config),
                 record.state,
                 record.created,
+                record.restart_policy,
             ),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS containers (
 );
 """
 
+#: ALTERs that bring a database of version N-1 to version N (index N-2), so a
+#: store made by an older hullbox keeps every row. Only ever append.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (   # 2: detached containers and their monitor (issue 3)
+        "ALTER TABLE containers ADD COLUMN monitor_pid INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT ''",
+        # set by stop/kill so the restart policy knows the user ended it
+        "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+    ),
+)
+
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (and on first use create) the database."""
@@ -56,8 +68,32 @@ def connect(path: Path) -> sqlite3.Connection:
     if version != SCHEMA_VERSION:
         # journal_mode persists in the file, so it is set once, with the schema.
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _migrate(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Create the tables or bring them up to SCHEMA_VERSION, in one transaction
+    that re-reads the version, so two commands opening an old store at once do
+    not both apply the same ALTER."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:  # another command migrated it, or a newer hullbox
+            conn.execute("ROLLBACK")
+            return
+        if version == 0:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            version = 1
+        for steps in _MIGRATIONS[version - 1:]:
+            for statement in steps:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,116 @@
+"""Verbs on running containers: logs, stop, kill, wait, restart."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hullbox.errors import HullboxError, InvalidArgument
+
+
+def _each(containers: tuple[str, ...], action: Callable[[str], object],
+          echo: Callable[[str, object], str | None]) -> int:
+    """Apply ``action`` to every target, go on past a failure, report each
+    (one ``hullbox: ...`` line), and exit 1 if any failed, as Docker does."""
+    failed = False
+    for name in containers:
+        try:
+            result = action(name)
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = True
+            continue
+        line = echo(name, result)
+        if line is not None:
+            click.echo(line)
+    return 1 if failed else 0
+
+
+def _tail(value: str) -> int | None:
+    if value == "all":
+        return None
+    if not value.lstrip("-").isdigit():
+        raise InvalidArgument(f"invalid --tail {value!r}: use a number of lines or all")
+    number = int(value)
+    return None if number < 0 else number
+
+
+@click.command()
+@click.option("-f", "--follow", is_flag=True, help="Follow the output until the container exits.")
+@click.option("-n", "--tail", default="all", help="Lines from the end to show (or all).")
+@click.option("-t", "--timestamps", is_flag=True, help="Show the time of each line.")
+@click.option("--since", help="Lines after a time (2024-05-01T12:00:00Z, 1700000000) or "
+              "a duration ago (10m).")
+@click.option("--until", help="Lines before a time or a duration ago.")
+@click.argument("container")
+@click.pass_obj
+def logs(obj: Any, follow: bool, tail: str, timestamps: bool, since: str | None,
+         until: str | None, container: str) -> None:
+    """Print a container's output: stdout lines to stdout, stderr lines to stderr."""
+    entries = obj.engine.containers.logs(container, follow=follow, tail=_tail(tail),
+                                         since=since, until=until)
+    streams = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
+    for entry in entries:
+        out = streams.get(entry.stream, sys.stdout.buffer)
+        if timestamps:
+            out.write(entry.time.encode() + b" ")
+        out.write(entry.data)
+        if follow:  # a follower wants each line as it comes
+            out.flush()
+    for out in streams.values():
+        out.flush()
+
+
+_TIMEOUT = click.option("-t", "--time", "timeout", type=float, default=None,
+                        help="Seconds to wait before killing it (default 10).")
+
+
+@click.command()
+@_TIMEOUT
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def stop(obj: Any, timeout: float | None, containers: tuple[str, ...]) -> int:
+    """Stop running containers: STOPSIGNAL (SIGTERM), then SIGKILL."""
+    return _each(containers, lambda n: obj.engine.containers.stop(n, timeout),
+                 lambda name, _r: name)
+
+
+@click.command()
+@_TIMEOUT
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def restart(obj: Any, timeout: float | None, containers: tuple[str, ...]) -> int:
+    """Stop then start containers, in the background."""
+    return _each(containers, lambda n: obj.engine.containers.restart(n, timeout),
+                 lambda name, _r: name)
+
+
+@click.command()
+@click.option("-s", "--signal", "sig", default="KILL", help="Signal to send (default KILL).")
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def kill(obj: Any, sig: str, containers: tuple[str, ...]) -> int:
+    """Send a signal to running containers."""
+    from hullbox.engine.lifecycle import parse_signal
+
+    parse_signal(sig)  # a bad signal is the user's error once, not once per container
+    return _each(containers, lambda n: obj.engine.containers.kill(n, sig),
+                 lambda name, _r: name)
+
+
+@click.command()
+@click.argument("containers", nargs=-1, required=True)
+@click.pass_obj
+def wait(obj: Any, containers: tuple[str, ...]) -> int:
+    """Wait for containers to stop; print each exit code."""
+    return _each(containers, obj.engine.containers.wait, lambda _n, code: str(code))
+
+
+def register(cli: click.Group, group: click.Group) -> None:
+    """Add the verbs at top level and under ``hullbox container``."""
+    for command in (logs, stop, restart, kill, wait):
+        cli.add_command(command)
+        group.add_command(command)

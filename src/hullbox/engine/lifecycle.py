@@ -1,0 +1,63 @@
+"""Ending and waiting for running containers: stop, kill, wait.
+
+Every command talks to a container through its process (signals) and reads
+its state from the store, which the monitor keeps (no daemon to ask).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+
+from hullbox.errors import InvalidArgument
+from hullbox.store.containers import RESTARTING, RUNNING, ContainerRecord
+
+DEFAULT_STOP_TIMEOUT = 10.0
+#: after SIGKILL, how long a container may take to be reaped and recorded
+KILL_GRACE = 30.0
+
+
+def parse_signal(value: str | int) -> signal.Signals:
+    """``KILL``, ``SIGKILL``, ``kill`` or ``9``, as ``docker kill -s`` takes it."""
+    text = str(value).strip()
+    try:
+        if text.isdigit():
+            return signal.Signals(int(text))
+        name = text.upper()
+        return signal.Signals[name if name.startswith("SIG") else "SIG" + name]
+    except (KeyError, ValueError):
+        raise InvalidArgument(
+            f"invalid signal {value!r}: use a name (TERM, SIGHUP) or a number (15)"
+        ) from None
+
+
+def is_active(record: ContainerRecord) -> bool:
+    """Running, or waiting out its restart backoff."""
+    return record.state in (RUNNING, RESTARTING)
+
+
+def send_signal(record: ContainerRecord, sig: int) -> None:
+    """Signal the container's PID 1 from the host (its own namespace would let
+    it ignore SIGKILL); a process already gone is not an error."""
+    if record.pid > 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, sig)
+
+
+def wait_until(done: Callable[[], bool], timeout: float | None,
+               interval: float = 0.02) -> bool:
+    """Poll ``done`` until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def stop_signal(image_stop_signal: str) -> signal.Signals:
+    """The image's STOPSIGNAL, else SIGTERM."""
+    return parse_signal(image_stop_signal) if image_stop_signal else signal.SIGTERM
