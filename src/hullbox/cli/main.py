@@ -41,10 +41,11 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images
+    from hullbox.cli import containers, images, registry
 
     containers.register(cli)
     images.register(cli)
+    registry.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

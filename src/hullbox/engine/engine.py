@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hullbox.engine.containers import ContainerService
+from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
 from hullbox.store.store import Store
 
@@ -21,6 +22,7 @@ class Engine:
         self.store = Store(root)
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
+        self.distribution = DistributionService(self.store, self.images)
 
     def close(self) -> None:
         self.store.close()

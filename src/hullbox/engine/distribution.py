@@ -1,0 +1,119 @@
+"""Registry use cases: pull, push, login, logout (``Engine().distribution``).
+
+The registry package (and httpx with it) is imported inside each method, never
+at module level: ``hullbox run`` builds an Engine and must not pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hullbox.errors import InvalidArgument
+from hullbox.oci import reference
+
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
+    from hullbox.registry.pull import LayerEvent, PullResult
+    from hullbox.registry.push import BlobEvent, PushResult
+    from hullbox.store.store import Store
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Where credentials were saved."""
+
+    registry: str
+    config_path: Path
+
+
+class DistributionService:
+    """Moving images between the store and registries."""
+
+    def __init__(self, store: Store, images: ImageService) -> None:
+        self.store = store
+        self.images = images
+
+    def pull(
+        self,
+        ref: str,
+        *,
+        platform: str | None = None,
+        insecure: bool = False,
+        listener: Callable[[LayerEvent], None] | None = None,
+    ) -> PullResult:
+        """``docker pull``: fetch ``ref`` for ``platform`` (linux/amd64 by
+        default) and tag it locally by its normalised reference."""
+        from hullbox.registry.client import RegistryClient
+        from hullbox.registry.platform import parse_platform
+        from hullbox.registry.pull import pull_image
+        from hullbox.registry.repository import Repository
+
+        parsed = reference.parse(ref)
+        wanted = parse_platform(platform)
+        with RegistryClient(parsed.domain, insecure=insecure) as client:
+            return pull_image(self.store, Repository(client, parsed.path), parsed, wanted,
+                              listener=listener)
+
+    def push(
+        self,
+        ref: str,
+        *,
+        insecure: bool = False,
+        chunk_size: int | None = None,
+        listener: Callable[[BlobEvent], None] | None = None,
+    ) -> PushResult:
+        """``docker push``: upload the local image named ``ref`` to the
+        registry and repository that name says."""
+        from hullbox.registry.client import RegistryClient
+        from hullbox.registry.push import push_image
+        from hullbox.registry.repository import Repository
+
+        parsed = reference.parse(ref)
+        image = self.images.get(ref)
+        manifest_bytes = self.store.read_blob(image.record.manifest_digest)
+        sources = [
+            other.path for other in (reference.parse(t) for t in image.record.tags)
+            if other.domain == parsed.domain and other.path != parsed.path
+        ]
+        with RegistryClient(parsed.domain, insecure=insecure) as client:
+            repo = Repository(client, parsed.path, push=True)
+            return push_image(repo, parsed, manifest_bytes, self.store.blob_path,
+                              mount_sources=sources, chunk_size=chunk_size, listener=listener)
+
+    def login(self, server: str | None, username: str, password: str, *,
+              insecure: bool = False) -> LoginResult:
+        """Check the credentials against the registry, then save them in
+        ~/.docker/config.json (or the credential helper it names)."""
+        from hullbox.registry import credentials
+        from hullbox.registry.client import RegistryClient
+
+        registry = _registry_name(server)
+        if not username:
+            raise InvalidArgument("login: a username is needed (-u USER)")
+        if not password:
+            raise InvalidArgument("login: a password is needed (--password-stdin or -p)")
+        creds = credentials.Credentials(username, password)
+        with RegistryClient(registry, insecure=insecure, credentials=creds) as client:
+            client.login()
+        return LoginResult(registry, credentials.store(registry, creds))
+
+    def logout(self, server: str | None) -> bool:
+        """Forget saved credentials; False when there were none."""
+        from hullbox.registry import credentials
+
+        return credentials.erase(_registry_name(server))
+
+
+def _registry_name(server: str | None) -> str:
+    """``https://reg:5000/v2/`` or ``reg:5000`` -> ``reg:5000``; none -> Docker Hub."""
+    if not server:
+        return "docker.io"
+    name = server.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+    if name in ("index.docker.io", "registry-1.docker.io"):
+        return "docker.io"
+    if not name:
+        raise InvalidArgument(f"login: {server!r} is not a registry address")
+    return name

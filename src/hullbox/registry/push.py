@@ -1,0 +1,106 @@
+"""``hullbox push``: blobs first (skipped when the registry has them, mounted
+from a sibling repository when possible, else uploaded), the manifest last, so
+a registry never holds a manifest whose blobs are missing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hullbox.oci.image import MEDIA_MANIFEST, Descriptor
+from hullbox.oci.reference import Reference
+from hullbox.registry.errors import RegistryError
+from hullbox.registry.repository import Repository
+
+_CHUNK = 1 << 20
+PARALLEL_BLOBS = 4
+
+
+@dataclass(frozen=True)
+class BlobEvent:
+    """Progress of one blob, for the front end to draw."""
+
+    digest: str
+    status: str  # "Layer already exists", "Mounted from ...", "Pushed"
+    size: int = 0
+
+
+@dataclass
+class PushResult:
+    """What a push did."""
+
+    reference: str
+    tag: str
+    digest: str
+    size: int
+    events: list[BlobEvent] = field(default_factory=list)
+
+
+def push_image(
+    repo: Repository,
+    ref: Reference,
+    manifest_bytes: bytes,
+    blob_path: Callable[[str], Path],
+    *,
+    mount_sources: list[str] | None = None,
+    chunk_size: int | None = None,
+    listener: Callable[[BlobEvent], None] | None = None,
+) -> PushResult:
+    """Push an image whose manifest is ``manifest_bytes`` and whose blobs are
+    the files ``blob_path(digest)``. ``mount_sources`` are other repositories
+    on the same registry that may hold the blobs (names this image also has)."""
+    data = json.loads(manifest_bytes)
+    media_type = str(data.get("mediaType") or MEDIA_MANIFEST)
+    blobs = [Descriptor.from_json(d) for d in [data["config"], *data.get("layers", [])]]
+    unique = list({d.digest: d for d in blobs}.values())
+    events: list[BlobEvent] = []
+
+    def one(desc: Descriptor) -> BlobEvent:
+        event = _push_blob(repo, desc, blob_path, mount_sources or [], chunk_size)
+        if listener is not None:
+            listener(event)
+        return event
+
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_BLOBS, len(unique))) as pool:
+        futures = [pool.submit(one, d) for d in unique]
+        errors = [f.exception() for f in futures]
+    first = next((e for e in errors if e is not None), None)
+    if first is not None:
+        raise first
+    events = [f.result() for f in futures]
+    target = ref.digest or ref.tag or "latest"
+    digest = repo.put_manifest(target, manifest_bytes, media_type)
+    if ref.digest and digest != ref.digest:
+        raise RegistryError(f"push {ref.familiar}: the image's manifest digest is {digest}")
+    return PushResult(str(ref), target, digest, len(manifest_bytes), events)
+
+
+def _push_blob(
+    repo: Repository,
+    desc: Descriptor,
+    blob_path: Callable[[str], Path],
+    sources: list[str],
+    chunk_size: int | None,
+) -> BlobEvent:
+    if repo.has_blob(desc.digest):
+        return BlobEvent(desc.digest, "Layer already exists", desc.size)
+    for source in sources:
+        if source != repo.name and repo.mount_blob(desc.digest, source):
+            return BlobEvent(desc.digest, f"Mounted from {source}", desc.size)
+    path = blob_path(desc.digest)
+    if not path.exists():
+        raise RegistryError(
+            f"push: blob {desc.digest[:19]} is missing from the local store; "
+            "pull or build the image again"
+        )
+
+    def chunks() -> Iterator[bytes]:
+        with open(path, "rb") as src:
+            while piece := src.read(_CHUNK):
+                yield piece
+
+    repo.upload_blob(desc.digest, desc.size, chunks, chunk_size=chunk_size)
+    return BlobEvent(desc.digest, "Pushed", desc.size)
