@@ -23,7 +23,8 @@ $(INSTALLED): pyproject.toml constraints.txt scripts/install-system-deps.sh
 	ln -sf $(abspath $(BIN))/hullbox-runtime /usr/local/bin/hullbox-runtime
 	touch $@
 
-$(TEST_INSTALLED): $(INSTALLED)
+$(TEST_INSTALLED): $(INSTALLED) scripts/install-system-deps.sh
+	scripts/install-system-deps.sh --test
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt \
 	    --config-settings editable_mode=compat -e '.[test]'
 	touch $@

@@ -75,8 +75,9 @@ class ImageService:
         found = image_db.image_id_for_tag(self.store, str(ref))
         if found is None:
             raise ImageNotFound(
-                f"image {ref.familiar!r} not found locally; import it with: "
-                f"hullbox import ROOTFS.tar {ref.familiar}"
+                f"image {ref.familiar!r} not found locally; pull it with: "
+                f"hullbox pull {ref.familiar} (or make it: hullbox import ROOTFS.tar "
+                f"{ref.familiar})"
             )
         return found
 
