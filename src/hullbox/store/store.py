@@ -162,7 +162,8 @@ class Store:
             return self.blob_path(digest).read_bytes()
         except FileNotFoundError as exc:
             raise StoreError(
-                f"blob {digest} is missing from the store; run: hullbox system check"
+                f"blob {digest} is missing from the store at {self.root}; remove the image "
+                "that needs it (hullbox rmi -f) and import or pull it again"
             ) from exc
 
     def blob_writer(self) -> BlobWriter:
