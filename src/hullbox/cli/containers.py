@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, human_duration, print_table, render_template
+from hullbox.cli.format import ago, human_duration, print_inspect, print_table, render_template
 from hullbox.errors import HullboxError, InvalidArgument
 
 _RUN_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
@@ -254,14 +254,6 @@ def rm(obj: Any, force: bool, containers: tuple[str, ...]) -> int:
     return 1 if failed else 0
 
 
-def _print_inspect(items: list[Any], fmt: str | None) -> None:
-    if fmt:
-        for item in items:
-            click.echo(render_template(fmt, item))
-    else:
-        click.echo(json.dumps(items, indent=4))
-
-
 @click.command()
 @click.option("-f", "--format", "fmt", help="Go template.")
 @click.option("--type", "kind", type=click.Choice(["container", "image"]), default=None)
@@ -290,7 +282,7 @@ def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...])
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)
             failed = True
-    _print_inspect(items, fmt)
+    print_inspect(items, fmt)
     return 1 if failed else 0
 
 

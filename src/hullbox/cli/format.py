@@ -120,3 +120,13 @@ def render_template(template: str, obj: Any) -> str:
     escapes as Docker accepts them."""
     template = template.replace("\\t", "\t").replace("\\n", "\n")
     return _ACTION.sub(lambda m: _evaluate(m.group(1), obj), template)
+
+
+def print_inspect(items: list[Any], fmt: str | None) -> None:
+    """``inspect`` output: each item through the ``--format`` template, or the
+    whole list as indented JSON, as Docker prints it."""
+    if fmt:
+        for item in items:
+            click.echo(render_template(fmt, item))
+    else:
+        click.echo(json.dumps(items, indent=4))

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, print_table, render_template
+from hullbox.cli.format import ago, print_inspect, print_table, render_template
 from hullbox.errors import HullboxError
 
 
@@ -135,11 +135,7 @@ def image_inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)
             failed = True
-    if fmt:
-        for item in items:
-            click.echo(render_template(fmt, item))
-    else:
-        click.echo(json.dumps(items, indent=4))
+    print_inspect(items, fmt)
     return 1 if failed else 0
 
 
