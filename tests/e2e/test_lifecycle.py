@@ -274,3 +274,17 @@ def test_restart_policies(lifecycle: Hullbox) -> None:
     conflict = lifecycle("run", "-d", "--rm", "--restart", "always", "busybox", "true")
     assert conflict.returncode == 125
     assert conflict.stderr == "hullbox: conflicting options: --restart and --rm; use one of them\n"
+
+
+def test_a_container_in_a_restart_loop_counts_as_running(lifecycle: Hullbox) -> None:
+    lifecycle.ok("run", "-d", "--name", "looping", "--restart", "always", "busybox",
+                 "sh", "-c", "exit 1")
+    assert _until(lambda: int(lifecycle.ok("inspect", "-f", "{{.RestartCount}}",
+                                           "looping")) >= 2)
+    # Running or waiting out its backoff: either way ps lists it and rm refuses it.
+    assert "looping" in lifecycle.ok("ps")
+    refused = lifecycle("rm", "looping")
+    assert refused.returncode == 1
+    assert "it is running" in refused.stderr
+    assert lifecycle.ok("rm", "-f", "looping") == "looping\n"
+    assert lifecycle("inspect", "looping").returncode == 1

@@ -36,7 +36,7 @@ from hullbox.errors import (
     RuntimeFailure,
 )
 from hullbox.store import containers as container_db
-from hullbox.store.containers import CREATED, EXITED, RUNNING, ContainerRecord
+from hullbox.store.containers import CREATED, EXITED, ContainerRecord
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class ContainerService:
         filters = filters or {}
         records = [self._refresh(r) for r in container_db.list_all(self.store)]
         if not all and "status" not in filters:
-            records = [r for r in records if r.state == RUNNING]
+            records = [r for r in records if is_active(r)]
         return [r for r in records if matches(r, filters)]
 
     def _refresh(self, record: ContainerRecord) -> ContainerRecord:
@@ -241,7 +241,7 @@ class ContainerService:
         """Run a created (or exited) container in the foreground, its stdio on
         the given descriptors; returns its exit code."""
         record = self.get(name_or_id)
-        if record.state == RUNNING:
+        if is_active(record):
             raise Conflict(f"container {record.name} is already running")
         from hullbox.engine.launch import launch_attached
 
@@ -341,14 +341,14 @@ class ContainerService:
     def remove(self, name_or_id: str, *, force: bool = False) -> ContainerRecord:
         """``rm``: a running container only with ``force`` (it is killed)."""
         record = self.get(name_or_id)
-        if record.state == RUNNING:
+        if is_active(record):  # running, or waiting out a restart backoff
             if not force:
                 raise Conflict(
                     f"cannot remove container {record.name}: it is running; "
                     "stop it first or use: hullbox rm -f " + record.name
                 )
             self._kill_and_wait(record)
-        self._delete(record.id)
+        delete_container(self.store, record.id)
         return record
 
     def _kill_and_wait(self, record: ContainerRecord) -> None:
@@ -359,12 +359,9 @@ class ContainerService:
                 f"container {record.name} did not exit {KILL_GRACE:.0f}s after SIGKILL"
             )
 
-    def _delete(self, container_id: str) -> None:
-        delete_container(self.store, container_id)
-
     def _remove_quietly(self, container_id: str) -> None:
         with contextlib.suppress(HullboxError):
-            self._delete(container_id)
+            delete_container(self.store, container_id)
 
     # -- stop, kill, wait ----------------------------------------------------
     def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:

@@ -18,6 +18,11 @@ from hullbox.store.images import ImageRecord
 from hullbox.store.store import Store
 
 
+def _looks_like_id(text: str) -> bool:
+    """An image ID or a prefix of one long enough to be meant as one."""
+    return len(text) >= 4 and all(c in "0123456789abcdef" for c in text)
+
+
 @dataclass(frozen=True)
 class Image:
     """An image resolved from the store, with its parsed config."""
@@ -60,7 +65,7 @@ class ImageService:
     def resolve_id(self, name: str) -> str:
         """The image ID a user's word names: a tag, a full ID or an ID prefix."""
         hex_part = name.removeprefix("sha256:")
-        if len(hex_part) >= 4 and all(c in "0123456789abcdef" for c in hex_part):
+        if _looks_like_id(hex_part):
             if image_db.get_image(self.store, f"sha256:{hex_part}") is not None:
                 return f"sha256:{hex_part}"
             matches = image_db.image_ids_with_prefix(self.store, hex_part)
@@ -69,7 +74,7 @@ class ImageService:
         try:
             ref = reference.parse(name)
         except InvalidReference:
-            if len(hex_part) >= 4 and all(c in "0123456789abcdef" for c in hex_part):
+            if _looks_like_id(hex_part):
                 raise ImageNotFound(f"no such image: {name}") from None
             raise
         found = image_db.image_id_for_tag(self.store, str(ref))
@@ -109,7 +114,8 @@ class ImageService:
         assert record is not None
         lines: builtins.list[str] = []
         hex_part = name.removeprefix("sha256:")
-        named_by_id = image_id.removeprefix("sha256:").startswith(hex_part)
+        named_by_id = _looks_like_id(hex_part) and image_id.removeprefix(
+            "sha256:").startswith(hex_part)
         if not named_by_id and len(record.tags) > 1:
             ref = reference.parse(name)
             image_db.remove_tag(self.store, str(ref))

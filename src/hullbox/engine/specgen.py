@@ -3,6 +3,7 @@ config.json, as Docker's daemon does before it calls runc."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,6 @@ def merge_env(image_env: list[str], user_env: list[str], home: str) -> list[str]
     for item in [*image_env, *user_env]:
         key, sep, value = item.partition("=")
         if not sep:
-            import os
-
             if key not in os.environ:  # `-e NAME` passes the caller's value, if any
                 continue
             value = os.environ[key]
