@@ -1,0 +1,19 @@
+"""Volumes, bind mounts and tmpfs mounts (issue 7)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class StorageSettings:
+    """Stored with the container (inside ContainerOptions) so `start` repeats it."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> StorageSettings:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
