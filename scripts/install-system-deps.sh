@@ -3,7 +3,7 @@
 set -eu
 packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages docker-registry skopeo apache2-utils openssl"
+    packages="$packages docker-registry skopeo apache2-utils openssl gcc libc6-dev"
 fi
 missing=""
 for p in $packages; do

@@ -7,6 +7,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
+from hullbox.engine.security import host_config
 from hullbox.store.containers import CREATED, RESTARTING, RUNNING, ContainerRecord
 from hullbox.store.store import Store
 
@@ -80,6 +81,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "Runtime": options.runtime,
             "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
             "LogConfig": {"Type": "json-file", "Config": {}},
+            **host_config(options.security),
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -218,6 +218,8 @@ def _setup_console(sync: Socket) -> None:
 
 def _setrlimit(name: str, soft: int, hard: int) -> None:
     kind = getattr(resource, name)
+    # config.json writes RLIM_INFINITY as 2^64-1; Python spells it -1
+    soft, hard = (resource.RLIM_INFINITY if v >= 2**63 else v for v in (soft, hard))
     try:
         resource.setrlimit(kind, (soft, hard))
     except (ValueError, OSError):
