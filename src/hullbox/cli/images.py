@@ -1,4 +1,5 @@
-"""Image verbs: import, images, tag, rmi, image inspect."""
+"""Image verbs: import, images, tag, rmi, image inspect (save and load are in
+cli/archives.py)."""
 
 from __future__ import annotations
 
@@ -152,4 +153,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(rmi)
     group.add_command(rmi, "rm")
     group.add_command(image_inspect)
+    from hullbox.cli import archives
+
+    archives.register(cli, group)
     cli.add_command(group)
