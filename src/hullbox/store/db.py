@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -56,6 +56,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT ''",
         # set by stop/kill so the restart policy knows the user ended it
         "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+    ),
+    (   # 3: the digests registries know an image by: name@sha256:... (issue 5)
+        """CREATE TABLE IF NOT EXISTS repo_digests (
+            name TEXT NOT NULL,           -- normalised repository: docker.io/library/busybox
+            digest TEXT NOT NULL,         -- manifest (or index) digest in that repository
+            image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+            PRIMARY KEY (name, digest)
+        )""",
+        "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id)",
     ),
 )
 
