@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -56,6 +56,20 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT ''",
         # set by stop/kill so the restart policy knows the user ended it
         "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+    ),
+    (   # 3: virtual machines (issue 9)
+        """CREATE TABLE machines (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            config TEXT NOT NULL,             -- JSON: vm.config.MachineConfig
+            state TEXT NOT NULL,              -- stopped or running, as hullbox last left it
+            pid INTEGER NOT NULL DEFAULT 0,   -- qemu's, while running
+            created REAL NOT NULL,
+            started REAL NOT NULL DEFAULT 0,
+            finished REAL NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',   -- why qemu ended when no one asked it to
+            saved_state TEXT NOT NULL DEFAULT ''  -- snapshot the next start resumes from
+        )""",
     ),
 )
 
