@@ -6,11 +6,14 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+     |    +-- MachineNotFound
+     |    +-- SnapshotNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
+     +-- MachineFailure               QEMU or qemu-img failed; carries their message
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -46,6 +49,14 @@ class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
 
 
+class MachineNotFound(NotFound):
+    """No virtual machine matches the name or ID prefix."""
+
+
+class SnapshotNotFound(NotFound):
+    """A virtual machine has no snapshot of that name."""
+
+
 class Conflict(HullboxError):
     """The request clashes with the current state (name in use, still running)."""
 
@@ -64,6 +75,10 @@ class StoreError(HullboxError):
 
 class RuntimeFailure(HullboxError):
     """The runtime could not set the container up; names the stage that failed."""
+
+
+class MachineFailure(HullboxError):
+    """QEMU or qemu-img refused or failed; the message carries their own words."""
 
 
 class CommandNotInvokable(HullboxError):

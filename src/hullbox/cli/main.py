@@ -41,12 +41,13 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, registry, system
+    from hullbox.cli import containers, images, info, registry, system
 
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
     system.register(cli)
+    info.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -66,8 +65,25 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id)",
     ),
+    (   # 4: virtual machines (issue 9)
+        """CREATE TABLE IF NOT EXISTS machines (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            config TEXT NOT NULL,             -- JSON: vm.config.MachineConfig
+            state TEXT NOT NULL,              -- stopped or running, as hullbox last left it
+            pid INTEGER NOT NULL DEFAULT 0,   -- qemu's, while running
+            created REAL NOT NULL,
+            started REAL NOT NULL DEFAULT 0,
+            finished REAL NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',   -- why qemu ended when no one asked it to
+            saved_state TEXT NOT NULL DEFAULT ''  -- snapshot the next start resumes from
+        )""",
+    ),
 )
 
+
+#: Each parallel line of work appends its own entry; the version follows.
+SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (and on first use create) the database."""
