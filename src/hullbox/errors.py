@@ -3,6 +3,7 @@
     HullboxError                      exit 125: hullbox itself failed
      +-- InvalidArgument              a flag or value the user gave is wrong
      |    +-- InvalidReference        an image reference that does not parse
+     |    +-- ComposeFileError        a compose file breaks the Compose Specification
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
@@ -14,6 +15,7 @@
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
      +-- MachineFailure               QEMU or qemu-img failed; carries their message
+     +-- Unsupported                  valid input naming a feature hullbox lacks yet
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -35,6 +37,10 @@ class InvalidArgument(HullboxError):
 
 class InvalidReference(InvalidArgument):
     """An image reference does not follow Docker's reference grammar."""
+
+
+class ComposeFileError(InvalidArgument):
+    """A compose file (or its .env) is malformed; names the file and the path in it."""
 
 
 class NotFound(HullboxError):
@@ -79,6 +85,8 @@ class RuntimeFailure(HullboxError):
 
 class MachineFailure(HullboxError):
     """QEMU or qemu-img refused or failed; the message carries their own words."""
+class Unsupported(HullboxError):
+    """The input is valid, but uses a feature hullbox does not implement yet."""
 
 
 class CommandNotInvokable(HullboxError):

@@ -41,8 +41,9 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, info, registry, system
+    from hullbox.cli import compose, containers, images, info, registry, system
 
+    compose.register(cli)
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
