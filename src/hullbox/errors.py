@@ -6,6 +6,7 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+     |    +-- VolumeNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
@@ -44,6 +45,10 @@ class ImageNotFound(NotFound):
 
 class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
+
+
+class VolumeNotFound(NotFound):
+    """No volume has the name."""
 
 
 class Conflict(HullboxError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -56,6 +56,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT ''",
         # set by stop/kill so the restart policy knows the user ended it
         "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+    ),
+    (   # 3: volumes (issue 7); containers name theirs in config.storage.mount_points
+        """CREATE TABLE IF NOT EXISTS volumes (
+            name TEXT PRIMARY KEY,
+            driver TEXT NOT NULL,
+            options TEXT NOT NULL,        -- JSON: the driver's --opt
+            labels TEXT NOT NULL,         -- JSON
+            created REAL NOT NULL
+        )""",
     ),
 )
 
