@@ -9,6 +9,7 @@
      |    +-- ContainerNotFound
      |    +-- MachineNotFound
      |    +-- SnapshotNotFound
+     |    +-- VolumeNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
@@ -61,6 +62,8 @@ class MachineNotFound(NotFound):
 
 class SnapshotNotFound(NotFound):
     """A virtual machine has no snapshot of that name."""
+class VolumeNotFound(NotFound):
+    """No volume has the name."""
 
 
 class Conflict(HullboxError):

@@ -41,7 +41,7 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import compose, containers, images, info, registry, system
+    from hullbox.cli import compose, containers, images, info, registry, system, volume
 
     compose.register(cli)
     containers.register(cli)
@@ -49,6 +49,7 @@ def _register() -> None:
     registry.register(cli)
     system.register(cli)
     info.register(cli)
+    volume.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,6 +77,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             finished REAL NOT NULL DEFAULT 0,
             error TEXT NOT NULL DEFAULT '',   -- why qemu ended when no one asked it to
             saved_state TEXT NOT NULL DEFAULT ''  -- snapshot the next start resumes from
+    (   # 5: volumes (issue 7); containers name theirs in config.storage.mount_points
+        """CREATE TABLE IF NOT EXISTS volumes (
+            name TEXT PRIMARY KEY,
+            driver TEXT NOT NULL,
+            options TEXT NOT NULL,        -- JSON: the driver's --opt
+            labels TEXT NOT NULL,         -- JSON
+            created REAL NOT NULL
         )""",
     ),
 )
