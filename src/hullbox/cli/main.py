@@ -41,7 +41,16 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import compose, containers, images, info, registry, system, volume
+    from hullbox.cli import (
+        compose,
+        containers,
+        housekeeping,
+        images,
+        info,
+        registry,
+        system,
+        volume,
+    )
 
     compose.register(cli)
     containers.register(cli)
@@ -50,6 +59,7 @@ def _register() -> None:
     system.register(cli)
     info.register(cli)
     volume.register(cli)
+    housekeeping.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,              -- config digest (Docker's image ID)
@@ -77,6 +76,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             finished REAL NOT NULL DEFAULT 0,
             error TEXT NOT NULL DEFAULT '',   -- why qemu ended when no one asked it to
             saved_state TEXT NOT NULL DEFAULT ''  -- snapshot the next start resumes from
+        )""",
+    ),
     (   # 5: volumes (issue 7); containers name theirs in config.storage.mount_points
         """CREATE TABLE IF NOT EXISTS volumes (
             name TEXT PRIMARY KEY,
@@ -91,6 +92,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 #: Each parallel line of work appends its own entry; the version follows.
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
+
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (and on first use create) the database."""
