@@ -145,6 +145,7 @@ def test_bad_input(hullbox: Hullbox, tmp_path: Path) -> None:
         ("--device", "/dev/nonexistent"): "No such file or directory",
         ("--ulimit", "nofile=10:5"): "soft limit 10 is above the hard limit 5",
         ("--ulimit", "bogus=1"): "invalid --ulimit 'bogus=1'",
+        ("--userns", "auto"): "--userns auto: user namespaces are not supported yet",
     }
     if hard != resource.RLIM_INFINITY:
         cases[("--ulimit", f"nofile={hard + 1}")] = f"can be at most {hard}"
@@ -153,3 +154,7 @@ def test_bad_input(hullbox: Hullbox, tmp_path: Path) -> None:
     assert "with --network host" in _one_line_125(
         hullbox, "run", "--rm", "--network", "host", "--sysctl", "net.ipv4.ip_forward=1",
         "busybox", "true")
+
+
+def test_info_names_seccomp(hullbox: Hullbox) -> None:
+    assert "Security Options: name=seccomp,profile=builtin\n" in hullbox.ok("info")

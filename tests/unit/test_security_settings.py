@@ -171,3 +171,10 @@ def test_default_profile_is_docker_format() -> None:
     assert profile["defaultAction"] == "SCMP_ACT_ALLOW"
     assert all(rule["action"].startswith("SCMP_ACT_") for rule in profile["syscalls"])
     assert to_spec_seccomp(profile, [])["syscalls"]
+
+
+def test_userns() -> None:
+    assert SecuritySettings.parse(userns="host") == SecuritySettings.parse()
+    for mode in ("auto", "keep-id", "nonsense"):
+        with pytest.raises(InvalidArgument, match=f"--userns {mode}: user namespaces are not"):
+            SecuritySettings.parse(userns=mode)

@@ -104,6 +104,24 @@ def _rlim(value: int) -> int:
     return 2**64 - 1 if value < 0 else value  # RLIM_INFINITY as config.json writes it
 
 
+def security_options() -> list[str]:
+    """``docker info``'s SecurityOptions: what confines containers on this host."""
+    options = []
+    with open("/proc/self/status") as f:
+        kernel_seccomp = any(line.startswith("Seccomp:") for line in f)
+    try:
+        from hullbox.linux.seccomp import syscall_number
+
+        libseccomp = syscall_number("read") is not None
+    except OSError:
+        libseccomp = False
+    if kernel_seccomp and libseccomp:
+        options.append("name=seccomp,profile=builtin")
+    if os.geteuid() != 0:
+        options.append("name=rootless")
+    return options
+
+
 def host_config(settings: SecuritySettings) -> dict[str, Any]:
     """The HostConfig fields of ``docker inspect`` these settings fill."""
     return {

@@ -1,5 +1,5 @@
 """Security flags: --cap-add/--cap-drop, --privileged, --security-opt, --device,
---sysctl, --ulimit (issue 4)."""
+--sysctl, --ulimit, --userns (issue 4)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ FLAGS: list[Any] = [
                  help="Add a host device: HOST[:CONTAINER][:rwm]."),
     click.option("--sysctl", multiple=True, help="Set a namespaced kernel parameter."),
     click.option("--ulimit", multiple=True, help="Resource limit: NAME=SOFT[:HARD]."),
+    click.option("--userns", help="User namespace mode: host (the default)."),
 ]
 
 
@@ -33,5 +34,6 @@ def to_options(params: dict[str, Any]) -> dict[str, Any]:
         devices=tuple(params.get("device") or ()),
         sysctls=tuple(params.get("sysctl") or ()),
         ulimits=tuple(params.get("ulimit") or ()),
+        userns=params.get("userns") or "",
         host_network=params.get("network") == "host",
     )}

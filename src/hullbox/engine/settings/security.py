@@ -58,7 +58,8 @@ class SecuritySettings:
     def parse(cls, *, cap_add: tuple[str, ...] = (), cap_drop: tuple[str, ...] = (),
               privileged: bool = False, security_opt: tuple[str, ...] = (),
               devices: tuple[str, ...] = (), sysctls: tuple[str, ...] = (),
-              ulimits: tuple[str, ...] = (), host_network: bool = False) -> SecuritySettings:
+              ulimits: tuple[str, ...] = (), userns: str = "",
+              host_network: bool = False) -> SecuritySettings:
         """Settings from the flags as typed; InvalidArgument names the bad one."""
         settings = cls(cap_add=[capability_name(c, "--cap-add") for c in cap_add],
                        cap_drop=[capability_name(c, "--cap-drop") for c in cap_drop],
@@ -70,6 +71,10 @@ class SecuritySettings:
             key, value = parse_sysctl(item, host_network)
             settings.sysctls[key] = value
         settings.ulimits = [parse_ulimit(u) for u in ulimits]
+        if userns not in ("", "host"):
+            # Not yet: the runtime cannot create a container in a user namespace.
+            raise InvalidArgument(f"--userns {userns}: user namespaces are not supported yet; "
+                                  "use --userns host (the default)")
         return settings
 
     def _security_opt(self, opt: str) -> None:
