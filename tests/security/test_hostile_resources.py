@@ -80,25 +80,33 @@ def _cpu_seconds(container_id: str) -> float:
     return int(stat.split("usage_usec ")[1].split()[0]) / 1e6
 
 
-def _throttled(container_id: str) -> int:
-    stat = _cgroup_file("cpu", container_id, "cpu.stat").read_text()
-    return int(stat.split("nr_throttled ")[1].split()[0])
+def _periods(container_id: str) -> tuple[int, int]:
+    """(CFS periods, periods in which the quota ran out) of the container so far."""
+    stat = dict(line.split() for line in
+                _cgroup_file("cpu", container_id, "cpu.stat").read_text().splitlines())
+    return int(stat["nr_periods"]), int(stat["nr_throttled"])
 
 
 def test_cpu_hog_is_held_to_its_share(hullbox: Hullbox) -> None:
+    # four spinning loops: the container wants four CPUs and may have half of one
     hullbox.ok("run", "-d", "--name", "cpuhog", "--cpus", "0.5", "busybox", "sh", "-c",
-               "while :; do :; done")
+               "for i in 1 2 3; do (while :; do :; done) & done; while :; do :; done")
     try:
         container_id = _wait_for_id(hullbox, "cpuhog")
         time.sleep(0.5)
         used0, wall0 = _cpu_seconds(container_id), time.monotonic()
+        periods0, throttled0 = _periods(container_id)
         time.sleep(4)
         share = (_cpu_seconds(container_id) - used0) / (time.monotonic() - wall0)
-        throttled = _throttled(container_id)
+        periods1, throttled1 = _periods(container_id)
     finally:
         hullbox("rm", "-f", "cpuhog")
-    # At most its half CPU (+20%), and held there by the quota (throttled), not by
-    # chance. Less than half is what a host busy with other work may leave it: the
-    # scheduler's doing, not a limit failing, so that is not asserted.
+    # At most its half CPU (+20%), however much it asks for.
     assert share <= 0.6, f"--cpus 0.5 got {share:.2f} CPUs"
-    assert throttled > 0
+    bound = (throttled1 - throttled0) / max(periods1 - periods0, 1)
+    if bound < 0.8:
+        # The quota ran out in few periods: other work on the host, not the
+        # limit, held it back, so this run cannot show the share from below.
+        pytest.skip(f"the host was too busy to show the quota (the container got "
+                    f"{share:.2f} CPUs, quota reached in {bound:.0%} of periods)")
+    assert share >= 0.4, f"--cpus 0.5 got only {share:.2f} CPUs"
