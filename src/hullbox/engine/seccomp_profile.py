@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-from importlib import resources
 from typing import Any
 
 from hullbox.errors import InvalidArgument
@@ -30,8 +29,10 @@ _SECCOMP_DOCS = "see https://docs.docker.com/engine/security/seccomp/"
 
 def default_profile() -> dict[str, Any]:
     """hullbox's default profile (Docker's format)."""
-    text = resources.files("hullbox.engine").joinpath("profiles/seccomp_default.json")
-    result: dict[str, Any] = json.loads(text.read_text())
+    # a plain path next to this module: importlib.resources costs import time on every run
+    path = os.path.join(os.path.dirname(__file__), "profiles", "seccomp_default.json")
+    with open(path, "rb") as f:
+        result: dict[str, Any] = json.loads(f.read())
     return result
 
 
