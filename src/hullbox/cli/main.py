@@ -41,11 +41,12 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, registry
+    from hullbox.cli import commit, containers, images, registry
 
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
+    commit.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

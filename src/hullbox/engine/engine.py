@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hullbox.engine.build import BuildService
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
@@ -23,6 +24,7 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+        self.builds = BuildService(self.store, self.images, self.containers)
 
     def close(self) -> None:
         self.store.close()
