@@ -11,6 +11,7 @@
      |    +-- UnsafeLayer             an entry would land outside the layer
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
+     +-- BuildFailed                  exit 1: a build step failed (a RUN's command)
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -64,6 +65,16 @@ class StoreError(HullboxError):
 
 class RuntimeFailure(HullboxError):
     """The runtime could not set the container up; names the stage that failed."""
+
+
+class BuildFailed(HullboxError):
+    """A build step failed: a RUN exited non-zero (``docker build`` exits 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, output_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.output_tail = output_tail or []
 
 
 class CommandNotInvokable(HullboxError):

@@ -41,12 +41,13 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import commit, containers, images, registry
+    from hullbox.cli import build, commit, containers, images, registry
 
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
     commit.register(cli)
+    build.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
