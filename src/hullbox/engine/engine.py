@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.engine.build import BuildService
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
@@ -29,6 +30,7 @@ class Engine:
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
         self.volumes = VolumeService(self.store)
+        self.builds = BuildService(self.store, self.images, self.containers)
 
     @property
     def archives(self) -> ArchiveService:
