@@ -7,11 +7,15 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+     |    +-- MachineNotFound
+     |    +-- SnapshotNotFound
+     |    +-- VolumeNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
+     +-- MachineFailure               QEMU or qemu-img failed; carries their message
      +-- Unsupported                  valid input naming a feature hullbox lacks yet
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
@@ -52,6 +56,16 @@ class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
 
 
+class MachineNotFound(NotFound):
+    """No virtual machine matches the name or ID prefix."""
+
+
+class SnapshotNotFound(NotFound):
+    """A virtual machine has no snapshot of that name."""
+class VolumeNotFound(NotFound):
+    """No volume has the name."""
+
+
 class Conflict(HullboxError):
     """The request clashes with the current state (name in use, still running)."""
 
@@ -72,6 +86,8 @@ class RuntimeFailure(HullboxError):
     """The runtime could not set the container up; names the stage that failed."""
 
 
+class MachineFailure(HullboxError):
+    """QEMU or qemu-img refused or failed; the message carries their own words."""
 class Unsupported(HullboxError):
     """The input is valid, but uses a feature hullbox does not implement yet."""
 
