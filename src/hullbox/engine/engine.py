@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hullbox.engine.build import BuildService
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
@@ -14,6 +13,7 @@ from hullbox.store.store import Store
 
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
+    from hullbox.engine.build import BuildService
 
 
 class Engine:
@@ -30,7 +30,13 @@ class Engine:
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
         self.volumes = VolumeService(self.store)
-        self.builds = BuildService(self.store, self.images, self.containers)
+
+    @property
+    def builds(self) -> BuildService:
+        """Dockerfile builds; imported on first use, off the path of `run`."""
+        from hullbox.engine.build import BuildService
+
+        return BuildService(self.store, self.images, self.containers)
 
     @property
     def archives(self) -> ArchiveService:
