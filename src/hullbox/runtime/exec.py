@@ -37,7 +37,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from hullbox.linux.seccomp import Program
     from hullbox.oci.runtime_spec import Process
     from hullbox.runtime.state import StrPath
 
@@ -99,6 +98,14 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
     and CommandNotInvokable (126) as Docker does, RuntimeFailure otherwise.
     """
     state = running_state(state_root, container_id)
+    # The container's seccomp filter binds its exec'd processes too (as runc).
+    from hullbox.runtime.run import load_spec
+    from hullbox.runtime.seccomp import prepare_seccomp
+
+    try:
+        seccomp = prepare_seccomp(load_spec(state.bundle, container_id).seccomp)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeFailure(f"exec in {container_id}: seccomp: {exc}") from exc
     with ExitStack() as stack:
         pidns = os.open(f"/proc/{state.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         stack.callback(os.close, pidns)
@@ -108,8 +115,7 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
             raise Conflict(f"container {container_id} is not running (stopped)")
         ours, theirs = seqpacket.socketpair()
         stack.callback(ours.close)
-        init = InitContext(Spec(process), state.bundle, "", theirs, stdio,
-                           seccomp=_container_seccomp(state.bundle, container_id))
+        init = InitContext(Spec(process), state.bundle, "", theirs, stdio, seccomp=seccomp)
         pid = _fork_into(pidns, ExecContext(init, procs, namespaces))
         theirs.close()
         try:
@@ -123,20 +129,6 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
             raise
         return Spawned(pid, None, master)
     raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
-
-
-def _container_seccomp(bundle: str, container_id: str) -> Program | None:
-    """The container's own seccomp filter, which an exec'd process gets too (as in runc)."""
-    import json
-
-    from hullbox.runtime.seccomp import prepare_seccomp
-
-    try:
-        with open(os.path.join(bundle, "config.json"), "rb") as f:
-            config = (json.loads(f.read()).get("linux") or {}).get("seccomp")
-        return prepare_seccomp(config)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RuntimeFailure(f"exec in container {container_id}: seccomp: {exc}") from exc
 
 
 def _fork_into(pidns: int, ctx: ExecContext) -> int:

@@ -19,10 +19,10 @@ import signal
 from hullbox.linux.namespaces import setns
 from hullbox.linux.seqpacket import Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
-from hullbox.runtime import security
 
 # The credential and exec steps are the container init's own, so an exec'd
 # process is set up the same way as PID 1 (and gains what init gains).
+from hullbox.runtime import security
 from hullbox.runtime.init import (
     InitContext,
     _dup_stdio,
@@ -55,8 +55,14 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     stage = _Stage()
     sync = ctx.init.sync
     try:
-        command = _join(ctx, stage)
-        _exec(ctx.init, command)
+        _join(ctx, stage)
+        stage.name = "find the command"
+        path = _lookup(ctx.init)
+        if path is not None:
+            stage.name = "load seccomp filter"
+            security.load_seccomp_late(ctx.init.spec.process, ctx.init.seccomp)
+            stage.name = "exec"
+        _exec(ctx.init, path)
     except OSError as exc:
         kind = "cwd" if stage.name.startswith("chdir") else "setup"
         _report(sync, kind, exc.errno or errno.EIO, stage.name)
@@ -65,8 +71,7 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     os._exit(1)
 
 
-def _join(ctx: ExecContext, stage: _Stage) -> str | None:
-    """Everything up to the exec; the command's resolved path (None: reported)."""
+def _join(ctx: ExecContext, stage: _Stage) -> None:
     spec = ctx.init.spec
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
@@ -91,7 +96,6 @@ def _join(ctx: ExecContext, stage: _Stage) -> str | None:
     for rl in spec.process.rlimits:
         stage.name = f"setrlimit {rl.type}"
         _setrlimit(rl.type, rl.soft, rl.hard)
-    # the container's seccomp filter too, in the init's order (runtime/security.py)
     stage.name = "load seccomp filter"
     security.load_seccomp_early(spec.process, ctx.init.seccomp)
     stage.name = "set credentials"
@@ -99,13 +103,6 @@ def _join(ctx: ExecContext, stage: _Stage) -> str | None:
     os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
     stage.name = f"chdir to cwd {spec.process.cwd}"
     os.chdir(spec.process.cwd)
-    stage.name = "find the command"
-    command = _lookup(ctx.init)
-    if command is not None:
-        stage.name = "load seccomp filter"
-        security.load_seccomp_late(spec.process, ctx.init.seccomp)
-        stage.name = "exec"
-    return command
 
 
 def _open_console(sync: Socket) -> None:
