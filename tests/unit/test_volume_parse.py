@@ -7,10 +7,10 @@ import pytest
 from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 from hullbox.volume.local import validate_options
+from hullbox.volume.mountflag import parse_mount_flag
 from hullbox.volume.mountpoint import MountPoint
 from hullbox.volume.names import validate_volume_name
 from hullbox.volume.parse import (
-    parse_mount_flag,
     parse_tmpfs_flag,
     parse_volume_flag,
     parse_volumes_from,
