@@ -32,11 +32,10 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
     """Create a container from IMAGE and run COMMAND in it."""
     options = build_options(params)
     if detach:
-        record = obj.engine.containers.run_detached(image, list(command), options,
-                                                    restart=params.get("restart"))
+        record = obj.engine.containers.run_detached(image, list(command), options)
         click.echo(record.id)
         return 0
-    if params.get("restart") not in (None, "", "no"):
+    if options.lifecycle.restart:
         raise InvalidArgument("--restart needs a detached container: add -d")
     _check_tty(params["interactive"], params["tty"])
     result = obj.engine.containers.run(
@@ -53,8 +52,7 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    record = obj.engine.containers.create(image, list(command), build_options(params),
-                                         restart=params.get("restart"))
+    record = obj.engine.containers.create(image, list(command), build_options(params))
     click.echo(record.id)
 
 

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
 from hullbox.engine.lifecycle import (
-    DEFAULT_STOP_TIMEOUT,
     KILL_GRACE,
     is_active,
     parse_signal,
     send_signal,
-    stop_signal,
+    stop_plan,
     wait_until,
 )
 from hullbox.engine.names import new_id, random_name, validate_name
@@ -184,11 +183,15 @@ class ContainerService:
         restart: str | None = None,
     ) -> ContainerRecord:
         """Record a container and make its directory; nothing runs yet.
-        ``restart`` is Docker's ``--restart`` policy, applied by the monitor."""
+        ``restart`` (Docker's ``--restart``, applied by the monitor) overrides
+        ``options.lifecycle.restart``."""
         from hullbox.engine.restart import RestartPolicy
 
         options = options or ContainerOptions()
-        policy = RestartPolicy.parse(restart)
+        if restart is not None:
+            options.lifecycle.restart = restart
+        policy = RestartPolicy.parse(options.lifecycle.restart)
+        options.lifecycle.restart = "" if policy.name == "no" else str(policy)
         if policy.name != "no" and options.auto_remove:
             raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
@@ -216,7 +219,7 @@ class ContainerService:
             config=options.to_json(),
             state=CREATED,
             created=time.time(),
-            restart_policy="" if policy.name == "no" else str(policy),
+            restart_policy=options.lifecycle.restart,
         )
         paths = ContainerPaths(self.store.container_dir(container_id))
         with contextlib.ExitStack() as undo:
@@ -380,18 +383,16 @@ class ContainerService:
 
     # -- stop, kill, wait ----------------------------------------------------
     def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
-        """``stop``: the image's STOPSIGNAL (else SIGTERM), then SIGKILL after
-        ``timeout`` seconds (10); returns once the exit is recorded. A
+        """``stop``: --stop-signal, else the image's STOPSIGNAL, else SIGTERM;
+        then SIGKILL after ``timeout`` seconds (else --stop-timeout, else 10);
+        returns once the exit is recorded. A
         container that is not running is left as it is, as in Docker."""
         record = self.get(name_or_id)
         if not is_active(record):
             return record
         container_db.update(self.store, record.id, stop_requested=1)
-        image_signal = ""
-        with contextlib.suppress(HullboxError):
-            image_signal = self.images.get(record.image_id).config.config.stop_signal
-        send_signal(record, stop_signal(image_signal))
-        wait = DEFAULT_STOP_TIMEOUT if timeout is None else max(0.0, timeout)
+        sig, wait = stop_plan(record, self.images, timeout)
+        send_signal(record, sig)
         if not wait_until(lambda: self._ended(record.id), wait):
             self._kill_and_wait(record)
         return self.get(record.id)
@@ -458,3 +459,16 @@ class ContainerService:
 
         record = self.get(name_or_id)
         return container_inspect(self.store, record)
+
+    # -- rename, prune, cp -----------------------------------------------------
+    def rename(self, name_or_id: str, new_name: str) -> None:
+        """``rename OLD NEW``; see engine.housekeeping."""
+        from hullbox.engine.housekeeping import rename
+
+        rename(self, name_or_id, new_name)
+
+    def prune(self, filters: dict[str, builtins.list[str]] | None = None) -> Any:
+        """``container prune``: a PruneReport (engine.housekeeping)."""
+        from hullbox.engine.housekeeping import prune
+
+        return prune(self, filters)
