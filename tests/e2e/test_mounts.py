@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, hullbox_command
 
 pytestmark = pytest.mark.root
 
@@ -254,3 +255,14 @@ def test_nothing_stays_mounted_after_rm_f_of_many(hullbox: Hullbox, tmp_path: Pa
     assert hullbox.ok("volume", "ls", "-q", "--filter", "label=com.docker.volume.anonymous"
                       ) == ""
     hullbox.ok("volume", "rm", "many")
+
+
+def test_parallel_runs_fill_a_fresh_volume_once(hullbox: Hullbox, app_image: str) -> None:
+    command = [*hullbox_command(), "run", "--rm", "-v", "racevol:/srv/data", app_image,
+               "sh", "-c", "cat /srv/data/conf; ls /srv/data | wc -l"]
+    runs = [subprocess.Popen(command, env=hullbox.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE) for _ in range(4)]
+    results = [(r.wait(timeout=120), *r.communicate()) for r in runs]
+    for code, out, err in results:
+        assert (code, out.decode().split()) == (0, ["setting=1", "4"]), err
+    hullbox.ok("volume", "rm", "racevol")

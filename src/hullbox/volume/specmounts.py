@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hullbox.errors import InvalidArgument, VolumeNotFound
+from hullbox.errors import InvalidArgument, RuntimeFailure, VolumeNotFound
 from hullbox.store.store import Store
 from hullbox.volume import local, records
 from hullbox.volume.copyup import copy_up
@@ -46,7 +46,14 @@ def spec_mount(store: Store, point: MountPoint, rootfs: Path) -> dict[str, Any]:
                 f"{point.source}) or remove the container"
             )
         if not record.options and not point.nocopy:
-            copy_up(rootfs, point.destination, local.ensure_data_dir(store, record.name))
+            try:
+                with local.locked(store, record.name) as data:
+                    copy_up(rootfs, point.destination, data)
+            except OSError as exc:
+                raise RuntimeFailure(
+                    f"fill volume {record.name} from the image's {point.destination}: "
+                    f"{exc.strerror or exc}: {exc.filename or ''}"
+                ) from exc
         return local.spec_mount(store, record.name, record.options, point.destination,
                                 [*ro, "rprivate"])
     if point.type == BIND:
