@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,45 @@ def test_parallel_runs_fill_a_fresh_volume_once(hullbox: Hullbox, app_image: str
     for code, out, err in results:
         assert (code, out.decode().split()) == (0, ["setting=1", "4"]), err
     hullbox.ok("volume", "rm", "racevol")
+
+
+def test_rslave_bind_sees_mounts_the_host_makes_later(hullbox: Hullbox, tmp_path: Path
+                                                      ) -> None:
+    source = tmp_path / "src"
+    (source / "sub").mkdir(parents=True)
+    refused = hullbox("run", "--rm", "--mount",
+                      f"type=bind,src={source},dst=/p,bind-propagation=rslave", "busybox",
+                      "true")
+    if refused.returncode == 0:
+        pytest.skip(f"{source} is already on a shared mount: the refusal cannot be shown")
+    assert refused.returncode == 125
+    assert "which is not a shared or slave mount" in refused.stderr
+    # make the source a shared mount of its own, as a user would
+    subprocess.run(["mount", "--bind", str(source), str(source)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(source)], check=True)
+        _see_host_mount(hullbox, source)
+    finally:
+        subprocess.run(["umount", "-l", str(source)], check=True)
+    assert _mounts_under(hullbox.root) == []
+
+
+def _see_host_mount(hullbox: Hullbox, source: Path) -> None:
+    script = ("for i in $(seq 100); do grep -q ' /p/sub tmpfs ' /proc/mounts && "
+              "echo seen && exit 0; sleep 0.1; done; echo not seen")
+    private = subprocess.Popen(
+        [*hullbox_command(), "run", "--rm", "-v", f"{source}:/p", "busybox",
+         "sh", "-c", script.replace("100", "30")],
+        env=hullbox.env(), stdout=subprocess.PIPE)
+    slave = subprocess.Popen(
+        [*hullbox_command(), "run", "--rm", "--mount",
+         f"type=bind,src={source},dst=/p,bind-propagation=rslave", "busybox",
+         "sh", "-c", script],
+        env=hullbox.env(), stdout=subprocess.PIPE)
+    time.sleep(1.5)  # both containers are up and polling
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(source / "sub")], check=True)
+    try:
+        assert slave.communicate(timeout=60)[0] == b"seen\n"
+        assert private.communicate(timeout=60)[0] == b"not seen\n"  # rprivate, the default
+    finally:
+        subprocess.run(["umount", str(source / "sub")], check=True)
