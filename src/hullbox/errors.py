@@ -17,6 +17,7 @@
      +-- RuntimeFailure               the container could not be set up
      +-- MachineFailure               QEMU or qemu-img failed; carries their message
      +-- Unsupported                  valid input naming a feature hullbox lacks yet
+     +-- BuildFailed                  exit 1: a build step failed (a RUN's command)
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -90,6 +91,14 @@ class MachineFailure(HullboxError):
     """QEMU or qemu-img refused or failed; the message carries their own words."""
 class Unsupported(HullboxError):
     """The input is valid, but uses a feature hullbox does not implement yet."""
+class BuildFailed(HullboxError):
+    """A build step failed: a RUN exited non-zero (``docker build`` exits 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, output_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.output_tail = output_tail or []
 
 
 class CommandNotInvokable(HullboxError):

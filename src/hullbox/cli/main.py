@@ -42,6 +42,8 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 def _register() -> None:
     from hullbox.cli import (
+        build,
+        commit,
         compose,
         containers,
         housekeeping,
@@ -60,6 +62,8 @@ def _register() -> None:
     info.register(cli)
     volume.register(cli)
     housekeeping.register(cli)
+    commit.register(cli)
+    build.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

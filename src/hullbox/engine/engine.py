@@ -13,6 +13,7 @@ from hullbox.store.store import Store
 
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
+    from hullbox.engine.build import BuildService
 
 
 class Engine:
@@ -29,6 +30,13 @@ class Engine:
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
         self.volumes = VolumeService(self.store)
+
+    @property
+    def builds(self) -> BuildService:
+        """Dockerfile builds; imported on first use, off the path of `run`."""
+        from hullbox.engine.build import BuildService
+
+        return BuildService(self.store, self.images, self.containers)
 
     @property
     def archives(self) -> ArchiveService:

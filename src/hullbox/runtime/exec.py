@@ -98,6 +98,14 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
     and CommandNotInvokable (126) as Docker does, RuntimeFailure otherwise.
     """
     state = running_state(state_root, container_id)
+    # The container's seccomp filter binds its exec'd processes too (as runc).
+    from hullbox.runtime.run import load_spec
+    from hullbox.runtime.seccomp import prepare_seccomp
+
+    try:
+        seccomp = prepare_seccomp(load_spec(state.bundle, container_id).seccomp)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeFailure(f"exec in {container_id}: seccomp: {exc}") from exc
     with ExitStack() as stack:
         pidns = os.open(f"/proc/{state.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         stack.callback(os.close, pidns)
@@ -107,7 +115,7 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
             raise Conflict(f"container {container_id} is not running (stopped)")
         ours, theirs = seqpacket.socketpair()
         stack.callback(ours.close)
-        init = InitContext(Spec(process), state.bundle, "", theirs, stdio)
+        init = InitContext(Spec(process), state.bundle, "", theirs, stdio, seccomp=seccomp)
         pid = _fork_into(pidns, ExecContext(init, procs, namespaces))
         theirs.close()
         try:

@@ -22,12 +22,13 @@ from hullbox.linux.tty import open_pty, set_controlling_tty
 
 # The credential and exec steps are the container init's own, so an exec'd
 # process is set up the same way as PID 1 (and gains what init gains).
+from hullbox.runtime import security
 from hullbox.runtime.init import (
     InitContext,
     _dup_stdio,
     _exec,
+    _lookup,
     _report,
-    _set_credentials,
     _setrlimit,
     _Stage,
 )
@@ -55,7 +56,13 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     sync = ctx.init.sync
     try:
         _join(ctx, stage)
-        _exec(ctx.init)
+        stage.name = "find the command"
+        path = _lookup(ctx.init)
+        if path is not None:
+            stage.name = "load seccomp filter"
+            security.load_seccomp_late(ctx.init.spec.process, ctx.init.seccomp)
+            stage.name = "exec"
+        _exec(ctx.init, path)
     except OSError as exc:
         kind = "cwd" if stage.name.startswith("chdir") else "setup"
         _report(sync, kind, exc.errno or errno.EIO, stage.name)
@@ -89,12 +96,13 @@ def _join(ctx: ExecContext, stage: _Stage) -> None:
     for rl in spec.process.rlimits:
         stage.name = f"setrlimit {rl.type}"
         _setrlimit(rl.type, rl.soft, rl.hard)
+    stage.name = "load seccomp filter"
+    security.load_seccomp_early(spec.process, ctx.init.seccomp)
     stage.name = "set credentials"
-    _set_credentials(spec)
+    security.set_credentials(spec.process)
     os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
     stage.name = f"chdir to cwd {spec.process.cwd}"
     os.chdir(spec.process.cwd)
-    stage.name = "exec"
 
 
 def _open_console(sync: Socket) -> None:
