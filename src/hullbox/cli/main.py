@@ -46,6 +46,11 @@ def _register() -> None:
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
+    from hullbox.cli import exec as exec_verbs
+    from hullbox.cli import processes
+
+    exec_verbs.register(cli)
+    processes.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
+from hullbox.engine.processes import ProcessService
 from hullbox.store.store import Store
 
 
@@ -23,6 +24,7 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+        self.processes = ProcessService(self.store, self.containers)
 
     def close(self) -> None:
         self.store.close()

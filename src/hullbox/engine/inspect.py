@@ -30,7 +30,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
 
     running = record.state == RUNNING
     policy = RestartPolicy.parse(record.restart_policy)
-    return {
+    doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
         "Path": record.command[0] if record.command else "",
@@ -91,3 +91,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
         },
         "Mounts": [],
     }
+    from hullbox.engine.runstatus import add_to_inspect
+
+    add_to_inspect(doc, record)
+    return doc

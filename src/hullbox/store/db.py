@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -56,6 +56,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE containers ADD COLUMN restart_policy TEXT NOT NULL DEFAULT ''",
         # set by stop/kill so the restart policy knows the user ended it
         "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
+    ),
+    (   # 3: health checks (issue 3): JSON {Status, FailingStreak, Log}, '' without one
+        "ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT ''",
     ),
 )
 
