@@ -117,10 +117,15 @@ def _from_proc(pids: list[int]) -> ProcessTable:
 
 
 def _from_ps(pids: list[int], ps_args: list[str]) -> ProcessTable:
-    """Docker's way: the host's ps with the user's options, rows filtered by PID."""
+    """Docker's way: the host's ps with the user's options and ``-q PIDS``
+    (retried without, as some options refuse it), rows filtered by PID."""
+    selected = ["-q", ",".join(map(str, pids))] if pids else []
     try:
-        result = subprocess.run(["ps", *ps_args], capture_output=True, text=True,
+        result = subprocess.run(["ps", *ps_args, *selected], capture_output=True, text=True,
                                 check=False, timeout=30)
+        if result.returncode != 0 and selected:
+            result = subprocess.run(["ps", *ps_args], capture_output=True, text=True,
+                                    check=False, timeout=30)
     except FileNotFoundError:
         raise RuntimeFailure("top with ps options needs ps on the host: "
                              "apt-get install procps") from None
