@@ -168,6 +168,7 @@ class ImageService:
                 "ExposedPorts": cfg.config.exposed_ports or None,
                 "Volumes": cfg.config.volumes or None,
                 "StopSignal": cfg.config.stop_signal or None,
+                "Healthcheck": cfg.config.healthcheck or None,
             },
             "Architecture": cfg.architecture,
             "Os": cfg.os,
