@@ -42,10 +42,44 @@ def exec_(obj: Any, /, container: str, command: tuple[str, ...], interactive: bo
                                          stdin=0 if interactive else None))
 
 
+@click.command()
+@click.option("--no-stdin", is_flag=True, help="Do not attach stdin.")
+@click.option("--detach-keys", default="ctrl-p,ctrl-q", show_default=True,
+              help="Keys that detach and leave the container running.")
+@click.argument("container")
+@click.pass_obj
+def attach(obj: Any, no_stdin: bool, detach_keys: str, container: str) -> int:
+    """Attach to a running container's output (and input, if started with -i)."""
+    import sys
+
+    from hullbox.engine.attach import parse_detach_keys
+
+    keys = parse_detach_keys(detach_keys)
+    record = obj.engine.containers.get(container)
+    raw = None
+    if not no_stdin and record.config.get("tty") and os.isatty(0):
+        from hullbox.linux.tty import make_raw
+
+        raw = make_raw(0)  # keystrokes, the detach keys among them, go through as typed
+    try:
+        code = obj.engine.processes.attach(
+            container, stdin=None if no_stdin else 0, stdout=sys.stdout.buffer,
+            stderr=sys.stderr.buffer, detach_keys=keys)
+    finally:
+        if raw is not None:
+            from hullbox.linux.tty import restore_mode
+
+            restore_mode(0, raw)
+    if code is None:
+        click.echo("read escape sequence", err=True)
+        return 1  # as docker attach does on detaching
+    return int(code)
+
+
 def register(cli: click.Group) -> None:
     """Add the verbs at top level and under ``hullbox container``."""
     group = cli.commands.get("container")
-    for command in (exec_,):
+    for command in (exec_, attach):
         cli.add_command(command)
         if isinstance(group, click.Group):
             group.add_command(command)

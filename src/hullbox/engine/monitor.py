@@ -99,8 +99,13 @@ def _run_once(store: Store, images: ImageService, record: ContainerRecord, log_f
         health.start()
         reporter.started(pid)
 
+    from hullbox.engine.attach import open_stdin
+    from hullbox.engine.options import ContainerOptions
+
+    stdin = open_stdin(store.container_dir(record.id),
+                       ContainerOptions.from_json(record.config).interactive)
     try:
-        return launch_attached(store, images, record, stdin=None, stdout=out_w,
+        return launch_attached(store, images, record, stdin=stdin, stdout=out_w,
                                stderr=err_w, on_start=started)
     except HullboxError as exc:
         if not reporter.done:
@@ -108,6 +113,8 @@ def _run_once(store: Store, images: ImageService, record: ContainerRecord, log_f
         return exc.exit_code  # a restart that failed: launch_attached recorded it
     finally:
         health.stop()
+        if stdin is not None:
+            os.close(stdin)
         os.close(out_w)
         os.close(err_w)
         if thread.is_alive():

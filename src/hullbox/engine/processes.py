@@ -6,11 +6,12 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.exec import ExecOptions, check_running, exec_process, runtime_root
 from hullbox.errors import Conflict
+from hullbox.store import containers as container_db
 from hullbox.store.containers import RUNNING, ContainerRecord
 from hullbox.store.store import Store
 
@@ -65,6 +66,47 @@ class ProcessService:
             return spawn_exec(runtime_root(), record.id, process, stdio=(null, null, null)).pid
         finally:
             os.close(null)
+
+    # -- attach --------------------------------------------------------------
+    def attach(self, name_or_id: str, *, stdin: int | None, stdout: BinaryIO,
+               stderr: BinaryIO, detach_keys: bytes | None = None) -> int | None:
+        """``attach``: copy the container's output as it comes (and ``stdin``
+        into it, if it was started with -i) until it exits: its exit code;
+        None when the detach keys were typed (it goes on running)."""
+        from hullbox.engine.attach import DETACH_KEYS, STDIN_FIFO, StdinCopier
+        from hullbox.engine.lifecycle import is_active
+        from hullbox.engine.logs import follow, log_path, read_entries
+        from hullbox.engine.options import ContainerOptions
+
+        record = self.containers.get(name_or_id)
+        if not is_active(record):
+            raise Conflict(f"cannot attach to container {record.name}: it is not running; "
+                           f"start it first (hullbox start {record.name})")
+        container_dir = self.store.container_dir(record.id)
+        path = log_path(container_dir)
+        _, offset = read_entries(path, tail=0)
+        copier = None
+        if stdin is not None and ContainerOptions.from_json(record.config).interactive:
+            import threading
+
+            copier = StdinCopier(stdin, container_dir / STDIN_FIFO,
+                                 DETACH_KEYS if detach_keys is None else detach_keys)
+            threading.Thread(target=copier.run, daemon=True).start()
+
+        def attached() -> bool:
+            if copier is not None and copier.detached.is_set():
+                return False
+            latest = container_db.get(self.store, record.id)
+            return latest is not None and is_active(latest)
+
+        streams = {"stdout": stdout, "stderr": stderr}
+        for entry in follow(path, offset, running=attached):
+            out = streams.get(entry.stream, stdout)
+            out.write(entry.data)
+            out.flush()
+        if copier is not None and copier.detached.is_set():
+            return None
+        return self.containers.wait(record.id)
 
     # -- pause ---------------------------------------------------------------
     def pause(self, name_or_id: str) -> ContainerRecord:
