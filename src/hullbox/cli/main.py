@@ -41,11 +41,25 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, registry
+    from hullbox.cli import (
+        compose,
+        containers,
+        housekeeping,
+        images,
+        info,
+        registry,
+        system,
+        volume,
+    )
 
+    compose.register(cli)
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
+    system.register(cli)
+    info.register(cli)
+    volume.register(cli)
+    housekeeping.register(cli)
     from hullbox.cli import exec as exec_verbs
     from hullbox.cli import processes
 

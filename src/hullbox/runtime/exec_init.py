@@ -19,15 +19,16 @@ import signal
 from hullbox.linux.namespaces import setns
 from hullbox.linux.seqpacket import Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
+from hullbox.runtime import security
 
-# The credential and exec steps are the container init's own, so an exec'd
+# The lookup and exec steps are the container init's own, so an exec'd
 # process is set up the same way as PID 1 (and gains what init gains).
 from hullbox.runtime.init import (
     InitContext,
     _dup_stdio,
     _exec,
+    _lookup,
     _report,
-    _set_credentials,
     _setrlimit,
     _Stage,
 )
@@ -54,8 +55,8 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     stage = _Stage()
     sync = ctx.init.sync
     try:
-        _join(ctx, stage)
-        _exec(ctx.init)
+        path = _join(ctx, stage)
+        _exec(ctx.init, path)
     except OSError as exc:
         kind = "cwd" if stage.name.startswith("chdir") else "setup"
         _report(sync, kind, exc.errno or errno.EIO, stage.name)
@@ -64,7 +65,8 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     os._exit(1)
 
 
-def _join(ctx: ExecContext, stage: _Stage) -> None:
+def _join(ctx: ExecContext, stage: _Stage) -> str | None:
+    """Everything up to the exec; the resolved command (None: reported missing)."""
     spec = ctx.init.spec
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
@@ -89,12 +91,21 @@ def _join(ctx: ExecContext, stage: _Stage) -> None:
     for rl in spec.process.rlimits:
         stage.name = f"setrlimit {rl.type}"
         _setrlimit(rl.type, rl.soft, rl.hard)
+    stage.name = "load seccomp filter"
+    security.load_seccomp_early(spec.process, ctx.init.seccomp)
     stage.name = "set credentials"
-    _set_credentials(spec)
+    security.set_credentials(spec.process)
     os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
     stage.name = f"chdir to cwd {spec.process.cwd}"
     os.chdir(spec.process.cwd)
+    stage.name = "find the command"
+    command = _lookup(ctx.init)
+    if command is None:
+        return None
+    stage.name = "load seccomp filter"
+    security.load_seccomp_late(spec.process, ctx.init.seccomp)
     stage.name = "exec"
+    return command
 
 
 def _open_console(sync: Socket) -> None:
