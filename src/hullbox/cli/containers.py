@@ -84,12 +84,20 @@ def _status(record: Any) -> str:
     import time
 
     if record.state == "running":
-        return f"Up {human_duration(time.time() - record.started)}"
+        from hullbox.engine.runstatus import running_note
+
+        return f"Up {human_duration(time.time() - record.started)}{running_note(record)}"
     if record.state == "exited":
         return f"Exited ({record.exit_code}) {ago(record.finished)}"
     if record.state == "restarting":
         return f"Restarting ({record.exit_code}) {ago(record.finished)}"
     return "Created"
+
+
+def _state(record: Any) -> str:
+    from hullbox.engine.runstatus import status
+
+    return status(record)
 
 
 def _command_column(command: list[str], no_trunc: bool) -> str:
@@ -110,7 +118,7 @@ def _ps_row(record: Any) -> dict[str, Any]:
             "%Y-%m-%d %H:%M:%S %z"),
         "RunningFor": ago(record.created),
         "Status": _status(record),
-        "State": record.state,
+        "State": _state(record),
         "Names": record.name,
         "Ports": "",
     }

@@ -64,6 +64,11 @@ def _register() -> None:
     housekeeping.register(cli)
     commit.register(cli)
     build.register(cli)
+    from hullbox.cli import exec as exec_verbs
+    from hullbox.cli import processes
+
+    exec_verbs.register(cli)
+    processes.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
+from hullbox.engine.processes import ProcessService
 from hullbox.engine.volumes import VolumeService
 from hullbox.store.store import Store
 
@@ -29,6 +30,7 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+        self.processes = ProcessService(self.store, self.containers)
         self.volumes = VolumeService(self.store)
 
     @property

@@ -44,7 +44,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     # Docker counts a container waiting out its restart backoff as running.
     running = record.state in (RUNNING, RESTARTING)
     policy = RestartPolicy.parse(record.restart_policy)
-    return {
+    doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
         "Path": record.command[0] if record.command else "",
@@ -109,3 +109,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
         },
         "Mounts": inspect_mounts(store, record.config),
     }
+    from hullbox.engine.runstatus import add_to_inspect
+
+    add_to_inspect(doc, record)
+    return doc

@@ -83,6 +83,7 @@ def _run_once(store: Store, images: ImageService, record: ContainerRecord, log_f
     """Run the container once, its output into the log; returns its exit code.
     The pump thread starts only once the container runs, so the runtime's
     fork happens while this process has a single thread."""
+    from hullbox.engine.health import watch
     from hullbox.engine.launch import launch_attached
     from hullbox.engine.logs import pump
 
@@ -91,18 +92,29 @@ def _run_once(store: Store, images: ImageService, record: ContainerRecord, log_f
     thread = threading.Thread(target=pump, args=({out_r: "stdout", err_r: "stderr"}, log_fd),
                               daemon=True)
 
+    health = watch(store, images, record)
+
     def started(pid: int) -> None:
         thread.start()
+        health.start()
         reporter.started(pid)
 
+    from hullbox.engine.attach import open_stdin
+    from hullbox.engine.options import ContainerOptions
+
+    stdin = open_stdin(store.container_dir(record.id),
+                       ContainerOptions.from_json(record.config).interactive)
     try:
-        return launch_attached(store, images, record, stdin=None, stdout=out_w,
+        return launch_attached(store, images, record, stdin=stdin, stdout=out_w,
                                stderr=err_w, on_start=started)
     except HullboxError as exc:
         if not reporter.done:
             raise
         return exc.exit_code  # a restart that failed: launch_attached recorded it
     finally:
+        health.stop()
+        if stdin is not None:
+            os.close(stdin)
         os.close(out_w)
         os.close(err_w)
         if thread.is_alive():

@@ -87,6 +87,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created REAL NOT NULL
         )""",
     ),
+    (   # 6: health checks (issue 3): JSON {Status, FailingStreak, Log}, '' without one
+        "ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
