@@ -41,12 +41,13 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, housekeeping, images, registry
+    from hullbox.cli import containers, cp, housekeeping, images, registry
 
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
     housekeeping.register(cli)
+    cp.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

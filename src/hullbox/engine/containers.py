@@ -457,3 +457,15 @@ class ContainerService:
         from hullbox.engine.housekeeping import prune
 
         return prune(self, filters)
+
+    def copy_from(self, name_or_id: str, src: str, dest: str, **options: Any) -> None:
+        """``cp CONTAINER:SRC DEST``; see engine.copy."""
+        from hullbox.engine.copy import copy_from
+
+        copy_from(self.store, self.images, self.get(name_or_id), src, dest, **options)
+
+    def copy_to(self, src: str, name_or_id: str, dest: str, **options: Any) -> None:
+        """``cp SRC CONTAINER:DEST``; see engine.copy."""
+        from hullbox.engine.copy import copy_to
+
+        copy_to(self.store, self.images, self.get(name_or_id), src, dest, **options)
