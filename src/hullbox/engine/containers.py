@@ -265,11 +265,6 @@ class ContainerService:
         record = self.get(name_or_id)
         if is_active(record):
             return record
-        if ContainerOptions.from_json(record.config).runtime != "hullbox":
-            raise InvalidArgument(
-                f"cannot start container {record.name} in the background: the monitor "
-                "runs only the built-in runtime for now; use: hullbox start -a " + record.name
-            )
         self._wait_for_monitor(record)
         from hullbox.engine.detach import start_monitor
 
@@ -287,11 +282,6 @@ class ContainerService:
         """``docker run -d``: create, start under a monitor, return once it runs.
         With ``--rm`` a container that failed to start is removed at once."""
         options = options or ContainerOptions()
-        if options.runtime != "hullbox":
-            raise InvalidArgument(
-                f"-d with --runtime {options.runtime} is not supported yet: the monitor "
-                "runs only the built-in runtime; run in the foreground"
-            )
         record = self.create(image, command, options, restart=restart)
         try:
             return self.start(record.id)
@@ -396,11 +386,25 @@ class ContainerService:
         return self.get(record.id)
 
     def wait(self, name_or_id: str) -> int:
-        """``wait``: block until the container is not running; its exit code."""
+        """``wait``: block until the container stops; its exit code. As in
+        Docker, an exit the restart policy follows with a restart counts."""
         record = self.get(name_or_id)
-        wait_until(lambda: self._ended(record.id), None, interval=0.05)
-        latest = container_db.get(self.store, record.id)
-        return latest.exit_code if latest is not None else record.exit_code
+        last_exit = record.finished if is_active(record) else None
+        exit_code = record.exit_code
+
+        def stopped() -> bool:
+            nonlocal exit_code
+            latest = container_db.get(self.store, record.id)
+            if latest is None:
+                return True
+            exit_code = latest.exit_code
+            if last_exit is not None and latest.finished != last_exit \
+                    and latest.state != EXITED:
+                return True  # exited, and restarting (or already restarted)
+            return self._ended(record.id)
+
+        wait_until(stopped, None, interval=0.02)
+        return exit_code
 
     def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
         """``restart``: stop (as ``stop`` does) then start under a monitor."""
@@ -422,6 +426,11 @@ class ContainerService:
         from hullbox.engine import logs
 
         record = self.get(name_or_id)
+        if ContainerOptions.from_json(record.config).lifecycle.log_driver == "none":
+            raise InvalidArgument(
+                f"configured logging driver does not support reading: container "
+                f"{record.name} runs with --log-driver none"
+            )
         try:
             since_ts = logs.parse_time(since, "--since") if since else None
             until_ts = logs.parse_time(until, "--until") if until else None
@@ -429,12 +438,13 @@ class ContainerService:
             raise InvalidArgument(str(exc)) from None
         path = logs.log_path(self.store.container_dir(record.id))
         entries, offset = logs.read_entries(path, since=since_ts, until=until_ts, tail=tail)
+        following = logs.follow(path, offset, until=until_ts,
+                                running=lambda: not self._ended(record.id)) if follow else None
 
         def lines() -> Iterator[LogEntry]:
             yield from entries
-            if follow:
-                yield from logs.follow(path, offset, until=until_ts,
-                                       running=lambda: not self._ended(record.id))
+            if following is not None:
+                yield from following
 
         return lines()
 
