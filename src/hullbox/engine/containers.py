@@ -247,12 +247,15 @@ class ContainerService:
         if is_active(record):
             raise Conflict(f"container {record.name} is already running")
         from hullbox.engine.launch import launch_attached
+        from hullbox.engine.logtee import log_tee
 
         self._wait_for_monitor(record)
         # No monitor keeps this run: _refresh must watch the pid instead.
         container_db.update(self.store, record.id, monitor_pid=0)
-        return launch_attached(self.store, self.images, record,
-                               stdin=stdin, stdout=stdout, stderr=stderr)
+        with log_tee(self.store, record, stdout, stderr) as tee:
+            return launch_attached(self.store, self.images, record, stdin=stdin,
+                                   stdout=tee.stdout, stderr=tee.stderr, on_start=tee.started)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_for_monitor(self, record: ContainerRecord) -> None:
         """A monitor whose container just exited is still cleaning up (rootfs,

@@ -53,12 +53,28 @@ class LogWriter:
         return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def write(self, data: bytes) -> None:
-        """Write whole records in one write each, so a reader never sees half
-        a line unless it reads while that write is in progress."""
-        if self.max_size and self.size >= self.max_size:
-            self.rotate()
-        os.write(self.fd, data)
-        self.size += len(data)
+        """Write whole records in one write, so a reader never sees half a
+        line unless it reads while that write is in progress."""
+        self.write_records([data])
+
+    def write_records(self, records: list[bytes]) -> None:
+        """Write records, as few writes as the rotation allows: the file is
+        rotated before the record that finds it at max-size or beyond."""
+        batch: list[bytes] = []
+        pending = 0
+        for item in records:
+            if self.max_size and self.size + pending >= self.max_size:
+                self._flush(batch, pending)
+                batch, pending = [], 0
+                self.rotate()
+            batch.append(item)
+            pending += len(item)
+        self._flush(batch, pending)
+
+    def _flush(self, batch: list[bytes], size: int) -> None:
+        if batch:
+            os.write(self.fd, b"".join(batch))
+            self.size += size
 
     def rotate(self) -> None:
         """Shift path -> path.1 -> path.2 ..., dropping the oldest; a reader
@@ -98,7 +114,7 @@ class LinePump:
             rest = rest[MAX_RECORD:]
         self.pending = rest
         if records and self.writer is not None:
-            self.writer.write(b"".join(records))
+            self.writer.write_records(records)
 
     def close(self) -> None:
         """Log a last line that had no newline."""
