@@ -38,7 +38,7 @@ def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 def _monitor_pids(root: Path) -> list[int]:
-    """Monitors of this store root (other stores' monitors may run meanwhile)."""
+    """Monitors of this store only: other stores' tests may run beside these."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -46,7 +46,8 @@ def _monitor_pids(root: Path) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"hullbox.engine.monitor" in cmdline and os.fsencode(root) in cmdline:
+            args = cmdline.split(b"\0")
+            if b"hullbox.engine.monitor" in args and str(root.resolve()).encode() in args:
                 pids.append(int(entry.name))
     return pids
 

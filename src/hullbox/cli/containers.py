@@ -163,14 +163,15 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
+@click.option("-v", "--volumes", is_flag=True, help="Remove the anonymous volumes too.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def rm(obj: Any, force: bool, containers: tuple[str, ...]) -> int:
+def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
     """Remove containers; goes on past a failure and exits 1 if any failed."""
     failed = False
     for name in containers:
         try:
-            obj.engine.containers.remove(name, force=force)
+            obj.engine.containers.remove(name, force=force, volumes=volumes)
             click.echo(name)
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)

@@ -67,13 +67,20 @@ def _pid_alive(pid: int) -> bool:
     return pid > 0 and os.path.exists(f"/proc/{pid}")
 
 
-def delete_container(store: Store, container_id: str) -> None:
+def delete_container(store: Store, container_id: str, *, volumes: bool = False) -> None:
     """Unmount, remove the directory (log included) and the row of a container
-    that no longer runs."""
+    that no longer runs; with ``volumes`` (``rm -v``) or ``--rm``, the
+    anonymous volumes it made too."""
+    from hullbox.engine.container_mounts import release_volumes
+
+    record = container_db.get(store, container_id)
     paths = ContainerPaths(store.container_dir(container_id))
     unmount_rootfs(paths)
     _rmtree(paths.base)
     container_db.delete(store, container_id)
+    if record is not None:
+        release_volumes(store, record.config, remove_anonymous=volumes or bool(
+            record.config.get("auto_remove")))
 
 
 def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
@@ -198,6 +205,11 @@ class ContainerService:
                 f"no command specified: image {image!r} has no CMD or ENTRYPOINT; "
                 "give one after the image name"
             )
+        from hullbox.engine.container_mounts import plan_mounts
+
+        made_volumes = contextlib.ExitStack()  # undone with the rest, below
+        options.storage = plan_mounts(self.store, options.storage,
+                                      resolved.config.config.volumes, made_volumes)
         record = ContainerRecord(
             id=container_id,
             name=name or random_name(),
@@ -211,6 +223,7 @@ class ContainerService:
         )
         paths = ContainerPaths(self.store.container_dir(container_id))
         with contextlib.ExitStack() as undo:
+            undo.push(made_volumes)
             for _attempt in range(5):
                 try:
                     container_db.insert(self.store, record)
@@ -334,8 +347,10 @@ class ContainerService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- remove ------------------------------------------------------------
-    def remove(self, name_or_id: str, *, force: bool = False) -> ContainerRecord:
-        """``rm``: a running container only with ``force`` (it is killed)."""
+    def remove(self, name_or_id: str, *, force: bool = False,
+               volumes: bool = False) -> ContainerRecord:
+        """``rm``: a running container only with ``force`` (it is killed);
+        ``volumes`` (``-v``) removes the anonymous volumes it made."""
         record = self.get(name_or_id)
         if is_active(record):  # running, or waiting out a restart backoff
             if not force:
@@ -344,7 +359,7 @@ class ContainerService:
                     "stop it first or use: hullbox rm -f " + record.name
                 )
             self._kill_and_wait(record)
-        delete_container(self.store, record.id)
+        delete_container(self.store, record.id, volumes=volumes)
         return record
 
     def _kill_and_wait(self, record: ContainerRecord) -> None:

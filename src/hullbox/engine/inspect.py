@@ -36,6 +36,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     """The fields of ``docker inspect`` that hullbox knows."""
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
+    from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
     from hullbox.engine.restart import RestartPolicy
 
@@ -94,6 +95,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
             "LogConfig": {"Type": options.lifecycle.log_driver,
                           "Config": dict(options.lifecycle.log_opts)},
+            **inspect_host_config(record.config),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -103,5 +105,5 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
                 "WorkDir": str(paths.work),
             },
         },
-        "Mounts": [],
+        "Mounts": inspect_mounts(store, record.config),
     }
