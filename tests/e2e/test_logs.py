@@ -4,10 +4,13 @@ rotation (--log-opt max-size/max-file), logs -f across restarts,
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +89,17 @@ def test_detached_with_runc(box: Hullbox) -> None:
     missing = box("run", "-d", "--runtime", "runc", "busybox", "nosuchcmd")
     assert missing.returncode == 127
     assert missing.stderr == 'hullbox: exec "nosuchcmd": executable file not found in $PATH\n'
+
+
+def test_a_killed_monitor_of_a_runc_container_is_cleaned_up(box: Hullbox) -> None:
+    if shutil.which("runc") is None:
+        pytest.skip("runc is not installed (apt-get install runc)")
+    container_id = box.ok("run", "-d", "--name", "orphan", "--runtime", "runc", "busybox",
+                          "sleep", "60").strip()
+    pid = int(box.ok("inspect", "-f", "{{.State.Pid}}", "orphan"))
+    monitor = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    os.kill(monitor, signal.SIGKILL)
+    assert _until(lambda: "Exited (137)" in box.ok("ps", "-a", "--filter", "name=orphan"))
+    assert not Path(f"/run/hullbox/runc/{container_id}").exists()
+    box.ok("start", "orphan")  # runc does not trip over a container it still knew
+    assert box.ok("inspect", "-f", "{{.State.Status}}", "orphan") == "running\n"

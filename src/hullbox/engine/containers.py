@@ -96,6 +96,11 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
     from hullbox.runtime.cgroups import open_cgroup
 
     runtime_state.remove_state(str(runtime_state_root() / "runtime"), record.id)
+    runtime = ContainerOptions.from_json(record.config).runtime
+    if runtime != "hullbox":  # runc keeps its own state: it must forget the container
+        from hullbox.engine.supervise import delete_external
+
+        delete_external(runtime, record.id)
     with contextlib.suppress(OSError):
         open_cgroup(f"/hullbox/{record.id}").destroy()
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))

@@ -76,7 +76,7 @@ def _start_external(runtime: str, bundle: str, container_id: str, tty: bool,
         result = subprocess.run([*base, *step], stdin=stdio[0], stdout=stdio[1],
                                 stderr=stdio[2], check=False)
         if result.returncode != 0:
-            _delete_external(runtime, container_id)
+            delete_external(runtime, container_id)
             raise _external_error(runtime, step[0], container_id, result.returncode,
                                   _last_line(log))
     with open(pid_file) as handle:
@@ -107,7 +107,8 @@ def _last_line(path: str) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _delete_external(runtime: str, container_id: str) -> None:
+def delete_external(runtime: str, container_id: str) -> None:
+    """``RUNTIME delete --force``: the external runtime forgets the container."""
     import subprocess
 
     with contextlib.suppress(HullboxError, OSError):
@@ -168,7 +169,7 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
 
         oom = finish_container(runtime_state_root() / "runtime", record.id)
     else:
-        _delete_external(options.runtime, record.id)
+        delete_external(options.runtime, record.id)
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")
