@@ -175,16 +175,12 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
-    """Remove containers; goes on past a failure and exits 1 if any failed."""
-    failed = False
-    for name in containers:
-        try:
-            obj.engine.containers.remove(name, force=force, volumes=volumes)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 1 if failed else 0
+    """Remove containers; goes on past a failure (exit codes as cli.lifecycle._each)."""
+    from hullbox.cli.lifecycle import _each
+
+    return _each(containers,
+                 lambda n: obj.engine.containers.remove(n, force=force, volumes=volumes),
+                 lambda name, _r: name)
 
 
 @click.command()

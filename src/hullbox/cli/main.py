@@ -46,6 +46,7 @@ def _register() -> None:
         commit,
         compose,
         containers,
+        cp,
         housekeeping,
         images,
         info,
@@ -62,6 +63,7 @@ def _register() -> None:
     info.register(cli)
     volume.register(cli)
     housekeeping.register(cli)
+    cp.register(cli)
     commit.register(cli)
     build.register(cli)
     from hullbox.cli import exec as exec_verbs
