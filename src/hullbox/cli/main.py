@@ -41,12 +41,13 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, info, registry
+    from hullbox.cli import containers, images, info, registry, vm
 
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
     info.register(cli)
+    vm.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
