@@ -3,7 +3,9 @@ No guest boots here."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,3 +84,49 @@ def test_stopped_vm_disk_snapshots_and_modify(vmbox: Hullbox) -> None:
     assert vmbox.ok("vm", "ls", "-f", "{{.Cpus}} {{.Memory}} {{.Disk}}") == "2 1 GiB 64 MiB\n"
     vmbox.ok("vm", "rm", "s")
     _nothing_left(vmbox)
+
+
+def _qemu_io(disk: Path, command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["qemu-io", "-f", "qcow2", "-c", command, str(disk)],
+                          capture_output=True, text=True, check=False)
+
+
+def _disk_of(vmbox: Hullbox, name: str) -> Path:
+    machine_id = vmbox.ok("vm", "inspect", "-f", "{{.Id}}", name).strip()
+    return vmbox.root / "machines" / machine_id[:12] / "disk.qcow2"
+
+
+def test_clone_export_and_data_disks(vmbox: Hullbox, tmp_path: Path) -> None:
+    """A clone sees the source's data as it was; later writes stay apart."""
+    vmbox.ok("vm", "create", "src", "--disk", "16M")
+    assert _qemu_io(_disk_of(vmbox, "src"), "write -P 0xab 0 64k").returncode == 0
+    vmbox.ok("vm", "clone", "src", "copy")
+    assert _qemu_io(_disk_of(vmbox, "src"), "write -P 0xcd 0 64k").returncode == 0
+    assert _qemu_io(_disk_of(vmbox, "copy"), "read -P 0xab 0 64k").returncode == 0
+    assert _qemu_io(_disk_of(vmbox, "src"), "read -P 0xcd 0 64k").returncode == 0
+    bases = json.loads(vmbox.ok("vm", "inspect", "copy"))[0]["Config"]["Bases"]
+    assert len(bases) == 1 and Path(bases[0]).is_file()
+
+    exported = tmp_path / "copy.qcow2"
+    vmbox.ok("vm", "export", "copy", str(exported))
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(exported)],
+                                     capture_output=True, check=True).stdout)
+    assert info["format"] == "qcow2" and "backing-filename" not in info
+    assert _qemu_io(exported, "read -P 0xab 0 64k").returncode == 0
+
+    extra = tmp_path / "extra.qcow2"
+    vmbox.ok("vm", "disk", "create", str(extra), "8M")
+    assert "already exists" in _refused(vmbox, "vm", "disk", "create", str(extra), "8M")
+    vmbox.ok("vm", "disk", "attach", "src", str(extra))
+    assert "already attached to VM src" in _refused(vmbox, "vm", "disk", "attach", "copy",
+                                                    str(extra))
+    vmbox.ok("vm", "disk", "detach", "src", str(extra))
+    assert "is not attached" in _refused(vmbox, "vm", "disk", "detach", "src", str(extra))
+
+    # the shared base goes with the last machine on it
+    vmbox.ok("vm", "rm", "src")
+    assert Path(bases[0]).is_file()
+    assert _qemu_io(_disk_of(vmbox, "copy"), "read -P 0xab 0 64k").returncode == 0
+    vmbox.ok("vm", "rm", "copy")
+    assert not Path(bases[0]).exists()
+    assert vmbox.ok("vm", "ls", "-q") == ""

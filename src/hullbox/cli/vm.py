@@ -232,8 +232,10 @@ def modify(obj: Any, name: str, cpus: int | None, memory: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
+    from hullbox.cli import vm_disk
     from hullbox.cli.vm_snapshot import snapshot
 
     vm.add_command(ls, "list")
     vm.add_command(snapshot)
+    vm_disk.register(vm)
     cli.add_command(vm)

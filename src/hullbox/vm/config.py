@@ -68,7 +68,9 @@ class MachineConfig:
     append: str = ""
     iso: str = ""
     image: str = ""                 # the image the system disk was copied from
-    base: str = ""                  # a frozen disk this one is a qcow2 overlay on (clones)
+    # frozen disks under the system disk, nearest first: clones and their
+    # source are qcow2 overlays on a shared read-only base
+    bases: list[str] = field(default_factory=list)
     disks: list[str] = field(default_factory=list)  # attached data disks
     ports: list[PortForward] = field(default_factory=list)
 

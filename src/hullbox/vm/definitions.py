@@ -57,7 +57,7 @@ class MachineView:
             "Config": {"Cpus": config.cpus, "MemoryMiB": config.memory_mib,
                        "DiskSize": config.disk_size, "Kernel": config.kernel,
                        "Initrd": config.initrd, "Append": config.append, "Iso": config.iso,
-                       "Image": config.image, "Base": config.base, "Disks": config.disks,
+                       "Image": config.image, "Bases": config.bases, "Disks": config.disks,
                        "Ports": [str(port) for port in config.ports]},
         }
 
@@ -147,8 +147,8 @@ class DefinitionOps(Machines):
             process.kill(record.pid, paths)
         self.records.delete(record.id)
         shutil.rmtree(paths.dir, ignore_errors=True)
-        base = record.config.base
-        if base and not any(other.config.base == base for other in self.records.all()):
+        in_use = {base for other in self.records.all() for base in other.config.bases}
+        for base in set(record.config.bases) - in_use:
             Path(base).unlink(missing_ok=True)
         return record
 

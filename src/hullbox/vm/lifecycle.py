@@ -44,7 +44,8 @@ class LifecycleOps(Machines):
     def _check_files(self, record: MachineRecord) -> None:
         config = record.config
         wanted = [("kernel", config.kernel), ("initrd", config.initrd), ("ISO", config.iso),
-                  ("base disk", config.base), *(("disk", disk) for disk in config.disks)]
+                  *(("base disk", base) for base in config.bases),
+                  *(("disk", disk) for disk in config.disks)]
         for what, path in wanted:
             if path and not Path(path).is_file():
                 raise InvalidArgument(f"cannot start VM {record.name}: its {what} {path} "

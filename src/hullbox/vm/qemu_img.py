@@ -50,10 +50,11 @@ def check_image(path: Path, what: str) -> dict[str, Any]:
         raise InvalidArgument(f"{what} {path} is not a disk image QEMU reads ({exc})") from None
 
 
-def convert(source: Path, target: Path, source_format: str | None = None) -> None:
-    """A standalone qcow2 copy of ``source`` (backing chain flattened)."""
+def convert(source: Path, target: Path, source_format: str | None = None,
+            output_format: str = "qcow2") -> None:
+    """A standalone copy of ``source`` (backing chain flattened, no snapshots)."""
     fmt = ["-f", source_format] if source_format else []
-    _run("convert", "-q", *fmt, "-O", "qcow2", str(source), str(target),
+    _run("convert", "-q", *fmt, "-O", output_format, str(source), str(target),
          what=f"copy {source} to {target}")
 
 
