@@ -6,15 +6,20 @@ file order on it, the last one ends it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import select
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, hullbox_command
 from .vm_guest import READY, GuestConsole, guest_files, wait_for_log
 
 pytestmark = pytest.mark.slow
@@ -117,6 +122,44 @@ def test_start_of_a_running_vm_and_unknown_snapshot(vmbox: Hullbox,
     assert result.stderr == ('hullbox: VM g1 has no snapshot "nosuch"; list them with: '
                              "hullbox vm snapshot ls g1\n")
     assert _state(vmbox, "g1") == "running"
+
+
+def test_console_attach_and_detach_keys(vmbox: Hullbox, guest: dict[str, str]) -> None:
+    """``vm console`` in a terminal: type into the guest, leave with ctrl-p ctrl-q."""
+    pid, master = pty.fork()
+    if pid == 0:  # the user's terminal session
+        os.environ.update(vmbox.env())
+        argv = [*hullbox_command(), "vm", "console", "g1"]
+        os.execvp(argv[0], argv)
+    try:
+        assert b"detach with ctrl-p,ctrl-q" in _read_until(master, b"ctrl-q")
+        os.write(master, b"echo hi-$((1+1))\r")
+        assert b"hi-2" in _read_until(master, b"hi-2")
+        os.write(master, b"\x10\x11")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(master)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    assert _state(vmbox, "g1") == "running"
+
+
+def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
 
 
 def test_stop_then_resume_the_saved_state_then_guest_power_off(

@@ -126,18 +126,14 @@ _DETACH_HELP = "Key sequence that detaches from the console (default ctrl-p,ctrl
 
 
 def _attach(obj: Any, name: str, detach_keys: str) -> None:
-    import sys
-
     from hullbox.vm.console import attach, parse_detach_keys
 
     keys = parse_detach_keys(detach_keys)
     service = _service(obj)
     record = service.records.get(name)
     service.require_running(record, "attach to")
-    if sys.stdin.isatty():
-        click.echo(f"Connected to the console of VM {record.name}; detach with {detach_keys}",
-                   err=True)
-    attach(service.paths(record).console_socket, record.name, keys)
+    attach(service.paths(record).console_socket, record.name, keys,
+           f"Connected to the console of VM {record.name}; detach with {detach_keys}")
 
 
 @vm.command()

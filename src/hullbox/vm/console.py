@@ -46,9 +46,10 @@ def _raw_terminal(fd: int) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def attach(console: Path, name: str, detach_keys: bytes) -> bool:
+def attach(console: Path, name: str, detach_keys: bytes, banner: str = "") -> bool:
     """Relay stdin to the console and the console to stdout until the detach
-    keys are typed (True) or the machine goes away (False)."""
+    keys are typed (True) or the machine goes away (False). ``banner`` goes to
+    a terminal's stderr once keys typed from then on reach the guest."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(console))
@@ -61,6 +62,8 @@ def attach(console: Path, name: str, detach_keys: bytes) -> bool:
     selector.register(stdin, selectors.EVENT_READ)
     pending = b""  # typed keys that may be the start of the detach sequence
     with conn, selector, _raw_terminal(stdin):
+        if banner and os.isatty(stdin):
+            os.write(sys.stderr.fileno(), banner.encode() + b"\r\n")
         while True:
             for key, _ in selector.select():
                 if key.fileobj is conn:
