@@ -41,12 +41,26 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, info, registry, vm
+    from hullbox.cli import (
+        compose,
+        containers,
+        housekeeping,
+        images,
+        info,
+        registry,
+        system,
+        vm,
+        volume,
+    )
 
+    compose.register(cli)
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
+    system.register(cli)
     info.register(cli)
+    volume.register(cli)
+    housekeeping.register(cli)
     vm.register(cli)
 
 
