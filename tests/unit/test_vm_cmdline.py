@@ -28,7 +28,8 @@ def _value(argv: list[str], flag: str) -> str:
 def test_tcg_guest_is_told_the_tsc_rate_and_gets_a_serial_console() -> None:
     argv = _argv(MachineConfig(kernel="/k", initrd="/i", append="quiet"))
     assert _value(argv, "-accel") == "tcg"
-    assert _value(argv, "-append") == "quiet console=ttyS0 tsc_early_khz=2445428"
+    assert _value(argv, "-append") == (
+        "quiet console=ttyS0 tsc_early_khz=2445428 no_timer_check")
     assert _value(argv, "-initrd") == "/i"
 
 

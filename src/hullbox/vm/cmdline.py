@@ -10,12 +10,17 @@ from hullbox.vm.layout import MachinePaths
 def kernel_append(config: MachineConfig, accel: Accel, tsc_khz: int) -> str:
     """The guest kernel command line: the user's, plus a serial console (so
     ``vm console`` shows the boot) and, under TCG, the TSC rate, without which
-    a guest's TSC calibration can hang."""
+    a guest's TSC calibration can hang, and ``no_timer_check``: on a busy host
+    an emulated guest can miss the IO-APIC timer check ("8254 timer not
+    connected") and hang there."""
     words = config.append.split()
     if not any(word.startswith("console=") for word in words):
         words.append("console=ttyS0")
-    if not accel.is_kvm and tsc_khz and not any(w.startswith("tsc_early_khz=") for w in words):
-        words.append(f"tsc_early_khz={tsc_khz}")
+    if not accel.is_kvm:
+        if tsc_khz and not any(word.startswith("tsc_early_khz=") for word in words):
+            words.append(f"tsc_early_khz={tsc_khz}")
+        if "no_timer_check" not in words:
+            words.append("no_timer_check")
     return " ".join(words)
 
 
