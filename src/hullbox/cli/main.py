@@ -50,27 +50,17 @@ def _register() -> None:
         housekeeping,
         images,
         info,
+        processes,
         registry,
         system,
+        vm,
         volume,
     )
-
-    compose.register(cli)
-    containers.register(cli)
-    images.register(cli)
-    registry.register(cli)
-    system.register(cli)
-    info.register(cli)
-    volume.register(cli)
-    housekeeping.register(cli)
-    cp.register(cli)
-    commit.register(cli)
-    build.register(cli)
     from hullbox.cli import exec as exec_verbs
-    from hullbox.cli import processes
 
-    exec_verbs.register(cli)
-    processes.register(cli)
+    for module in (compose, containers, images, registry, system, info, volume, housekeeping,
+                   cp, commit, build, exec_verbs, processes, vm):
+        module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
