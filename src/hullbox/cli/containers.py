@@ -10,84 +10,10 @@ from typing import Any
 import click
 
 from hullbox.cli.format import ago, human_duration, print_inspect, print_table, render_template
+from hullbox.cli.runflags import build_options, container_options
 from hullbox.errors import HullboxError, InvalidArgument
 
 _RUN_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
-
-
-def _read_env_files(paths: tuple[str, ...]) -> list[str]:
-    env: list[str] = []
-    for path in paths:
-        try:
-            with open(path) as handle:
-                for line in handle:
-                    line = line.strip()
-                    if line and not line.startswith("#"):
-                        env.append(line)
-        except OSError as exc:
-            raise InvalidArgument(f"--env-file {path}: {exc.strerror}") from exc
-    return env
-
-
-def _parse_labels(labels: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for label in labels:
-        key, _, value = label.partition("=")
-        out[key] = value
-    return out
-
-
-def container_options(fn: Any) -> Any:
-    """The flags ``run`` and ``create`` share."""
-    options = [
-        click.option("--name", help="Name of the container."),
-        click.option("-e", "--env", multiple=True, help="Set an environment variable."),
-        click.option("--env-file", multiple=True, help="Read environment variables from a file."),
-        click.option("-w", "--workdir", help="Working directory inside the container."),
-        click.option("-u", "--user", help="user[:group], by name or number."),
-        click.option("-h", "--hostname", help="Container host name."),
-        click.option("--entrypoint", help="Override the image's ENTRYPOINT."),
-        click.option("-i", "--interactive", is_flag=True, help="Keep stdin open."),
-        click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-terminal."),
-        click.option("--rm", "auto_remove", is_flag=True, help="Remove the container on exit."),
-        click.option("--read-only", is_flag=True, help="Mount the root filesystem read-only."),
-        click.option("--network", "--net", "network", default="default",
-                     help="none, host, or default."),
-        click.option("-m", "--memory", help="Memory limit (e.g. 64m)."),
-        click.option("--cpus", help="Number of CPUs (e.g. 0.5)."),
-        click.option("--pids-limit", type=int, help="Maximum number of processes."),
-        click.option("-l", "--label", multiple=True, help="key=value metadata."),
-        click.option("--runtime", default="hullbox", help="OCI runtime: hullbox or runc."),
-        click.option("--restart", "restart", default=None, metavar="POLICY",
-                     help="no, always, unless-stopped, on-failure[:N] (with -d)."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _build_options(params: dict[str, Any]) -> Any:
-    from hullbox.engine.options import ContainerOptions
-
-    entrypoint = params.get("entrypoint")
-    return ContainerOptions.parse(
-        name=params.get("name"),
-        env=[*_read_env_files(params.get("env_file") or ()), *params.get("env", ())],
-        workdir=params.get("workdir"),
-        user=params.get("user"),
-        hostname=params.get("hostname"),
-        entrypoint=None if entrypoint is None else ([entrypoint] if entrypoint else []),
-        tty=params.get("tty", False),
-        interactive=params.get("interactive", False),
-        read_only=params.get("read_only", False),
-        network="default" if params.get("network") == "bridge" else params["network"],
-        memory=params.get("memory"),
-        cpus=params.get("cpus"),
-        pids_limit=params.get("pids_limit"),
-        labels=_parse_labels(params.get("label", ())),
-        runtime=params.get("runtime", "hullbox"),
-        auto_remove=params.get("auto_remove", False),
-    )
 
 
 def _check_tty(interactive: bool, tty: bool) -> None:
@@ -104,13 +30,12 @@ def _check_tty(interactive: bool, tty: bool) -> None:
 @click.pass_obj
 def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
     """Create a container from IMAGE and run COMMAND in it."""
-    options = _build_options(params)
+    options = build_options(params)
     if detach:
-        record = obj.engine.containers.run_detached(image, list(command), options,
-                                                    restart=params.get("restart"))
+        record = obj.engine.containers.run_detached(image, list(command), options)
         click.echo(record.id)
         return 0
-    if params.get("restart") not in (None, "", "no"):
+    if options.lifecycle.restart:
         raise InvalidArgument("--restart needs a detached container: add -d")
     _check_tty(params["interactive"], params["tty"])
     result = obj.engine.containers.run(
@@ -127,8 +52,7 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    record = obj.engine.containers.create(image, list(command), _build_options(params),
-                                         restart=params.get("restart"))
+    record = obj.engine.containers.create(image, list(command), build_options(params))
     click.echo(record.id)
 
 
@@ -239,14 +163,15 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
+@click.option("-v", "--volumes", is_flag=True, help="Remove the anonymous volumes too.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def rm(obj: Any, force: bool, containers: tuple[str, ...]) -> int:
+def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
     """Remove containers; goes on past a failure and exits 1 if any failed."""
     failed = False
     for name in containers:
         try:
-            obj.engine.containers.remove(name, force=force)
+            obj.engine.containers.remove(name, force=force, volumes=volumes)
             click.echo(name)
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)

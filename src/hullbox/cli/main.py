@@ -41,11 +41,27 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import build, commit, containers, images, registry
+    from hullbox.cli import (
+        build,
+        commit,
+        compose,
+        containers,
+        housekeeping,
+        images,
+        info,
+        registry,
+        system,
+        volume,
+    )
 
+    compose.register(cli)
     containers.register(cli)
     images.register(cli)
     registry.register(cli)
+    system.register(cli)
+    info.register(cli)
+    volume.register(cli)
+    housekeeping.register(cli)
     commit.register(cli)
     build.register(cli)
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hullbox.engine.build import BuildService
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
+from hullbox.engine.volumes import VolumeService
 from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.engine.archives import ArchiveService
 
 
 class Engine:
@@ -25,6 +30,14 @@ class Engine:
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
         self.builds = BuildService(self.store, self.images, self.containers)
+        self.volumes = VolumeService(self.store)
+
+    @property
+    def archives(self) -> ArchiveService:
+        """save/load; made on first use, so other commands never import it."""
+        from hullbox.engine.archives import ArchiveService
+
+        return ArchiveService(self.store, self.images)
 
     def close(self) -> None:
         self.store.close()

@@ -66,6 +66,9 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
             hostname=hostname,
             etc_files={name: path for name, (path, _) in etc_files.items()},
         )
+        from hullbox.engine.container_mounts import mount_into_spec
+
+        mount_into_spec(spec, store, record.config, paths.rootfs)
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)

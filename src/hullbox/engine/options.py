@@ -6,6 +6,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hullbox.engine.settings.health import HealthSettings
+from hullbox.engine.settings.lifecycle import LifecycleSettings
+from hullbox.engine.settings.network import NetworkSettings
+from hullbox.engine.settings.security import SecuritySettings
+from hullbox.engine.settings.storage import StorageSettings
 from hullbox.engine.units import parse_bytes, parse_cpus
 from hullbox.errors import InvalidArgument
 
@@ -32,6 +37,12 @@ class ContainerOptions:
     labels: dict[str, str] = field(default_factory=dict)
     runtime: str = "hullbox"
     auto_remove: bool = False
+    # One group per concern; each module owns its fields and validation.
+    networking: NetworkSettings = field(default_factory=NetworkSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +50,15 @@ class ContainerOptions:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContainerOptions:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        groups = {
+            "networking": NetworkSettings,
+            "storage": StorageSettings,
+            "security": SecuritySettings,
+            "health": HealthSettings,
+            "lifecycle": LifecycleSettings,
+        }
+        for name, group in groups.items():
+            known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]
         return cls(**known)
 
     @classmethod

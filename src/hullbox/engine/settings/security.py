@@ -1,0 +1,19 @@
+"""Capabilities, seccomp, devices, sysctls, ulimits, user namespaces (issue 4)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class SecuritySettings:
+    """Stored with the container (inside ContainerOptions) so `start` repeats it."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> SecuritySettings:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
