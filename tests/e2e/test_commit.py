@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,17 @@ def mounts_under(root: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def changed(hullbox: Hullbox) -> str:
-    """A stopped container that added, removed and replaced files."""
+def changed(hullbox: Hullbox) -> Iterator[str]:
+    """A stopped container that added, removed and replaced files (removed
+    after this module: the store is shared with other tests)."""
     name = "commit-src"
     hullbox.ok("run", "--name", name, "-e", "FROM_RUN=1", "-w", "/data", "busybox", "sh", "-c",
                "echo hi > /hello; rm /bin/vi; mkdir -p /data; echo x > /data/f; "
                "ln /hello /hello-link")
-    return name
+    yield name
+    hullbox.ok("rm", "-f", name)
+    for image in ("committed:1", "committed:2"):
+        hullbox("rmi", image)
 
 
 def test_commit_keeps_changes_and_config(hullbox: Hullbox, changed: str) -> None:
