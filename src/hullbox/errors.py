@@ -6,6 +6,7 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+ |    +-- NetworkNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
@@ -44,6 +45,10 @@ class ImageNotFound(NotFound):
 
 class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
+
+
+class NetworkNotFound(NotFound):
+    """No network matches the name or ID prefix."""
 
 
 class Conflict(HullboxError):

@@ -41,9 +41,10 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, registry
+    from hullbox.cli import containers, images, network, registry
 
     containers.register(cli)
+    network.register(cli)
     images.register(cli)
     registry.register(cli)
 

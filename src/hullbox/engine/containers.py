@@ -71,8 +71,11 @@ def _pid_alive(pid: int) -> bool:
 def delete_container(store: Store, container_id: str) -> None:
     """Unmount, remove the directory (log included) and the row of a container
     that no longer runs."""
+    from hullbox.engine.networking import disconnect_all
+
     paths = ContainerPaths(store.container_dir(container_id))
     unmount_rootfs(paths)
+    disconnect_all(store, container_id)
     _rmtree(paths.base)
     container_db.delete(store, container_id)
 
@@ -93,6 +96,9 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
     with contextlib.suppress(OSError):
         open_cgroup(f"/hullbox/{record.id}").destroy()
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
+    from hullbox.engine.networking import disconnect_all
+
+    disconnect_all(store, record.id)
 
 
 class ContainerService:
@@ -186,6 +192,9 @@ class ContainerService:
             raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
+        from hullbox.engine.networking import validate_create
+
+        validate_create(self.store, options, resolved.config.config.exposed_ports)
         container_id = new_id()
         from hullbox.engine.specgen import command_line
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
 from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.engine.networks import NetworkService
 
 
 class Engine:
@@ -23,6 +27,13 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+
+    @property
+    def networks(self) -> NetworkService:
+        """Networks: imported on first use, so other commands do not pay for it."""
+        from hullbox.engine.networks import NetworkService
+
+        return NetworkService(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -26,6 +26,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
     from hullbox.engine.logs import log_path
+    from hullbox.engine.networks import network_settings
     from hullbox.engine.restart import RestartPolicy
 
     running = record.state == RUNNING
@@ -90,4 +91,5 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             },
         },
         "Mounts": [],
+        "NetworkSettings": network_settings(store, record.id, running),
     }
