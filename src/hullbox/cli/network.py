@@ -85,7 +85,7 @@ def inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def remove(obj: Any, names: tuple[str, ...]) -> int:
-    """Remove networks; goes on past a failure and exits 1 if any failed."""
+    """Remove networks; goes on past a failure and exits 125 if any failed."""
     failed = False
     for name in names:
         try:
@@ -94,7 +94,7 @@ def remove(obj: Any, names: tuple[str, ...]) -> int:
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)
             failed = True
-    return 1 if failed else 0
+    return 125 if failed else 0
 
 
 @network.command()

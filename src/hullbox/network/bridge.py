@@ -57,17 +57,12 @@ def host_routes() -> list[tuple[int, int, str]]:
         next(table)
         for line in table:
             fields = line.split()
+            # Printed as the bytes in memory, network order: read back as little-endian.
             dest, netmask = (struct.unpack("<I", bytes.fromhex(f))[0] for f in (fields[1],
                                                                                 fields[7]))
-            dest, netmask = _swap(dest), _swap(netmask)
             if netmask:
                 routes.append((dest, netmask, fields[0]))
     return routes
-
-
-def _swap(value: int) -> int:
-    # /proc/net/route prints addresses in host (little-endian) byte order.
-    return int.from_bytes(value.to_bytes(4, "little"), "big")
 
 
 def overlapping_route(subnet: str, *, ignore_device: str = "") -> str | None:
