@@ -64,7 +64,8 @@ def test_bridge_veth_address_and_route_as_pyroute2_sees_them(
     with pyroute2.NetNS(str(path)) as ns:
         (eth,) = ns.get_links(ifname="eth0")
         assert eth.get("IFLA_ADDRESS") == "02:42:0a:fa:63:02"
-        assert [a.get("IFA_LOCAL") for a in ns.get_addr(index=eth["index"], family=2)] == ["10.250.99.2"]
+        ipv4 = ns.get_addr(index=eth["index"], family=2)
+        assert [a.get("IFA_LOCAL") for a in ipv4] == ["10.250.99.2"]
         (default,) = [r for r in ns.get_routes(table=254) if r["dst_len"] == 0]
         assert default.get("RTA_GATEWAY") == "10.250.99.1"
         assert {link.get("IFLA_IFNAME") for link in ns.get_links()} == {"lo", "eth0"}
