@@ -1,9 +1,9 @@
 #!/bin/sh
 # Debian packages hullbox and its tests need; apt runs only when one is missing.
 set -eu
-packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 nftables"
+packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages docker-registry skopeo apache2-utils openssl iperf3"
+    packages="$packages docker-registry skopeo apache2-utils openssl cpio iperf3"
 fi
 missing=""
 for p in $packages; do
@@ -16,3 +16,5 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq $missing >/dev/null
 fi
+# The guest kernel for VMs and microVMs (unpacked, not installed).
+"$(dirname "$0")/fetch-guest-kernel.sh"

@@ -3,15 +3,21 @@
     HullboxError                      exit 125: hullbox itself failed
      +-- InvalidArgument              a flag or value the user gave is wrong
      |    +-- InvalidReference        an image reference that does not parse
+     |    +-- ComposeFileError        a compose file breaks the Compose Specification
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
- |    +-- NetworkNotFound
+     |    +-- NetworkNotFound
+     |    +-- MachineNotFound
+     |    +-- SnapshotNotFound
+     |    +-- VolumeNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
+     +-- MachineFailure               QEMU or qemu-img failed; carries their message
+     +-- Unsupported                  valid input naming a feature hullbox lacks yet
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -35,6 +41,10 @@ class InvalidReference(InvalidArgument):
     """An image reference does not follow Docker's reference grammar."""
 
 
+class ComposeFileError(InvalidArgument):
+    """A compose file (or its .env) is malformed; names the file and the path in it."""
+
+
 class NotFound(HullboxError):
     """Something named by the user does not exist."""
 
@@ -49,6 +59,16 @@ class ContainerNotFound(NotFound):
 
 class NetworkNotFound(NotFound):
     """No network matches the name or ID prefix."""
+
+
+class MachineNotFound(NotFound):
+    """No virtual machine matches the name or ID prefix."""
+
+
+class SnapshotNotFound(NotFound):
+    """A virtual machine has no snapshot of that name."""
+class VolumeNotFound(NotFound):
+    """No volume has the name."""
 
 
 class Conflict(HullboxError):
@@ -69,6 +89,12 @@ class StoreError(HullboxError):
 
 class RuntimeFailure(HullboxError):
     """The runtime could not set the container up; names the stage that failed."""
+
+
+class MachineFailure(HullboxError):
+    """QEMU or qemu-img refused or failed; the message carries their own words."""
+class Unsupported(HullboxError):
+    """The input is valid, but uses a feature hullbox does not implement yet."""
 
 
 class CommandNotInvokable(HullboxError):

@@ -37,7 +37,8 @@ def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
-def _monitor_pids() -> list[int]:
+def _monitor_pids(root: Path) -> list[int]:
+    """Monitors of this store only: other stores' tests may run beside these."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -45,7 +46,8 @@ def _monitor_pids() -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"hullbox.engine.monitor" in cmdline:
+            args = cmdline.split(b"\0")
+            if b"hullbox.engine.monitor" in args and str(root.resolve()).encode() in args:
                 pids.append(int(entry.name))
     return pids
 
@@ -105,7 +107,7 @@ def test_run_detached_reports_start_failures(lifecycle: Hullbox) -> None:
     # Only the first one is left, exited 127 as Docker leaves it; no monitor lingers.
     assert lifecycle.ok("ps", "-a", "--format", "{{.Status}}").startswith("Exited (127)")
     assert len(lifecycle.ok("ps", "-aq").split()) == 1
-    assert _until(lambda: _monitor_pids() == [])
+    assert _until(lambda: _monitor_pids(lifecycle.root) == [])
 
 
 def test_the_monitor_outlives_the_command_that_started_it(lifecycle: Hullbox) -> None:
@@ -230,7 +232,7 @@ def test_rm_force_kills_and_the_monitor_cleans_up(lifecycle: Hullbox) -> None:
     assert _leftovers(lifecycle.root, container_id) == []
     assert not (lifecycle.root / "containers" / container_id).exists()
     assert not Path(f"/run/hullbox/runtime/{container_id}").exists()
-    assert _until(lambda: _monitor_pids() == [])
+    assert _until(lambda: _monitor_pids(lifecycle.root) == [])
 
 
 def test_a_killed_monitor_is_noticed_and_cleaned_up(lifecycle: Hullbox) -> None:

@@ -163,6 +163,12 @@ def test_push_rmi_pull_run(hullbox: Hullbox, registry: Registry) -> None:
     assert f"Digest: {digest}" in out
     assert out.strip().splitlines()[-1] == ref
     assert hullbox.ok("run", "--rm", ref, "echo", "pulled") == "pulled\n"
+    repo = ref.rsplit(":", 1)[0]
+    assert hullbox.ok("image", "inspect", "-f", "{{json .RepoDigests}}", ref).strip() == (
+        f'["{repo}@{digest}"]')
+    listing = hullbox.ok("images", "--digests", repo).splitlines()
+    assert listing[0].split()[:3] == ["REPOSITORY", "TAG", "DIGEST"]
+    assert listing[1].split()[:3] == [repo, "1", digest]
     # Pulled again: every layer is already there, nothing is downloaded.
     again = hullbox.ok("pull", ref)
     assert "Already exists" in again and "Image is up to date" in again

@@ -32,11 +32,10 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
     """Create a container from IMAGE and run COMMAND in it."""
     options = build_options(params)
     if detach:
-        record = obj.engine.containers.run_detached(image, list(command), options,
-                                                    restart=params.get("restart"))
+        record = obj.engine.containers.run_detached(image, list(command), options)
         click.echo(record.id)
         return 0
-    if params.get("restart") not in (None, "", "no"):
+    if options.lifecycle.restart:
         raise InvalidArgument("--restart needs a detached container: add -d")
     _check_tty(params["interactive"], params["tty"])
     result = obj.engine.containers.run(
@@ -53,8 +52,7 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    record = obj.engine.containers.create(image, list(command), build_options(params),
-                                         restart=params.get("restart"))
+    record = obj.engine.containers.create(image, list(command), build_options(params))
     click.echo(record.id)
 
 
@@ -173,14 +171,15 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
+@click.option("-v", "--volumes", is_flag=True, help="Remove the anonymous volumes too.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def rm(obj: Any, force: bool, containers: tuple[str, ...]) -> int:
+def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
     """Remove containers; goes on past a failure and exits 1 if any failed."""
     failed = False
     for name in containers:
         try:
-            obj.engine.containers.remove(name, force=force)
+            obj.engine.containers.remove(name, force=force, volumes=volumes)
             click.echo(name)
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)

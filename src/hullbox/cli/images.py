@@ -1,4 +1,5 @@
-"""Image verbs: import, images, tag, rmi, image inspect."""
+"""Image verbs: import, images, tag, rmi, image inspect (save and load are in
+cli/archives.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def _image_rows(records: list[Any]) -> list[dict[str, Any]]:
                 "Repository": repository,
                 "Tag": tag,
                 "ID": record.id,
+                "FullID": record.id,
                 "ShortID": record.short_id,
                 "CreatedSince": ago(created) if created else "N/A",
                 "CreatedAt": record.created,
@@ -61,20 +63,29 @@ def _created_timestamp(created: str) -> float:
 
 
 @click.command()
+@click.option("-a", "--all", "show_all", is_flag=True,
+              help="Show all images (hullbox keeps no intermediate images: the same list).")
 @click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
 @click.option("--no-trunc", is_flag=True, help="Full image IDs.")
+@click.option("--digests", is_flag=True, help="Show the digests registries know them by.")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="dangling=, reference=, label=, before=, since=.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
 @click.argument("repository", required=False)
 @click.pass_obj
-def images(obj: Any, quiet: bool, no_trunc: bool, fmt: str | None,
-           repository: str | None) -> None:
+def images(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, digests: bool,
+           filters: tuple[str, ...], fmt: str | None, repository: str | None) -> None:
     """List images."""
-    rows = _image_rows(obj.engine.images.list())
+    from hullbox.engine.image_filters import parse_image_filters
+
+    records = obj.engine.images.list(parse_image_filters(filters))
+    rows = _image_rows(records)
     if repository:
         rows = [r for r in rows if r["Repository"] == repository
                 or f"{r['Repository']}:{r['Tag']}" == repository]
     for row in rows:
         row["ID"] = row["ID"] if no_trunc else row["ShortID"]
+        row["Digest"] = _digest_for(obj, row)
     if quiet:
         seen: set[str] = set()
         for row in rows:
@@ -84,15 +95,103 @@ def images(obj: Any, quiet: bool, no_trunc: bool, fmt: str | None,
         return
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps({k: v for k, v in row.items() if k != "ShortID"}))
+            click.echo(json.dumps({k: v for k, v in row.items()
+                                   if k not in ("ShortID", "FullID")}))
         return
     if fmt and fmt != "table":
         for row in rows:
             click.echo(render_template(fmt, row))
         return
+    if digests:
+        print_table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
+                    [[r["Repository"], r["Tag"], r["Digest"], r["ID"], r["CreatedSince"],
+                      r["Size"]] for r in rows])
+        return
     print_table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
                 [[r["Repository"], r["Tag"], r["ID"], r["CreatedSince"], r["Size"]]
                  for r in rows])
+
+
+def _digest_for(obj: Any, row: dict[str, Any]) -> str:
+    """The digest of the row's repository, as ``images --digests`` shows it."""
+    for name_at_digest in obj.engine.images.repo_digests(row["FullID"]):
+        name, _, digest = name_at_digest.partition("@")
+        if name == row["Repository"]:
+            return str(digest)
+    return "<none>"
+
+
+@click.command()
+@click.option("-H", "--human/--no-human", default=True, help="Sizes and dates for humans.")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate the output.")
+@click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
+@click.option("--format", "fmt", help="Go template, or json / table.")
+@click.argument("name")
+@click.pass_obj
+def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
+            name: str) -> None:
+    """Show the history of an image."""
+    from hullbox.engine.image_usage import history as image_history
+    from hullbox.engine.units import human_size
+
+    entries = image_history(obj.engine.images, name)
+    rows = []
+    for entry in entries:
+        short = entry.image_id if no_trunc or entry.image_id == "<missing>" else (
+            entry.image_id.removeprefix("sha256:")[:12])
+        created_by = entry.created_by if no_trunc or len(entry.created_by) <= 45 else (
+            entry.created_by[:44] + "…")
+        created = _created_timestamp(entry.created)
+        rows.append({
+            "ID": short,
+            "CreatedSince": (ago(created) if created else "N/A") if human else entry.created,
+            "CreatedAt": entry.created,
+            "CreatedBy": created_by,
+            "Size": human_size(entry.size) if human else str(entry.size),
+            "Comment": entry.comment,
+        })
+    if quiet:
+        for row in rows:
+            click.echo(row["ID"])
+        return
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    if fmt and fmt != "table":
+        for row in rows:
+            click.echo(render_template(fmt, row))
+        return
+    print_table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+                [[r["ID"], r["CreatedSince"], r["CreatedBy"], r["Size"], r["Comment"]]
+                 for r in rows])
+
+
+@click.command()
+@click.option("-a", "--all", "all_unused", is_flag=True,
+              help="Remove every image no container uses, not only dangling ones.")
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def prune(obj: Any, all_unused: bool, force: bool) -> None:
+    """Remove unused images."""
+    from hullbox.engine.image_usage import prune_images
+    from hullbox.engine.units import human_size
+
+    if not force:
+        what = ("all images without at least one container associated to them"
+                if all_unused else "all dangling images")
+        click.echo(f"WARNING! This will remove {what}.")
+        if not click.confirm("Are you sure you want to continue?", default=False):
+            return
+    report = prune_images(obj.engine.images, all_unused=all_unused)
+    if report.deleted:
+        click.echo("Deleted Images:")
+        for name in report.untagged:
+            click.echo(f"untagged: {name}")
+        for image_id in report.deleted:
+            click.echo(f"deleted: {image_id}")
+        click.echo()
+    click.echo(f"Total reclaimed space: {human_size(report.reclaimed)}")
 
 
 @click.command()
@@ -152,4 +251,10 @@ def register(cli: click.Group) -> None:
     cli.add_command(rmi)
     group.add_command(rmi, "rm")
     group.add_command(image_inspect)
+    group.add_command(history)
+    cli.add_command(history)
+    group.add_command(prune)
+    from hullbox.cli import archives
+
+    archives.register(cli, group)
     cli.add_command(group)

@@ -41,12 +41,27 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hullbox.cli import containers, images, network, registry
+    from hullbox.cli import (
+        compose,
+        containers,
+        housekeeping,
+        images,
+        info,
+        network,
+        registry,
+        system,
+        volume,
+    )
 
+    compose.register(cli)
     containers.register(cli)
     network.register(cli)
     images.register(cli)
     registry.register(cli)
+    system.register(cli)
+    info.register(cli)
+    volume.register(cli)
+    housekeeping.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

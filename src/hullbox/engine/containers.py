@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
 from hullbox.engine.lifecycle import (
-    DEFAULT_STOP_TIMEOUT,
     KILL_GRACE,
     is_active,
     parse_signal,
     send_signal,
-    stop_signal,
+    stop_plan,
     wait_until,
 )
 from hullbox.engine.names import new_id, random_name, validate_name
@@ -68,16 +67,22 @@ def _pid_alive(pid: int) -> bool:
     return pid > 0 and os.path.exists(f"/proc/{pid}")
 
 
-def delete_container(store: Store, container_id: str) -> None:
+def delete_container(store: Store, container_id: str, *, volumes: bool = False) -> None:
     """Unmount, remove the directory (log included) and the row of a container
-    that no longer runs."""
+    that no longer runs; with ``volumes`` (``rm -v``) or ``--rm``, the
+    anonymous volumes it made too."""
+    from hullbox.engine.container_mounts import release_volumes
     from hullbox.engine.networking import disconnect_all
 
+    record = container_db.get(store, container_id)
     paths = ContainerPaths(store.container_dir(container_id))
     unmount_rootfs(paths)
     disconnect_all(store, container_id)
     _rmtree(paths.base)
     container_db.delete(store, container_id)
+    if record is not None:
+        release_volumes(store, record.config, remove_anonymous=volumes or bool(
+            record.config.get("auto_remove")))
 
 
 def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
@@ -183,11 +188,15 @@ class ContainerService:
         restart: str | None = None,
     ) -> ContainerRecord:
         """Record a container and make its directory; nothing runs yet.
-        ``restart`` is Docker's ``--restart`` policy, applied by the monitor."""
+        ``restart`` (Docker's ``--restart``, applied by the monitor) overrides
+        ``options.lifecycle.restart``."""
         from hullbox.engine.restart import RestartPolicy
 
         options = options or ContainerOptions()
-        policy = RestartPolicy.parse(restart)
+        if restart is not None:
+            options.lifecycle.restart = restart
+        policy = RestartPolicy.parse(options.lifecycle.restart)
+        options.lifecycle.restart = "" if policy.name == "no" else str(policy)
         if policy.name != "no" and options.auto_remove:
             raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
@@ -204,6 +213,11 @@ class ContainerService:
                 f"no command specified: image {image!r} has no CMD or ENTRYPOINT; "
                 "give one after the image name"
             )
+        from hullbox.engine.container_mounts import plan_mounts
+
+        made_volumes = contextlib.ExitStack()  # undone with the rest, below
+        options.storage = plan_mounts(self.store, options.storage,
+                                      resolved.config.config.volumes, made_volumes)
         record = ContainerRecord(
             id=container_id,
             name=name or random_name(),
@@ -213,10 +227,11 @@ class ContainerService:
             config=options.to_json(),
             state=CREATED,
             created=time.time(),
-            restart_policy="" if policy.name == "no" else str(policy),
+            restart_policy=options.lifecycle.restart,
         )
         paths = ContainerPaths(self.store.container_dir(container_id))
         with contextlib.ExitStack() as undo:
+            undo.push(made_volumes)
             for _attempt in range(5):
                 try:
                     container_db.insert(self.store, record)
@@ -347,8 +362,10 @@ class ContainerService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- remove ------------------------------------------------------------
-    def remove(self, name_or_id: str, *, force: bool = False) -> ContainerRecord:
-        """``rm``: a running container only with ``force`` (it is killed)."""
+    def remove(self, name_or_id: str, *, force: bool = False,
+               volumes: bool = False) -> ContainerRecord:
+        """``rm``: a running container only with ``force`` (it is killed);
+        ``volumes`` (``-v``) removes the anonymous volumes it made."""
         record = self.get(name_or_id)
         if is_active(record):  # running, or waiting out a restart backoff
             if not force:
@@ -357,7 +374,7 @@ class ContainerService:
                     "stop it first or use: hullbox rm -f " + record.name
                 )
             self._kill_and_wait(record)
-        delete_container(self.store, record.id)
+        delete_container(self.store, record.id, volumes=volumes)
         return record
 
     def _kill_and_wait(self, record: ContainerRecord) -> None:
@@ -374,18 +391,16 @@ class ContainerService:
 
     # -- stop, kill, wait ----------------------------------------------------
     def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
-        """``stop``: the image's STOPSIGNAL (else SIGTERM), then SIGKILL after
-        ``timeout`` seconds (10); returns once the exit is recorded. A
+        """``stop``: --stop-signal, else the image's STOPSIGNAL, else SIGTERM;
+        then SIGKILL after ``timeout`` seconds (else --stop-timeout, else 10);
+        returns once the exit is recorded. A
         container that is not running is left as it is, as in Docker."""
         record = self.get(name_or_id)
         if not is_active(record):
             return record
         container_db.update(self.store, record.id, stop_requested=1)
-        image_signal = ""
-        with contextlib.suppress(HullboxError):
-            image_signal = self.images.get(record.image_id).config.config.stop_signal
-        send_signal(record, stop_signal(image_signal))
-        wait = DEFAULT_STOP_TIMEOUT if timeout is None else max(0.0, timeout)
+        sig, wait = stop_plan(record, self.images, timeout)
+        send_signal(record, sig)
         if not wait_until(lambda: self._ended(record.id), wait):
             self._kill_and_wait(record)
         return self.get(record.id)
@@ -452,3 +467,16 @@ class ContainerService:
 
         record = self.get(name_or_id)
         return container_inspect(self.store, record)
+
+    # -- rename, prune, cp -----------------------------------------------------
+    def rename(self, name_or_id: str, new_name: str) -> None:
+        """``rename OLD NEW``; see engine.housekeeping."""
+        from hullbox.engine.housekeeping import rename
+
+        rename(self, name_or_id, new_name)
+
+    def prune(self, filters: dict[str, builtins.list[str]] | None = None) -> Any:
+        """``container prune``: a PruneReport (engine.housekeeping)."""
+        from hullbox.engine.housekeeping import prune
+
+        return prune(self, filters)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hullbox.errors import InvalidArgument
 from hullbox.oci import reference
+from hullbox.store import images as image_db
 
 if TYPE_CHECKING:
     from hullbox.engine.images import ImageService
@@ -54,8 +55,10 @@ class DistributionService:
         parsed = reference.parse(ref)
         wanted = parse_platform(platform)
         with RegistryClient(parsed.domain, insecure=insecure) as client:
-            return pull_image(self.store, Repository(client, parsed.path), parsed, wanted,
-                              listener=listener)
+            result = pull_image(self.store, Repository(client, parsed.path), parsed, wanted,
+                                listener=listener)
+        image_db.add_repo_digest(self.store, parsed.name, result.digest, result.image.id)
+        return result
 
     def push(
         self,
@@ -80,8 +83,11 @@ class DistributionService:
         ]
         with RegistryClient(parsed.domain, insecure=insecure) as client:
             repo = Repository(client, parsed.path, push=True)
-            return push_image(repo, parsed, manifest_bytes, self.store.blob_path,
-                              mount_sources=sources, chunk_size=chunk_size, listener=listener)
+            result = push_image(repo, parsed, manifest_bytes, self.store.blob_path,
+                                mount_sources=sources, chunk_size=chunk_size,
+                                listener=listener)
+        image_db.add_repo_digest(self.store, parsed.name, result.digest, image.id)
+        return result
 
     def login(self, server: str | None, username: str, password: str, *,
               insecure: bool = False) -> LoginResult:

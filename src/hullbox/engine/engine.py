@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
+from hullbox.engine.volumes import VolumeService
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
+    from hullbox.engine.archives import ArchiveService
     from hullbox.engine.networks import NetworkService
 
 
@@ -27,6 +29,14 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+        self.volumes = VolumeService(self.store)
+
+    @property
+    def archives(self) -> ArchiveService:
+        """save/load; made on first use, so other commands never import it."""
+        from hullbox.engine.archives import ArchiveService
+
+        return ArchiveService(self.store, self.images)
 
     @property
     def networks(self) -> NetworkService:

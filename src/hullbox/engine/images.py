@@ -59,8 +59,40 @@ class ImageService:
             reference.parse(ref)  # a bad name fails before any byte is read
         return import_rootfs(self.store, source, ref, changes=changes, message=message)
 
-    def list(self) -> builtins.list[ImageRecord]:
-        return image_db.list_images(self.store)
+    def list(
+        self, filters: dict[str, builtins.list[str]] | None = None
+    ) -> builtins.list[ImageRecord]:
+        """Images, newest first; ``filters`` as ``parse_image_filters`` makes them."""
+        records = image_db.list_images(self.store)
+        if not filters:
+            return records
+        from hullbox.engine.image_filters import image_matcher
+
+        def added_of(name: str) -> float:
+            found = image_db.get_image(self.store, self.resolve_id(name))
+            return found.added if found else 0.0
+
+        matches = image_matcher(
+            filters,
+            familiar=lambda r: [reference.parse(t).familiar for t in r.tags],
+            labels=lambda r: self.get(r.id).config.config.labels or {},
+            added_of=added_of,
+        )
+        found = [r for r in records if matches(r)]
+        if "reference" in filters:  # Docker lists only the names that match
+            from dataclasses import replace
+
+            from hullbox.engine.image_filters import reference_matches
+
+            found = [replace(r, tags=tuple(
+                t for t in r.tags
+                if any(reference_matches(p, [reference.parse(t).familiar])
+                       for p in filters["reference"]))) for r in found]
+        return found
+
+    def repo_digests(self, image_id: str) -> builtins.list[str]:
+        """``busybox@sha256:...`` for each repository that knows the image."""
+        return [_familiar_digest(d) for d in image_db.repo_digests(self.store, image_id)]
 
     def resolve_id(self, name: str) -> str:
         """The image ID a user's word names: a tag, a full ID or an ID prefix."""
@@ -152,7 +184,7 @@ class ImageService:
         return {
             "Id": image.id,
             "RepoTags": tags,
-            "RepoDigests": [],
+            "RepoDigests": self.repo_digests(image.id),
             "Parent": "",
             "Comment": next((h.get("comment", "") for h in cfg.history[-1:]), ""),
             "Created": cfg.created,
@@ -182,3 +214,9 @@ class ImageService:
             "Metadata": {"LastTagTime": ""},
             "Descriptor": {"digest": image.record.manifest_digest},
         }
+
+
+def _familiar_digest(name_at_digest: str) -> str:
+    """``docker.io/library/busybox@sha256:..`` as Docker shows it: ``busybox@sha256:..``."""
+    name, _, digest = name_at_digest.partition("@")
+    return f"{reference.parse(name).familiar_name}@{digest}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
+from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.store.containers import CREATED, RESTARTING, RUNNING, ContainerRecord
 from hullbox.store.store import Store
 
@@ -21,15 +22,27 @@ def rfc3339(timestamp: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
 
+def lifecycle_config(settings: LifecycleSettings) -> dict[str, Any]:
+    """Config.StopSignal and Config.StopTimeout, present only when set, as in Docker."""
+    fields: dict[str, Any] = {}
+    if settings.stop_signal:
+        fields["StopSignal"] = settings.stop_signal
+    if settings.stop_timeout is not None:
+        fields["StopTimeout"] = settings.stop_timeout
+    return fields
+
+
 def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     """The fields of ``docker inspect`` that hullbox knows."""
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
+    from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
     from hullbox.engine.networks import network_settings
     from hullbox.engine.restart import RestartPolicy
 
-    running = record.state == RUNNING
+    # Docker counts a container waiting out its restart backoff as running.
+    running = record.state in (RUNNING, RESTARTING)
     policy = RestartPolicy.parse(record.restart_policy)
     return {
         "Id": record.id,
@@ -43,7 +56,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "Restarting": record.state == RESTARTING,
             "OOMKilled": record.error == "OOMKilled",
             "Dead": False,
-            "Pid": record.pid if running else 0,
+            "Pid": record.pid if record.state == RUNNING else 0,
             "ExitCode": record.exit_code,
             "Error": "" if record.error == "OOMKilled" else record.error,
             "StartedAt": rfc3339(record.started),
@@ -70,6 +83,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "Tty": options.tty,
             "OpenStdin": options.interactive,
             "AttachStdin": options.interactive,
+            **lifecycle_config(options.lifecycle),
         },
         "HostConfig": {
             "NetworkMode": options.network,
@@ -80,7 +94,9 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "PidsLimit": options.pids_limit or None,
             "Runtime": options.runtime,
             "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
-            "LogConfig": {"Type": "json-file", "Config": {}},
+            "LogConfig": {"Type": options.lifecycle.log_driver,
+                          "Config": dict(options.lifecycle.log_opts)},
+            **inspect_host_config(record.config),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -90,6 +106,6 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
                 "WorkDir": str(paths.work),
             },
         },
-        "Mounts": [],
+        "Mounts": inspect_mounts(store, record.config),
         "NetworkSettings": network_settings(store, record.id, running),
     }

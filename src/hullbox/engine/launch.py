@@ -69,6 +69,9 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
             etc_files={name: path for name, (path, _) in etc_files.items()},
         )
         apply_network_to_spec(spec, store, options, record.id)
+        from hullbox.engine.container_mounts import mount_into_spec
+
+        mount_into_spec(spec, store, record.config, paths.rootfs)
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)

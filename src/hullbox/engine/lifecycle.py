@@ -11,9 +11,13 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from hullbox.errors import InvalidArgument
+from hullbox.errors import HullboxError, InvalidArgument
 from hullbox.store.containers import RESTARTING, RUNNING, ContainerRecord
+
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
 
 DEFAULT_STOP_TIMEOUT = 10.0
 #: after SIGKILL, how long a container may take to be reaped and recorded
@@ -61,3 +65,21 @@ def wait_until(done: Callable[[], bool], timeout: float | None,
 def stop_signal(image_stop_signal: str) -> signal.Signals:
     """The image's STOPSIGNAL, else SIGTERM."""
     return parse_signal(image_stop_signal) if image_stop_signal else signal.SIGTERM
+
+
+def stop_plan(record: ContainerRecord, images: ImageService,
+              timeout: float | None) -> tuple[signal.Signals, float | None]:
+    """The signal ``stop`` sends and how long it waits before SIGKILL (None:
+    for ever): ``--stop-signal`` else the image's STOPSIGNAL else SIGTERM;
+    ``stop -t`` else ``--stop-timeout`` else 10 s, as Docker decides."""
+    from hullbox.engine.options import ContainerOptions
+
+    settings = ContainerOptions.from_json(record.config).lifecycle
+    sig = settings.stop_signal
+    if not sig:
+        with contextlib.suppress(HullboxError):  # the image may have been removed
+            sig = images.get(record.image_id).config.config.stop_signal
+    if timeout is None:
+        timeout = DEFAULT_STOP_TIMEOUT if settings.stop_timeout is None \
+            else float(settings.stop_timeout)
+    return stop_signal(sig), None if timeout < 0 else timeout

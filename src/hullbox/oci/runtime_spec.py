@@ -292,6 +292,7 @@ class Spec(_Record):
         "root_path",
         "root_readonly",
         "rootfs_propagation",
+        "seccomp",
         "sysctl",
     )
 
@@ -302,7 +303,8 @@ class Spec(_Record):
                  devices: tuple[Device, ...] = (), cgroups_path: str = "",
                  resources: Resources | None = None, sysctl: dict[str, str] | None = None,
                  rootfs_propagation: str = "",
-                 annotations: dict[str, str] | None = None) -> None:
+                 annotations: dict[str, str] | None = None,
+                 seccomp: dict[str, Any] | None = None) -> None:
         self.process = process
         self.root_path = root_path
         self.root_readonly = root_readonly
@@ -317,6 +319,7 @@ class Spec(_Record):
         self.sysctl = {} if sysctl is None else sysctl
         self.rootfs_propagation = rootfs_propagation
         self.annotations = {} if annotations is None else annotations
+        self.seccomp = seccomp  # linux.seccomp as in config.json (runtime/seccomp.py reads it)
 
     def namespace(self, kind: str) -> Namespace | None:
         """The namespace entry of type ``kind``, or None when the host's is shared."""
@@ -378,4 +381,5 @@ def parse_spec(doc: dict[str, Any]) -> Spec:
         sysctl=dict(linux.get("sysctl") or {}),
         rootfs_propagation=linux.get("rootfsPropagation", ""),
         annotations=dict(doc.get("annotations") or {}),
+        seccomp=linux.get("seccomp"),
     )

@@ -3,6 +3,7 @@
     hullbox-runtime [--root DIR] create [--bundle DIR] [--pid-file F] [--console-socket S] ID
     hullbox-runtime start ID | state ID | kill ID [SIGNAL] | delete [--force] ID | list
     hullbox-runtime run [--bundle DIR] [--pid-file F] [-d] ID
+    hullbox-runtime exec [--process F | -t -e K=V --cwd D -u UID[:GID]] [-d] ID [ARGS...]
 
 Exit codes as runc: 0, 1 for a runtime error, or the container's status for run.
 argparse, not click, and str paths, not pathlib, to keep the import path (and so
@@ -49,7 +50,51 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--force", "-f", action="store_true")
     d.add_argument("id")
     sub.add_parser("list").add_argument("--format", "-f", default="table")
+    _exec_parser(sub.add_parser("exec"))
     return p
+
+
+def _exec_parser(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--process", "-p", help="process.json to run (else config.json's)")
+    e.add_argument("--tty", "-t", action="store_true")
+    e.add_argument("--detach", "-d", action="store_true")
+    e.add_argument("--cwd")
+    e.add_argument("--env", "-e", action="append", default=[])
+    e.add_argument("--user", "-u")
+    e.add_argument("--pid-file")
+    e.add_argument("--console-socket")
+    e.add_argument("id")
+    e.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def _exec(args: argparse.Namespace) -> int:
+    from hullbox.runtime.exec import exec_process, load_process, spawn_exec
+
+    process = load_process(args.root, args.id, args.process, args=args.args,
+                           tty=True if args.tty else None, cwd=args.cwd, env=args.env,
+                           user=args.user)
+    if not args.detach:
+        pid_file: str | None = args.pid_file
+
+        def write_pid(pid: int) -> None:
+            if pid_file is not None:
+                _write_pid_file(pid_file, pid)
+
+        return exec_process(args.root, args.id, process, on_start=write_pid).exit_code
+    if process.terminal and args.console_socket is None:
+        raise HullboxError("cannot allocate tty if runc will detach without setting "
+                           "console socket")
+    proc = spawn_exec(args.root, args.id, process, stdio=(0, 1, 2))
+    if proc.master is not None:
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(args.console_socket)
+            socket.send_fds(sock, [b"/dev/ptmx"], [proc.master])
+        os.close(proc.master)
+    if args.pid_file is not None:
+        _write_pid_file(args.pid_file, proc.pid)
+    return 0
 
 
 def parse_signal(value: str) -> int:
@@ -210,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
             code = _kill(root, args.id, parse_signal(args.signal))
         elif args.command == "delete":
             code = _delete(root, args.id, args.force)
+        elif args.command == "exec":
+            code = _exec(args)
         else:
             code = _list(root, args.format)
     except (HullboxError, OSError) as exc:
         print(f"hullbox-runtime: {exc}", file=sys.stderr)
-        code = exc.exit_code if args.command == "run" and isinstance(exc, HullboxError) else 1
+        code = (exc.exit_code if args.command in ("run", "exec") and isinstance(exc, HullboxError)
+                else 1)
     sys.exit(code)

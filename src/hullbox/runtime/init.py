@@ -18,19 +18,19 @@ import resource
 import signal
 import stat
 
-from hullbox.linux import caps
 from hullbox.linux import mounts as m
 from hullbox.linux.namespaces import CLONE_NEWPID, NAMESPACE_FLAGS, setns, unshare
 from hullbox.linux.net import set_link_up, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
-from hullbox.runtime import devices, mounts
+from hullbox.runtime import devices, mounts, security
 
 # Only for the type checker: typing and the spec's classes are not needed to run this.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
+    from hullbox.linux.seccomp import Program
     from hullbox.oci.runtime_spec import Spec
     from hullbox.runtime.cgroups import Cgroup
 
@@ -40,12 +40,13 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class InitContext:
     """What the child needs; built by the parent before fork."""
 
-    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "rootfs", "spec", "stdio",
-                 "sync")
+    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "rootfs", "seccomp", "spec",
+                 "stdio", "sync")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, sync: Socket,
                  stdio: tuple[int, int, int], cgroup: Cgroup | None = None,
-                 cgroup_procs: list[int] | None = None, exec_fifo: str | None = None) -> None:
+                 cgroup_procs: list[int] | None = None, exec_fifo: str | None = None,
+                 seccomp: Program | None = None) -> None:
         self.spec = spec
         self.bundle = bundle
         self.rootfs = rootfs
@@ -54,6 +55,7 @@ class InitContext:
         self.cgroup = cgroup
         self.cgroup_procs = [] if cgroup_procs is None else cgroup_procs  # open cgroup.procs fds
         self.exec_fifo = exec_fifo
+        self.seccomp = seccomp  # compiled by the parent: libseccomp is not reachable here
 
 
 class _Stage:
@@ -72,8 +74,8 @@ def container_init(ctx: InitContext) -> NoReturn:
     """Set the container up and exec its process; never returns."""
     stage = _Stage()
     try:
-        _setup(ctx, stage)
-        _exec(ctx)
+        path = _setup(ctx, stage)
+        _exec(ctx, path)
     except OSError as exc:
         _report(ctx.sync, "setup", exc.errno or errno.EIO, stage.name)
     except BaseException:  # anything else is still this stage failing
@@ -81,7 +83,9 @@ def container_init(ctx: InitContext) -> NoReturn:
     os._exit(1)
 
 
-def _setup(ctx: InitContext, stage: _Stage) -> None:
+def _setup(ctx: InitContext, stage: _Stage) -> str | None:
+    """Everything up to the exec; returns the resolved path of the command (None
+    when the lookup failed and was reported)."""
     spec = ctx.spec
     # Python ignores SIGPIPE and SIGXFSZ; an exec keeps ignored signals ignored.
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
@@ -137,18 +141,27 @@ def _setup(ctx: InitContext, stage: _Stage) -> None:
     for rl in spec.process.rlimits:
         stage.name = f"setrlimit {rl.type}"
         _setrlimit(rl.type, rl.soft, rl.hard)
+    stage.name = "load seccomp filter"
+    security.load_seccomp_early(spec.process, ctx.seccomp)
     stage.name = "set credentials"
-    _set_credentials(spec)
+    security.set_credentials(spec.process)
     os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
     stage.name = f"chdir {spec.process.cwd}"
     os.chdir(spec.process.cwd)
+    stage.name = "find the command"
+    command = _lookup(ctx)
+    if command is None:
+        return None
     if ctx.exec_fifo is not None:
         stage.name = "wait for start"
         ctx.sync.send(b"R", MSG_NOSIGNAL)
         fd = os.open(ctx.exec_fifo, os.O_WRONLY | os.O_CLOEXEC)
         os.write(fd, b"0")
         os.close(fd)
+    stage.name = "load seccomp filter"
+    security.load_seccomp_late(spec.process, ctx.seccomp)
     stage.name = "exec"
+    return command
 
 
 def _dup_stdio(stdio: tuple[int, int, int]) -> None:
@@ -219,57 +232,46 @@ def _setrlimit(name: str, soft: int, hard: int) -> None:
         resource.setrlimit(kind, (soft, hard))
 
 
-def _set_credentials(spec: Spec) -> None:
-    user = spec.process.user
-    pcaps = spec.process.capabilities
-    if pcaps is not None:
-        caps.drop_bounding(caps.cap_mask(pcaps.bounding))
-        caps.set_keepcaps(True)
-    os.setgroups(list(user.additional_gids))
-    os.setresgid(user.gid, user.gid, user.gid)
-    os.setresuid(user.uid, user.uid, user.uid)
-    if pcaps is not None:
-        caps.capset(caps.cap_mask(pcaps.effective), caps.cap_mask(pcaps.permitted),
-                    caps.cap_mask(pcaps.inheritable))
-        caps.raise_ambient(caps.cap_mask(pcaps.ambient))
-        caps.set_keepcaps(False)
-    if spec.process.no_new_privileges:
-        caps.set_no_new_privs()
-
-
-def _exec(ctx: InitContext) -> None:
-    """execve with a PATH search over the container's PATH; reports why it failed."""
-    args = list(ctx.spec.process.args)
-    env = {}
-    for entry in ctx.spec.process.env:
-        key, _, value = entry.partition("=")
-        env[key] = value
+def _lookup(ctx: InitContext) -> str | None:
+    """The file to exec: args[0] if it has a slash, else the first executable
+    regular file of that name on the container's PATH (Go's exec.LookPath, as
+    runc). Reports and returns None when there is none."""
+    args = ctx.spec.process.args
     if not args:
         _report(ctx.sync, "exec", errno.ENOENT, "")
-        return
+        return None
     name = args[0]
     if "/" in name:
-        try:
-            os.execve(name, args, env)
-        except OSError as exc:
-            err = exc.errno or errno.EIO
-            if err == errno.ENOENT or not os.path.isdir(name):
-                _report(ctx.sync, "exec", err, name)
-            else:
-                _report(ctx.sync, "exec", errno.EACCES, name)
-        return
-    for directory in env.get("PATH", DEFAULT_PATH).split(":"):
+        return name
+    env_path = DEFAULT_PATH
+    for entry in ctx.spec.process.env:
+        if entry.startswith("PATH="):
+            env_path = entry[5:]
+    for directory in env_path.split(":"):
         candidate = os.path.join(directory or ".", name)
         try:
             st = os.stat(candidate)
         except OSError:
             continue
-        # Like Go's exec.LookPath (runc): only executable regular files are found.
-        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
-            continue
-        try:
-            os.execve(candidate, args, env)
-        except OSError as exc:
-            _report(ctx.sync, "exec", exc.errno or errno.EIO, candidate)
-            return
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
+            return candidate
     _report(ctx.sync, "exec", 0, name)  # errno 0: not found in $PATH
+    return None
+
+
+def _exec(ctx: InitContext, path: str | None) -> None:
+    """execve the resolved command; reports why it failed."""
+    if path is None:
+        return
+    args = list(ctx.spec.process.args)
+    env = {}
+    for entry in ctx.spec.process.env:
+        key, _, value = entry.partition("=")
+        env[key] = value
+    try:
+        os.execve(path, args, env)
+    except OSError as exc:
+        err = exc.errno or errno.EIO
+        if "/" in args[0] and err != errno.ENOENT and os.path.isdir(path):
+            err = errno.EACCES
+        _report(ctx.sync, "exec", err, path)

@@ -83,14 +83,31 @@ def secure_join(root: str, unsafe: str) -> str:
     return os.path.join(root, *resolved)
 
 
+# Mount points the image lacks are made 0755, as runc makes them: init runs
+# with umask 0, so the mode must be given, or they would be world-writable.
+MOUNT_POINT_MODE = 0o755
+
+
+def make_dirs(path: str) -> None:
+    """os.makedirs, but every directory it makes gets MOUNT_POINT_MODE (makedirs
+    gives its mode to the last one only)."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    if parent != path:
+        make_dirs(parent)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, MOUNT_POINT_MODE)
+
+
 def _make_target(dest: str, source: str | None) -> None:
     """Create the mount point: a file when binding a file, else a directory."""
     if source is not None and not os.path.isdir(source):
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        make_dirs(os.path.dirname(dest))
         if not os.path.exists(dest):
             os.close(os.open(dest, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
     else:
-        os.makedirs(dest, exist_ok=True)
+        make_dirs(dest)
 
 
 def bind(source: str, dest: str, flags: int = 0, *, recursive: bool = True) -> None:
@@ -117,7 +134,7 @@ def mount_entry(rootfs: str, entry: Mount, *, new_netns: bool, new_ipcns: bool,
         # sysfs of another netns cannot be mounted: show the host's, read-only (runc)
         bind("/sys", dest, flags | m.MS_REC)
     else:
-        os.makedirs(dest, exist_ok=True)
+        make_dirs(dest)
         try:
             m.mount(entry.source, dest, entry.type, flags, data or None)
         except OSError as exc:

@@ -17,6 +17,7 @@ from hullbox.linux import seqpacket
 from hullbox.linux.namespaces import CLONE_NEWPID, setns, unshare
 from hullbox.runtime.cgroups import Cgroup, create_cgroup
 from hullbox.runtime.init import InitContext, container_init
+from hullbox.runtime.seccomp import prepare_seccomp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
     Raises CommandNotFound/CommandNotInvokable when the exec fails and
     RuntimeFailure naming the stage for anything else, leaving nothing behind.
     """
+    try:
+        seccomp = prepare_seccomp(spec.seccomp)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeFailure(f"create container {container_id}: seccomp: {exc}") from exc
     with ExitStack() as undo:
         cgroup = None
         try:
@@ -61,7 +66,7 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
         ours, theirs = seqpacket.socketpair()
         undo.callback(ours.close)
         ctx = InitContext(spec, bundle, rootfs_path(spec, bundle), theirs, stdio,
-                          cgroup, procs, exec_fifo)
+                          cgroup, procs, exec_fifo, seccomp)
         pid = _fork_into_pidns(spec, ctx, container_id)
         theirs.close()
         try:

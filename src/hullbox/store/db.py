@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 3
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,              -- config digest (Docker's image ID)
@@ -57,7 +55,39 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # set by stop/kill so the restart policy knows the user ended it
         "ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0",
     ),
-    (   # 3: networks, address leases and published ports (issue 7)
+    (   # 3: the digests registries know an image by: name@sha256:... (issue 5)
+        """CREATE TABLE IF NOT EXISTS repo_digests (
+            name TEXT NOT NULL,           -- normalised repository: docker.io/library/busybox
+            digest TEXT NOT NULL,         -- manifest (or index) digest in that repository
+            image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+            PRIMARY KEY (name, digest)
+        )""",
+        "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id)",
+    ),
+    (   # 4: virtual machines (issue 9)
+        """CREATE TABLE IF NOT EXISTS machines (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            config TEXT NOT NULL,             -- JSON: vm.config.MachineConfig
+            state TEXT NOT NULL,              -- stopped or running, as hullbox last left it
+            pid INTEGER NOT NULL DEFAULT 0,   -- qemu's, while running
+            created REAL NOT NULL,
+            started REAL NOT NULL DEFAULT 0,
+            finished REAL NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',   -- why qemu ended when no one asked it to
+            saved_state TEXT NOT NULL DEFAULT ''  -- snapshot the next start resumes from
+        )""",
+    ),
+    (   # 5: volumes (issue 7); containers name theirs in config.storage.mount_points
+        """CREATE TABLE IF NOT EXISTS volumes (
+            name TEXT PRIMARY KEY,
+            driver TEXT NOT NULL,
+            options TEXT NOT NULL,        -- JSON: the driver's --opt
+            labels TEXT NOT NULL,         -- JSON
+            created REAL NOT NULL
+        )""",
+    ),
+    (   # 6: networks, address leases and published ports (issue 7)
         """CREATE TABLE IF NOT EXISTS networks (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -92,6 +122,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
 )
+
+
+#: Each parallel line of work appends its own entry; the version follows.
+SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -122,9 +122,28 @@ def remove_tag(store: Store, name: str) -> bool:
         return conn.execute("DELETE FROM tags WHERE name=?", (name,)).rowcount > 0
 
 
+def add_repo_digest(store: Store, name: str, digest: str, image_id: str) -> None:
+    """Remember that repository ``name`` knows ``image_id`` by ``digest``."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO repo_digests(name, digest, image_id) VALUES (?,?,?)"
+            " ON CONFLICT(name, digest) DO UPDATE SET image_id=excluded.image_id",
+            (name, digest, image_id),
+        )
+
+
+def repo_digests(store: Store, image_id: str) -> list[str]:
+    """``name@digest`` for each repository that knows this image."""
+    rows = store.db.execute(
+        "SELECT name, digest FROM repo_digests WHERE image_id=? ORDER BY name, digest",
+        (image_id,))
+    return [f"{r[0]}@{r[1]}" for r in rows]
+
+
 def remove_image_record(store: Store, image_id: str) -> None:
     """Forget an image and its tags (its blobs and layers are collected apart)."""
     with store.transaction() as conn:
+        conn.execute("DELETE FROM repo_digests WHERE image_id=?", (image_id,))
         conn.execute("DELETE FROM tags WHERE image_id=?", (image_id,))
         conn.execute("DELETE FROM images WHERE id=?", (image_id,))
 

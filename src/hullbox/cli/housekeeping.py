@@ -1,0 +1,63 @@
+"""``rename`` and ``container prune``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from hullbox.errors import InvalidArgument
+
+
+@click.command()
+@click.argument("container")
+@click.argument("new_name")
+@click.pass_obj
+def rename(obj: Any, container: str, new_name: str) -> None:
+    """Rename a container."""
+    obj.engine.containers.rename(container, new_name)
+
+
+def _confirmed() -> bool:
+    click.echo("WARNING! This will remove all stopped containers.")
+    click.echo("Are you sure you want to continue? [y/N] ", nl=False)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+@click.command()
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--filter", "filters", multiple=True, metavar="label=KEY[=VALUE]",
+              help="Prune only containers with this label.")
+@click.pass_obj
+def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
+    """Remove all stopped containers."""
+    from hullbox.engine.filters import parse_filters
+    from hullbox.engine.units import human_size
+
+    parsed = parse_filters(filters)
+    if set(parsed) - {"label"}:
+        raise InvalidArgument(
+            f"invalid filter {sorted(set(parsed) - {'label'})[0]!r} for container prune: "
+            "use label=KEY or label=KEY=VALUE"
+        )
+    if not force and not _confirmed():
+        click.echo("Total reclaimed space: 0B")
+        return
+    report = obj.engine.containers.prune(parsed)
+    if report.deleted:
+        click.echo("Deleted Containers:")
+        for container_id in report.deleted:
+            click.echo(container_id)
+        click.echo("")
+    click.echo(f"Total reclaimed space: {human_size(report.reclaimed)}")
+
+
+def register(cli: click.Group) -> None:
+    """``rename`` at top level and under ``container``; ``container prune``."""
+    group = cli.commands["container"]
+    assert isinstance(group, click.Group)
+    cli.add_command(rename)
+    group.add_command(rename)
+    group.add_command(prune)

@@ -1,0 +1,143 @@
+"""``hullbox volume``: create, ls, inspect, rm, prune."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from hullbox.cli.format import print_inspect, print_table, render_template
+from hullbox.errors import HullboxError, InvalidArgument
+
+
+def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key or (flag == "--opt" and not sep):
+            raise InvalidArgument(f"invalid {flag} {item!r}: use key=value")
+        out[key] = value
+    return out
+
+
+@click.command()
+@click.option("-d", "--driver", default="local", help="Volume driver (local).")
+@click.option("-o", "--opt", multiple=True, metavar="KEY=VALUE",
+              help="Driver option: type=tmpfs|none|..., device=..., o=size=64m|bind.")
+@click.option("--label", multiple=True, metavar="KEY=VALUE", help="Set metadata.")
+@click.argument("name", required=False)
+@click.pass_obj
+def create(obj: Any, driver: str, opt: tuple[str, ...], label: tuple[str, ...],
+           name: str | None) -> None:
+    """Create a volume (a random name when NAME is not given); prints its name."""
+    record = obj.engine.volumes.create(name, driver=driver, options=_pairs(opt, "--opt"),
+                                       labels=_pairs(label, "--label"))
+    click.echo(record.name)
+
+
+def _row(obj: Any, record: Any) -> dict[str, Any]:
+    info = obj.engine.volumes.inspect(record.name)
+    return {
+        **info,
+        "Labels": ",".join(f"{k}={v}" for k, v in record.labels.items()),
+        "Links": "N/A",
+        "Size": "N/A",
+    }
+
+
+@click.command(name="ls")
+@click.option("-q", "--quiet", is_flag=True, help="Only volume names.")
+@click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="dangling=true|false, driver=, label=KEY[=VALUE], name=.")
+@click.pass_obj
+def ls(obj: Any, quiet: bool, fmt: str | None, filters: tuple[str, ...]) -> None:
+    """List volumes."""
+    from hullbox.engine.volumes import FILTER_KEYS, parse_volume_filters
+
+    volumes = obj.engine.volumes.list(parse_volume_filters(filters, FILTER_KEYS))
+    if quiet:
+        for record in volumes:
+            click.echo(record.name)
+        return
+    if fmt == "json":
+        for record in volumes:
+            click.echo(json.dumps(_row(obj, record)))
+        return
+    if fmt and fmt != "table":
+        for record in volumes:
+            click.echo(render_template(fmt, _row(obj, record)))
+        return
+    print_table(["DRIVER", "VOLUME NAME"], [[r.driver, r.name] for r in volumes])
+
+
+@click.command()
+@click.option("-f", "--format", "fmt", help="Go template.")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
+    """Low-level information on volumes, as JSON."""
+    items: list[Any] = []
+    failed = 0
+    for name in names:
+        try:
+            items.append(obj.engine.volumes.inspect(name))
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = exc.exit_code
+    print_inspect(items, fmt)
+    return failed
+
+
+@click.command()
+@click.option("-f", "--force", is_flag=True, help="No error for a volume that does not exist.")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def rm(obj: Any, force: bool, names: tuple[str, ...]) -> int:
+    """Remove volumes no container uses; goes on past a failure, then exits 125."""
+    failed = 0
+    for name in names:
+        try:
+            obj.engine.volumes.remove(name, force=force)
+            click.echo(name)
+        except HullboxError as exc:
+            click.echo(f"hullbox: {exc}", err=True)
+            failed = exc.exit_code
+    return failed
+
+
+@click.command()
+@click.option("-a", "--all", "all_", is_flag=True, help="All unused volumes, not only "
+              "anonymous ones.")
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="label=KEY[=VALUE], label!=KEY[=VALUE], all=true.")
+@click.pass_obj
+def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> None:
+    """Remove unused anonymous volumes (with -a, every unused volume)."""
+    from hullbox.engine.units import human_size
+    from hullbox.engine.volumes import PRUNE_FILTER_KEYS, parse_volume_filters
+
+    parsed = parse_volume_filters(filters, PRUNE_FILTER_KEYS)  # label!=x: key "label!"
+    if not force:
+        what = "all local volumes" if all_ else "anonymous local volumes"
+        click.confirm(f"WARNING! This will remove {what} not used by at least one "
+                      "container.\nAre you sure you want to continue?", abort=True)
+    report = obj.engine.volumes.prune(all=all_, filters=parsed)
+    if report.deleted:
+        click.echo("Deleted Volumes:")
+        for name in report.deleted:
+            click.echo(name)
+        click.echo("")
+    click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``hullbox volume`` and its verbs."""
+    group = click.Group("volume", help="Manage volumes.")
+    for command in (create, ls, inspect, rm, prune):
+        group.add_command(command)
+    group.add_command(ls, "list")
+    group.add_command(rm, "remove")
+    cli.add_command(group)

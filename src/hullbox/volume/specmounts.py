@@ -1,0 +1,70 @@
+"""A container's mount points as runtime-spec ``mounts`` entries, made at
+each start: host directories checked (or made, for ``-v``), empty volumes
+filled from the image, tmpfs options as Docker passes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hullbox.errors import InvalidArgument, VolumeNotFound
+from hullbox.store.store import Store
+from hullbox.volume import local, records
+from hullbox.volume.copyup import copy_up
+from hullbox.volume.mountpoint import BIND, TMPFS, VOLUME, MountPoint
+
+#: what Docker gives every tmpfs mount before the user's options
+TMPFS_DEFAULTS = ("noexec", "nosuid", "nodev")
+
+
+def depth(point: MountPoint) -> int:
+    """Parents before children: /x before /x/y, as Docker sorts its mounts."""
+    return len(point.destination.rstrip("/").split("/"))
+
+
+def _bind_source(point: MountPoint) -> str:
+    source = Path(point.source)
+    if not source.exists():
+        if not point.create_host_path:
+            raise InvalidArgument(
+                f'invalid mount config for type "bind": bind source path does not exist: '
+                f"{point.source}; create it first or use -v, which makes it"
+            )
+        source.mkdir(mode=0o755, parents=True, exist_ok=True)
+    return str(source)
+
+
+def spec_mount(store: Store, point: MountPoint, rootfs: Path) -> dict[str, Any]:
+    """One mount entry; ``rootfs`` (mounted) is where an empty volume's content
+    comes from."""
+    ro = ["ro"] if point.read_only else []
+    if point.type == VOLUME:
+        record = records.get(store, point.source)
+        if record is None:
+            raise VolumeNotFound(
+                f"volume {point.source} was removed; recreate it (hullbox volume create "
+                f"{point.source}) or remove the container"
+            )
+        if not record.options and not point.nocopy:
+            copy_up(rootfs, point.destination, local.ensure_data_dir(store, record.name))
+        return local.spec_mount(store, record.name, record.options, point.destination,
+                                [*ro, "rprivate"])
+    if point.type == BIND:
+        return {"destination": point.destination, "type": "bind",
+                "source": _bind_source(point),
+                "options": ["rbind", *ro, point.propagation or "rprivate"]}
+    assert point.type == TMPFS
+    return {"destination": point.destination, "type": "tmpfs", "source": "tmpfs",
+            "options": [*TMPFS_DEFAULTS, *point.tmpfs_options, *ro]}
+
+
+def add_mounts(spec: dict[str, Any], store: Store, points: list[MountPoint],
+               rootfs: Path) -> None:
+    """Append the container's mounts to ``spec``, parents first; a mount the
+    user put where hullbox has its own (/dev/shm, /etc/hosts) replaces it."""
+    if not points:
+        return
+    ordered = sorted(points, key=depth)
+    taken = {p.destination for p in ordered}
+    spec["mounts"] = [m for m in spec["mounts"] if m["destination"] not in taken]
+    spec["mounts"].extend(spec_mount(store, p, rootfs) for p in ordered)
