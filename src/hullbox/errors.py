@@ -7,6 +7,7 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+     |    +-- NetworkNotFound
      |    +-- MachineNotFound
      |    +-- SnapshotNotFound
      |    +-- VolumeNotFound
@@ -55,6 +56,10 @@ class ImageNotFound(NotFound):
 
 class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
+
+
+class NetworkNotFound(NotFound):
+    """No network matches the name or ID prefix."""
 
 
 class MachineNotFound(NotFound):

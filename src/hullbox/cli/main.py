@@ -50,6 +50,7 @@ def _register() -> None:
         housekeeping,
         images,
         info,
+        network,
         processes,
         registry,
         system,
@@ -59,7 +60,7 @@ def _register() -> None:
     from hullbox.cli import exec as exec_verbs
 
     for module in (compose, containers, images, registry, system, info, volume, housekeeping,
-                   cp, commit, build, exec_verbs, processes, vm):
+                   cp, commit, build, exec_verbs, processes, vm, network):
         module.register(cli)
 
 

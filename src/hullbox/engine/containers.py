@@ -72,10 +72,12 @@ def delete_container(store: Store, container_id: str, *, volumes: bool = False) 
     that no longer runs; with ``volumes`` (``rm -v``) or ``--rm``, the
     anonymous volumes it made too."""
     from hullbox.engine.container_mounts import release_volumes
+    from hullbox.engine.networking import disconnect_all
 
     record = container_db.get(store, container_id)
     paths = ContainerPaths(store.container_dir(container_id))
     unmount_rootfs(paths)
+    disconnect_all(store, container_id)
     _rmtree(paths.base)
     container_db.delete(store, container_id)
     if record is not None:
@@ -104,6 +106,9 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
     with contextlib.suppress(OSError):
         open_cgroup(f"/hullbox/{record.id}").destroy()
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
+    from hullbox.engine.networking import disconnect_all
+
+    disconnect_all(store, record.id)
 
 
 class ContainerService:
@@ -201,6 +206,9 @@ class ContainerService:
             raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
+        from hullbox.engine.networking import validate_create
+
+        validate_create(self.store, options, resolved.config.config.exposed_ports)
         container_id = new_id()
         from hullbox.engine.specgen import command_line
 

@@ -15,6 +15,7 @@ from hullbox.store.store import Store
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
     from hullbox.engine.build import BuildService
+    from hullbox.engine.networks import NetworkService
 
 
 class Engine:
@@ -46,6 +47,13 @@ class Engine:
         from hullbox.engine.archives import ArchiveService
 
         return ArchiveService(self.store, self.images)
+
+    @property
+    def networks(self) -> NetworkService:
+        """Networks: imported on first use, so other commands do not pay for it."""
+        from hullbox.engine.networks import NetworkService
+
+        return NetworkService(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -39,6 +39,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     paths = ContainerPaths(store.container_dir(record.id))
     from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
+    from hullbox.engine.networks import network_settings
     from hullbox.engine.restart import RestartPolicy
 
     # Docker counts a container waiting out its restart backoff as running.
@@ -108,6 +109,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             },
         },
         "Mounts": inspect_mounts(store, record.config),
+        "NetworkSettings": network_settings(store, record.id, running),
     }
     from hullbox.engine.runstatus import add_to_inspect
 
