@@ -122,8 +122,16 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
     """Mount, write the bundle and start the container; the store says
     running with its pid. A failure is recorded (exited, with the error's
     exit code) and leaves no mount behind."""
+    from hullbox.engine.networking import disconnect_all
+    from hullbox.engine.networking import setup as setup_network
+
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
+    try:
+        setup_network(store, images, record, paths)
+    except BaseException:
+        unmount_rootfs(paths)
+        raise
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
     err_r, err_w = os.pipe2(os.O_CLOEXEC)
     from hullbox.engine.attach import open_stdin
@@ -154,6 +162,7 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
         if isinstance(exc, HullboxError):
             container_db.update(store, record.id, state=EXITED, exit_code=exc.exit_code,
                                 error=str(exc), finished=time.time(), pid=0)
+        disconnect_all(store, record.id)
         unmount_rootfs(paths)
         raise
     finally:
@@ -180,6 +189,9 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
         oom = finish_container(runtime_state_root() / "runtime", record.id)
     else:
         delete_external(options.runtime, record.id)
+    from hullbox.engine.networking import disconnect_all
+
+    disconnect_all(store, record.id)  # its addresses, ports and namespace
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")
