@@ -3,6 +3,9 @@ and context, each with a private store (root).
 
     .venv/bin/python bench/build_cache.py [--runs 3]
 
+Measured here (3 runs, medians): cold 1110 vs 5033 ms (0.22x), cached 428 vs
+1803 ms (0.24x), one file changed 528 vs 3311 ms (0.16x).
+
 Three cases, alternating the engines in each run: a cold build (empty cache),
 a no-op rebuild (everything cached) and a rebuild after one source file
 changed. Prints medians and hullbox/buildah ratios (below 1: hullbox faster).
@@ -88,7 +91,7 @@ def buildah_engine(work: Path, ctx: Path, rootfs: Path) -> Engine | None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["buildah", *store, "rmi", "-f", "localhost/bench:1"], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return Engine("buildah", ["buildah", *store, "bud", "--layers", "--isolation", "chroot",
+    return Engine("buildah", ["buildah", *store, "bud", "--layers",
                               "--network", "none", "-q", "-t", "bench:1", str(ctx)], None, reset)
 
 
