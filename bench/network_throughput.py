@@ -11,7 +11,9 @@
 
     .venv/bin/python bench/network_throughput.py [--mib 1024] [--rounds 3] [--runs 15]
 
-Needs root, nftables and busybox-static; it makes its own store under /tmp
+Compile the bytecode first (``python -m compileall src``) and unset
+PYTHONDONTWRITEBYTECODE, or every run pays for compiling hullbox. Needs
+root, nftables and the shared corpora; it makes its own store under /tmp
 and removes it (its bridge goes with it). Asserts nothing.
 """
 
