@@ -46,7 +46,7 @@ def test_pause_freezes_and_unpause_resumes(hullbox: Hullbox, counter: str) -> No
     assert hullbox.ok("ps", "-q", "--filter", "status=paused") == counter[:12] + "\n"
     assert hullbox.ok("ps", "-q", "--filter", "status=running") == ""
     again = hullbox("pause", "counter")
-    assert again.returncode == 1 and "already paused" in again.stderr
+    assert again.returncode == 125 and "already paused" in again.stderr
     refused = hullbox("exec", "counter", "true")
     assert refused.returncode == 125 and "paused" in refused.stderr
 
@@ -57,7 +57,7 @@ def test_pause_freezes_and_unpause_resumes(hullbox: Hullbox, counter: str) -> No
     assert hullbox.ok("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "counter") == \
         "running false\n"
     not_paused = hullbox("unpause", "counter")
-    assert not_paused.returncode == 1 and "not paused" in not_paused.stderr
+    assert not_paused.returncode == 125 and "not paused" in not_paused.stderr
 
 
 def test_stop_and_kill_of_a_paused_container(hullbox: Hullbox) -> None:
@@ -74,7 +74,7 @@ def test_stop_and_kill_of_a_paused_container(hullbox: Hullbox) -> None:
         hullbox.ok("kill", "trapper")
         assert hullbox.ok("wait", "trapper") == "137\n"
         stopped = hullbox("pause", "trapper")
-        assert stopped.returncode == 1 and "not running" in stopped.stderr
+        assert stopped.returncode == 125 and "not running" in stopped.stderr
     finally:
         hullbox("rm", "-f", "trapper")
 
