@@ -21,8 +21,12 @@ site import in the lean phase; the heavy ones run site.main() themselves.
 
     python -S -m hullbox.engine.monitor ROOT ID start REPORT_FD
     python -S -m hullbox.engine.monitor ROOT ID watch PID LOCK_FD LOG MAX_SIZE MAX_FILES
-        OUT ERR STDIN MASTER
-    python -S -m hullbox.engine.monitor ROOT ID exited LOCK_FD WAIT_STATUS
+        OUT ERR STDIN MASTER HELD
+    python -S -m hullbox.engine.monitor ROOT ID exited LOCK_FD WAIT_STATUS HELD
+
+HELD lists the descriptors the container's network keeps open while it runs
+(published ports' reservations), comma-separated, or "-": the lean phase only
+passes them on.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def _watch(root: str, container_id: str, args: list[str]) -> int:
     from hullbox.engine.logwriter import LogWriter
     from hullbox.engine.watch import watch
 
-    pid, lock_fd, log, max_size, max_files, out, err, stdin, master = args
+    pid, lock_fd, log, max_size, max_files, out, err, stdin, master, held = args
     writer = LogWriter(log, int(max_size), int(max_files)) if log else None
     sources = {int(out): "stdout"}
     if int(err) >= 0:
@@ -57,7 +61,7 @@ def _watch(root: str, container_id: str, args: list[str]) -> int:
     status = watch(int(pid), sources, writer, forward)
     if writer is not None:
         writer.close()
-    exec_phase(root, container_id, "exited", lock_fd, str(status))
+    exec_phase(root, container_id, "exited", lock_fd, str(status), held)
     return 125  # only when exec failed
 
 
@@ -73,7 +77,8 @@ def main(argv: list[str]) -> int:
 
     if phase == "start":
         return monitor_phases.start_phase(root, container_id, int(args[0]))
-    return monitor_phases.exited_phase(root, container_id, int(args[0]), int(args[1]))
+    held = [int(fd) for fd in args[2].split(",")] if args[2] != "-" else []
+    return monitor_phases.exited_phase(root, container_id, int(args[0]), int(args[1]), held)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,11 @@ def _become_watch(store: Store, record: ContainerRecord, lock_fd: int, started: 
     stdin, master = started.forward or (-1, -1)
     if stdin >= 0:
         os.set_inheritable(stdin, True)
+    for fd in started.held:
+        os.set_inheritable(fd, True)
+    held = ",".join(map(str, started.held)) or "-"
     exec_phase(str(store.root), record.id, "watch", str(started.pid), str(lock_fd), log,
-               str(size), str(files), str(out), str(err), str(stdin), str(master))
+               str(size), str(files), str(out), str(err), str(stdin), str(master), held)
 
 
 def _touch_log(store: Store, record: ContainerRecord) -> None:
@@ -146,9 +149,11 @@ def _reap_children() -> None:
             return
 
 
-def exited_phase(root: str, container_id: str, lock_fd: int, wait_status: int) -> int:
+def exited_phase(root: str, container_id: str, lock_fd: int, wait_status: int,
+                 held: list[int]) -> int:
     """Record the exit; restart as the policy says (becoming the watcher
-    again), else finish: remove an --rm container; 0 when done."""
+    again), else finish: remove an --rm container; 0 when done. ``held``:
+    the network's sockets of the run that ended, released once it is undone."""
     from hullbox.engine.restart import RestartPolicy, backoff
 
     os.set_inheritable(lock_fd, False)
@@ -158,6 +163,11 @@ def exited_phase(root: str, container_id: str, lock_fd: int, wait_status: int) -
     if record is None:
         return 0  # removed meanwhile (rm -f)
     code = record_exit(store, record, wait_status)
+    # Only now that its ports are unpublished: released earlier, a port could
+    # be picked by another container while its old rule still stands.
+    for fd in held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     _reap_children()
     while True:
         latest = container_db.get(store, container_id)

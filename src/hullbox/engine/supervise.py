@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hullbox.engine.images import ImageService
@@ -41,6 +43,33 @@ class Started:
     sources: dict[int, str]
     # With -it: (stdin fifo, pty master): what `attach` types goes to the pty.
     forward: tuple[int, int] | None = None
+    # What the container's network holds open while it runs (published
+    # ports' reservations): kept across the monitor's phases.
+    held: tuple[int, ...] = ()
+
+
+def _open_fds() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def _is_socket(fd: int) -> bool:
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
+def _setup_network(store: Store, images: ImageService, record: ContainerRecord,
+                   paths: ContainerPaths) -> tuple[Callable[[], None], tuple[int, ...]]:
+    """The container's network (engine.networking), and the sockets it left
+    open: they must outlive this phase's exec, so the monitor keeps them."""
+    from hullbox.engine.networking import setup
+
+    before = _open_fds()
+    undo = setup(store, images, record, paths)
+    # Duplicates: the socket objects behind the originals may be collected
+    # (and closed) before the exec; these stay open until the run ends.
+    return undo, tuple(os.dup(fd) for fd in sorted(_open_fds() - before) if _is_socket(fd))
 
 
 def _external_root(runtime: str) -> str:
@@ -122,13 +151,10 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
     """Mount, write the bundle and start the container; the store says
     running with its pid. A failure is recorded (exited, with the error's
     exit code) and leaves no mount behind."""
-    from hullbox.engine.networking import disconnect_all
-    from hullbox.engine.networking import setup as setup_network
-
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
     try:
-        setup_network(store, images, record, paths)
+        undo_network, held = _setup_network(store, images, record, paths)
     except BaseException:
         unmount_rootfs(paths)
         raise
@@ -162,7 +188,7 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
         if isinstance(exc, HullboxError):
             container_db.update(store, record.id, state=EXITED, exit_code=exc.exit_code,
                                 error=str(exc), finished=time.time(), pid=0)
-        disconnect_all(store, record.id)
+        undo_network()
         unmount_rootfs(paths)
         raise
     finally:
@@ -172,8 +198,8 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
         os.close(out_r)
         os.close(err_r)
         return Started(pid, {master: "stdout"},
-                       None if stdin is None else (stdin, master))
-    return Started(pid, {out_r: "stdout", err_r: "stderr"})
+                       None if stdin is None else (stdin, master), held)
+    return Started(pid, {out_r: "stdout", err_r: "stderr"}, None, held)
 
 
 def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
@@ -191,7 +217,7 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
         delete_external(options.runtime, record.id)
     from hullbox.engine.networking import disconnect_all
 
-    disconnect_all(store, record.id)  # its addresses, ports and namespace
+    disconnect_all(store, record.id)
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")
