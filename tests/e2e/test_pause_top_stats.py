@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, hullbox_command
 
 pytestmark = pytest.mark.root
 
@@ -118,3 +120,16 @@ def test_stats_no_stream(hullbox: Hullbox, counter: str) -> None:
     assert table[0].split() == ["NAME", "MEM", "%"] and table[1].startswith("counter")
     unknown = hullbox("stats", "--no-stream", "nosuch")
     assert unknown.returncode == 125
+
+
+def test_stats_streams_every_second(hullbox: Hullbox, counter: str) -> None:
+    client = subprocess.Popen([*hullbox_command(), "stats", "counter"], env=hullbox.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3.5)
+    client.send_signal(signal.SIGINT)  # Ctrl-C ends it, as with docker stats
+    out, _ = client.communicate(timeout=10)
+    frames = out.decode().split("\033[2J\033[H")[1:]  # each refresh redraws the screen
+    assert len(frames) >= 2
+    for frame in frames:
+        lines = frame.splitlines()
+        assert lines[0].startswith("CONTAINER ID") and lines[1].startswith(counter[:12])
