@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,16 @@ def test_history_lists_the_import(hullbox: Hullbox) -> None:
     assert rows[0]["ID"] == image_id and rows[0]["CreatedBy"] == "hullbox import"
 
 
-def test_prune_removes_dangling_then_unused_but_never_used(hullbox: Hullbox) -> None:
+@pytest.fixture
+def private(tmp_path: Path, busybox_tar: Path) -> Hullbox:
+    """A store of its own: prune -a must not take the shared store's images."""
+    store = Hullbox(tmp_path / "store")
+    store.ok("import", str(busybox_tar), "busybox:latest")
+    return store
+
+
+def test_prune_removes_dangling_then_unused_but_never_used(private: Hullbox) -> None:
+    hullbox = private
     hullbox.ok("tag", "busybox", "keep:1")
     hullbox.ok("import", "-c", "LABEL stage=dangling", _rootfs(hullbox))
     hullbox.ok("import", "-c", "LABEL stage=unused", _rootfs(hullbox), "unused:1")
@@ -48,7 +58,6 @@ def test_prune_removes_dangling_then_unused_but_never_used(hullbox: Hullbox) -> 
     assert "keep" in hullbox.ok("images")  # a container uses it
     assert hullbox.ok("start", "-a", used) == ""
     hullbox.ok("rm", used)
-    hullbox.ok("rmi", "keep:1")
 
 
 def test_prune_asks_first(hullbox: Hullbox) -> None:
@@ -79,8 +88,6 @@ def test_system_df_counts_images_and_containers(hullbox: Hullbox) -> None:
 
 
 def _rootfs(hullbox: Hullbox) -> str:
-    from pathlib import Path
-
     made = hullbox.root.parent / "prune-rootfs.tar"
     if not made.exists():
         import io
@@ -91,4 +98,4 @@ def _rootfs(hullbox: Hullbox) -> str:
             info = tarfile.TarInfo("etc/marker")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return str(Path(made))
+    return str(made)

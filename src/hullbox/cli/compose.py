@@ -104,6 +104,182 @@ def config(obj: ComposeContext, services: tuple[str, ...], list_services: bool,
         click.echo(text, nl=False)
 
 
+def _bound(obj: ComposeContext, services: list[str] | None = None) -> Any:
+    from hullbox.compose.operations import ComposeProject
+
+    def report(name: str, event: str) -> None:
+        click.echo(f" Container {name}  {event}", err=True)
+
+    return ComposeProject(obj.parent.engine, obj.project(services), report)
+
+
+def _scale(values: tuple[str, ...]) -> dict[str, int]:
+    from hullbox.errors import InvalidArgument
+
+    out = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if not number.isdigit():
+            raise InvalidArgument(f"invalid --scale {value!r}: use SERVICE=NUMBER")
+        out[name] = int(number)
+    return out
+
+
+@compose.command("up")
+@click.argument("services", nargs=-1)
+@click.option("-d", "--detach", is_flag=True, help="Run in the background.")
+@click.option("--scale", multiple=True, metavar="SERVICE=NUM", help="Number of replicas.")
+@click.option("--no-deps", is_flag=True, help="Do not start linked services.")
+@click.option("--force-recreate", is_flag=True, help="Recreate even if unchanged.")
+@click.option("--no-recreate", is_flag=True, help="Keep existing containers.")
+@click.option("--no-start", is_flag=True, help="Create but do not start.")
+@click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
+@click.pass_obj
+def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
+       no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
+       remove_orphans: bool) -> None:
+    """Create and start the services' containers."""
+    from hullbox.compose.operations import UpOptions
+
+    bound = _bound(obj, list(services))
+    records = bound.up(list(services) or None, UpOptions(
+        scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
+        no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans))
+    if detach or no_start:
+        return
+    from hullbox.compose.logs import project_logs
+
+    try:
+        for name, line in project_logs(bound.engine, records, follow=True):
+            click.echo(f"{name}  | ".encode() + line, nl=False)
+    except KeyboardInterrupt:
+        click.echo("Gracefully stopping...", err=True)
+    bound.stop(list(services) or None)
+
+
+@compose.command("down")
+@click.option("-v", "--volumes", is_flag=True, help="Remove named and anonymous volumes.")
+@click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
+@click.option("-t", "--timeout", type=float, default=None, help="Seconds to wait for stop.")
+@click.pass_obj
+def down(obj: ComposeContext, volumes: bool, remove_orphans: bool,
+         timeout: float | None) -> None:
+    """Stop and remove the project's containers."""
+    _bound(obj).down(remove_orphans=remove_orphans, timeout=timeout)
+
+
+@compose.command("ps")
+@click.argument("services", nargs=-1)
+@click.option("-a", "--all", "show_all", is_flag=True, help="Show stopped containers too.")
+@click.option("-q", "--quiet", is_flag=True, help="Only IDs.")
+@click.option("--services", "list_services", is_flag=True, help="Only service names.")
+@click.option("--format", "fmt", default=None, help="table, json, or a Go template.")
+@click.pass_obj
+def ps(obj: ComposeContext, services: tuple[str, ...], show_all: bool, quiet: bool,
+       list_services: bool, fmt: str | None) -> None:
+    """List the project's containers."""
+    from hullbox.cli.compose_format import print_ps
+
+    bound = _bound(obj)
+    records = bound.containers(list(services) or None, running_only=not show_all)
+    print_ps(records, quiet=quiet, services=list_services, fmt=fmt)
+
+
+@compose.command("logs")
+@click.argument("services", nargs=-1)
+@click.option("-f", "--follow", is_flag=True, help="Follow the output.")
+@click.option("-n", "--tail", default="all", help="Lines from the end of each log.")
+@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
+@click.option("--no-log-prefix", is_flag=True, help="Do not prefix lines with names.")
+@click.pass_obj
+def logs(obj: ComposeContext, services: tuple[str, ...], follow: bool, tail: str,
+         timestamps: bool, no_log_prefix: bool) -> None:
+    """Show the output of the services' containers."""
+    from hullbox.compose.logs import project_logs
+
+    bound = _bound(obj)
+    records = bound.containers(list(services) or None)
+    lines = None if tail == "all" else int(tail)
+    width = max((len(r.name) for r in records), default=0)
+    for name, line in project_logs(bound.engine, records, follow=follow, tail=lines,
+                                   timestamps=timestamps):
+        prefix = b"" if no_log_prefix else f"{name.ljust(width)}  | ".encode()
+        click.echo(prefix + line, nl=False)
+
+
+def _verb(name: str, doc: str, action: str, timeout: bool = False) -> None:
+    def command(obj: ComposeContext, /, services: tuple[str, ...], **kwargs: Any) -> None:
+        bound = _bound(obj)
+        getattr(bound, action)(list(services) or None, **kwargs)
+
+    command.__doc__ = doc
+    decorated: Any = click.pass_obj(command)
+    if timeout:
+        decorated = click.option("-t", "--timeout", type=float, default=None,
+                                 help="Seconds to wait for stop.")(decorated)
+    decorated = click.argument("services", nargs=-1)(decorated)
+    compose.command(name)(decorated)
+
+
+_verb("start", "Start existing containers.", "start")
+_verb("stop", "Stop running containers.", "stop", timeout=True)
+_verb("restart", "Restart containers.", "restart", timeout=True)
+
+
+@compose.command("kill")
+@click.argument("services", nargs=-1)
+@click.option("-s", "--signal", "sig", default="KILL", help="Signal to send.")
+@click.pass_obj
+def kill(obj: ComposeContext, services: tuple[str, ...], sig: str) -> None:
+    """Send a signal to the services' containers."""
+    _bound(obj).kill(list(services) or None, sig)
+
+
+@compose.command("rm")
+@click.argument("services", nargs=-1)
+@click.option("-f", "--force", is_flag=True, help="Do not ask (hullbox never asks).")
+@click.option("-s", "--stop", is_flag=True, help="Stop running containers first.")
+@click.option("-v", "--volumes", is_flag=True, help="Remove anonymous volumes.")
+@click.pass_obj
+def rm(obj: ComposeContext, services: tuple[str, ...], force: bool, stop: bool,
+       volumes: bool) -> None:
+    """Remove stopped containers."""
+    if _bound(obj).remove(list(services) or None, stop=stop) == 0:
+        click.echo("No stopped containers", err=True)
+
+
+@compose.command("run", context_settings={"allow_interspersed_args": False})
+@click.argument("service")
+@click.argument("command", nargs=-1)
+@click.option("--rm", "remove", is_flag=True, help="Remove the container when it exits.")
+@click.option("--no-deps", is_flag=True, help="Do not start linked services.")
+@click.option("--name", default=None, help="Container name.")
+@click.option("-d", "--detach", is_flag=True, help="Not supported yet.")
+@click.pass_obj
+def run(obj: ComposeContext, service: str, command: tuple[str, ...], remove: bool,
+        no_deps: bool, name: str | None, detach: bool) -> int:
+    """Run a one-off command in a new container of SERVICE."""
+    from hullbox.errors import Unsupported
+
+    if detach:
+        raise Unsupported("compose run -d is not supported yet; use compose up -d")
+    bound = _bound(obj, [service])
+    return bound.run(service, list(command) or None, remove=remove,  # type: ignore[no-any-return]
+                     no_deps=no_deps, name=name)
+
+
+@compose.command("images")
+@click.argument("services", nargs=-1)
+@click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
+@click.pass_obj
+def images(obj: ComposeContext, services: tuple[str, ...], quiet: bool) -> None:
+    """List the images the project's containers use."""
+    from hullbox.cli.compose_format import print_images
+
+    bound = _bound(obj)
+    print_images(bound.engine, bound.containers(list(services) or None), quiet=quiet)
+
+
 def register(cli: click.Group) -> None:
     """Add the ``compose`` group."""
     cli.add_command(compose)

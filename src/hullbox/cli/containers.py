@@ -107,7 +107,15 @@ def _command_column(command: list[str], no_trunc: bool) -> str:
     return f'"{text}"'
 
 
-def _ps_row(record: Any) -> dict[str, Any]:
+def _ports(obj: Any, record: Any) -> str:
+    if record.state != "running":
+        return ""
+    from hullbox.cli.network import ports_column
+
+    return ports_column(obj.engine.store, record.id)
+
+
+def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
     import datetime
 
     return {
@@ -120,7 +128,7 @@ def _ps_row(record: Any) -> dict[str, Any]:
         "Status": _status(record),
         "State": _state(record),
         "Names": record.name,
-        "Ports": "",
+        "Ports": _ports(obj, record),
     }
 
 
@@ -144,11 +152,11 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
         return
     if fmt == "json":
         for record in records:
-            click.echo(json.dumps(_ps_row(record)))
+            click.echo(json.dumps(_ps_row(obj, record)))
         return
     if fmt and fmt != "table":
         for record in records:
-            row = _ps_row(record)
+            row = _ps_row(obj, record)
             if not no_trunc:
                 row["ID"] = record.short_id
             click.echo(render_template(fmt, row))
@@ -160,7 +168,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
             _command_column(record.command, no_trunc),
             ago(record.created),
             _status(record),
-            "",
+            _ports(obj, record),
             record.name,
         ]
         for record in records
@@ -175,16 +183,12 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
-    """Remove containers; goes on past a failure and exits 1 if any failed."""
-    failed = False
-    for name in containers:
-        try:
-            obj.engine.containers.remove(name, force=force, volumes=volumes)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 1 if failed else 0
+    """Remove containers; goes on past a failure (exit codes as cli.lifecycle._each)."""
+    from hullbox.cli.lifecycle import _each
+
+    return _each(containers,
+                 lambda n: obj.engine.containers.remove(n, force=force, volumes=volumes),
+                 lambda name, _r: name)
 
 
 @click.command()

@@ -42,29 +42,26 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 def _register() -> None:
     from hullbox.cli import (
+        build,
+        commit,
         compose,
         containers,
+        cp,
         housekeeping,
         images,
         info,
+        network,
+        processes,
         registry,
         system,
+        vm,
         volume,
     )
-
-    compose.register(cli)
-    containers.register(cli)
-    images.register(cli)
-    registry.register(cli)
-    system.register(cli)
-    info.register(cli)
-    volume.register(cli)
-    housekeeping.register(cli)
     from hullbox.cli import exec as exec_verbs
-    from hullbox.cli import processes
 
-    exec_verbs.register(cli)
-    processes.register(cli)
+    for module in (compose, containers, images, registry, system, info, volume, housekeeping,
+                   cp, commit, build, exec_verbs, processes, vm, network):
+        module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

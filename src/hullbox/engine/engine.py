@@ -14,6 +14,8 @@ from hullbox.store.store import Store
 
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
+    from hullbox.engine.build import BuildService
+    from hullbox.engine.networks import NetworkService
 
 
 class Engine:
@@ -33,11 +35,25 @@ class Engine:
         self.volumes = VolumeService(self.store)
 
     @property
+    def builds(self) -> BuildService:
+        """Dockerfile builds; imported on first use, off the path of `run`."""
+        from hullbox.engine.build import BuildService
+
+        return BuildService(self.store, self.images, self.containers)
+
+    @property
     def archives(self) -> ArchiveService:
         """save/load; made on first use, so other commands never import it."""
         from hullbox.engine.archives import ArchiveService
 
         return ArchiveService(self.store, self.images)
+
+    @property
+    def networks(self) -> NetworkService:
+        """Networks: imported on first use, so other commands do not pay for it."""
+        from hullbox.engine.networks import NetworkService
+
+        return NetworkService(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -19,8 +19,9 @@ def collect_garbage(store: Store) -> int:
     not lose a layer it just unpacked (imports take the same lock)."""
     removed = 0
     with store.lock():
-        live_blobs: set[str] = set()
-        live_layers: set[str] = set()
+        from hullbox.build.cache import cached_refs
+
+        live_blobs, live_layers = cached_refs(store)  # the build cache's layers
         for image in image_db.list_images(store):
             live_blobs.add(digest_hex(image.id))
             live_blobs.add(digest_hex(image.manifest_digest))

@@ -200,7 +200,10 @@ class ImageService:
                 "ExposedPorts": cfg.config.exposed_ports or None,
                 "Volumes": cfg.config.volumes or None,
                 "StopSignal": cfg.config.stop_signal or None,
-                "Healthcheck": cfg.config.healthcheck or None,
+                "OnBuild": cfg.config.on_build,
+                # omitted when unset, as Docker does
+                **({"Healthcheck": cfg.config.healthcheck} if cfg.config.healthcheck else {}),
+                **({"Shell": cfg.config.shell} if cfg.config.shell else {}),
             },
             "Architecture": cfg.architecture,
             "Os": cfg.os,

@@ -7,6 +7,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
+from hullbox.engine.security import host_config
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.store.containers import CREATED, RESTARTING, RUNNING, ContainerRecord
 from hullbox.store.store import Store
@@ -38,6 +39,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     paths = ContainerPaths(store.container_dir(record.id))
     from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
+    from hullbox.engine.networks import network_settings
     from hullbox.engine.restart import RestartPolicy
 
     # Docker counts a container waiting out its restart backoff as running.
@@ -96,6 +98,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "LogConfig": {"Type": options.lifecycle.log_driver,
                           "Config": dict(options.lifecycle.log_opts)},
             **inspect_host_config(record.config),
+            **host_config(options.security),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -106,6 +109,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             },
         },
         "Mounts": inspect_mounts(store, record.config),
+        "NetworkSettings": network_settings(store, record.id, running),
     }
     from hullbox.engine.runstatus import add_to_inspect
 

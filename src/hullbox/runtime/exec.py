@@ -99,6 +99,14 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
     and CommandNotInvokable (126) as Docker does, RuntimeFailure otherwise.
     """
     state = running_state(state_root, container_id)
+    # The container's seccomp filter binds its exec'd processes too (as runc).
+    from hullbox.runtime.run import load_spec
+    from hullbox.runtime.seccomp import prepare_seccomp
+
+    try:
+        seccomp = prepare_seccomp(load_spec(state.bundle, container_id).seccomp)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeFailure(f"exec in {container_id}: seccomp: {exc}") from exc
     with ExitStack() as stack:
         pidns = os.open(f"/proc/{state.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         stack.callback(os.close, pidns)

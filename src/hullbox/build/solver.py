@@ -1,0 +1,255 @@
+"""Running a plan: each RUN/COPY/ADD on an overlay of the layers so far, its
+upper dir made the step's layer, the cache asked first; then the image.
+
+RUN itself is the caller's (``Runner``): the engine turns the op into a
+runtime bundle. Everything mounted for a step is unmounted when the step
+ends, whether it worked or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hullbox.build.cache import BuildCache, CachedLayer
+from hullbox.build.context import BuildContext
+from hullbox.build.copier import Copier, scoped
+from hullbox.build.mounts import RunMount
+from hullbox.build.plan import BaseImage, Plan, PlannedStage, Step
+from hullbox.build.runops import CopyOp, RunOp
+from hullbox.build.workspace import Workspace, remove_mount_points
+from hullbox.errors import BuildFailed, HullboxError, InvalidArgument
+from hullbox.image.layerwriter import WrittenLayer, now_rfc3339, write_layer
+from hullbox.oci.digest import chain_ids
+from hullbox.oci.image import Descriptor, ImageConfig
+from hullbox.store import images as image_db
+from hullbox.store.images import LayerRecord
+from hullbox.store.store import Store
+
+HISTORY_COMMENT = "hullbox.dockerfile.v0"
+#: what a runtime may create in the rootfs only to mount over it
+RUNTIME_MOUNT_POINTS = ["proc", "sys", "dev", "etc/hosts", "etc/hostname", "etc/resolv.conf"]
+
+#: (op, workspace, extra runtime-spec mounts, output line sink) -> exit code
+Runner = Callable[[RunOp, Workspace, list[dict[str, Any]], Callable[[str], None]], int]
+
+
+@dataclass
+class FsState:
+    """A stage's image so far."""
+
+    layers: list[Descriptor] = field(default_factory=list)
+    diff_ids: list[str] = field(default_factory=list)
+    records: list[LayerRecord] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    created: str = ""
+
+    @property
+    def chain(self) -> list[str]:
+        return chain_ids(self.diff_ids)
+
+    def lowers(self, store: Store) -> list[Path]:
+        return [store.layer_dir(c) for c in reversed(self.chain)]
+
+    def copy(self) -> FsState:
+        return replace(self, layers=list(self.layers), diff_ids=list(self.diff_ids),
+                       records=list(self.records), history=list(self.history))
+
+
+class Solver:
+    """Builds the stages of a plan in order."""
+
+    def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
+                 no_cache: bool, progress: Callable[[str], None], dockerfile_name: str) -> None:
+        self.store = store
+        self.plan = plan
+        self.context = context
+        self.runner = runner
+        self.no_cache = no_cache
+        self.progress = progress
+        self.name = dockerfile_name
+        self.cache = BuildCache(store)
+        self.states: dict[int, FsState] = {}
+        self.vertex = 2  # #1 and #2 were the Dockerfile and the context
+        self.multi = len({s.stage.index for s in plan.stages}) > 1
+
+    def solve(self) -> tuple[FsState, PlannedStage]:
+        for planned in self.plan.stages:
+            self.states[planned.stage.index] = self._stage(planned)
+        target = self.plan.target
+        return self.states[target.stage.index], target
+
+    def _base(self, planned: PlannedStage) -> FsState:
+        if planned.base_stage is not None:
+            return self.states[planned.base_stage].copy()
+        assert planned.base_image is not None
+        return self.image_state(planned.base_image)
+
+    def image_state(self, image: BaseImage) -> FsState:
+        config = image.config
+        chain = chain_ids(config.diff_ids)
+        records = list(reversed(image_db.layer_chain(self.store, chain[-1]))) if chain else []
+        return FsState(list(image.layers), list(config.diff_ids), records,
+                       list(config.history), config.created)
+
+    def _stage(self, planned: PlannedStage) -> FsState:
+        total = 1 + sum(1 for s in planned.steps if s.makes_layer)
+        prefix = f"{planned.label} " if self.multi else ""
+        base = planned.base_image.name if planned.base_image else planned.stage.base
+        started = self._begin(f"[{prefix}1/{total}] FROM {base}")
+        state = self._base(planned)
+        self._end(started)
+        number = 1
+        for step in planned.steps:
+            if not step.makes_layer:
+                state.history.append({"created": state.created, "created_by": step.created_by,
+                                      "comment": HISTORY_COMMENT, "empty_layer": True})
+                continue
+            number += 1
+            started = self._begin(f"[{prefix}{number}/{total}] {_title(step)}")
+            entry = None if self.no_cache else self.cache.get(step.key)
+            if entry is not None:
+                self.progress(f"#{self.vertex} CACHED")
+            else:
+                try:
+                    entry = self._execute(step, state)
+                except BuildFailed:
+                    raise
+                except HullboxError as exc:
+                    raise type(exc)(f"{self.name}:{step.inst.line}: {exc}") from exc
+                self._end(started)
+            state.layers.append(entry.descriptor)
+            state.diff_ids.append(entry.diff_id)
+            state.records.append(LayerRecord(entry.chain_id, entry.diff_id, entry.parent,
+                                             entry.size))
+            state.created = entry.created
+            state.history.append({"created": entry.created, "created_by": step.created_by,
+                                  "comment": HISTORY_COMMENT})
+        return state
+
+    def _begin(self, title: str) -> float:
+        self.vertex += 1
+        self.progress("")
+        self.progress(f"#{self.vertex} {title}")
+        return time.monotonic()
+
+    def _end(self, started: float) -> None:
+        self.progress(f"#{self.vertex} DONE {time.monotonic() - started:.1f}s")
+
+    def _execute(self, step: Step, state: FsState) -> CachedLayer:
+        parent = state.chain[-1] if state.chain else None
+        with Workspace(self.store.tmp_dir, state.lowers(self.store)) as space:
+            if step.run is not None:
+                self._run(step, step.run, space)
+            else:
+                assert step.copy is not None
+                self._copy(step.copy, space)
+            space.unmount()
+            created = now_rfc3339()
+            holder: list[CachedLayer] = []
+
+            def record(layer: WrittenLayer) -> None:
+                entry = CachedLayer(layer.descriptor, layer.diff_id, layer.chain_id,
+                                    layer.parent, layer.size, created)
+                self.cache.put(step.key, entry)
+                holder.append(entry)
+
+            write_layer(self.store, space.upper, parent, take_upper=True, on_commit=record)
+            return holder[0]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run(self, step: Step, op: RunOp, space: Workspace) -> None:
+        with contextlib.ExitStack() as stack:
+            (space.rootfs / op.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            extra = [self._mount(m, space, stack) for m in op.mounts]
+            extra += self._scripts(op, space)
+            tail: list[str] = []
+
+            def output(line: str) -> None:
+                tail.append(line)
+                del tail[:-10]
+                self.progress(f"#{self.vertex} {line}")
+
+            code = self.runner(op, space, extra, output)
+        if code != 0:
+            raise BuildFailed(
+                f"{self.name}:{step.inst.line}: {step.created_by}: process "
+                f"\"{' '.join(op.args)}\" did not complete successfully: exit code: {code}",
+                tail)
+        remove_mount_points(space, [*RUNTIME_MOUNT_POINTS, *(m.target for m in op.mounts),
+                                    *(["dev/pipes"] if op.scripts else [])])
+
+    def _scripts(self, op: RunOp, space: Workspace) -> list[dict[str, Any]]:
+        mounts = []
+        for name, body in op.scripts.items():
+            path = space.base / f"script-{name}"
+            path.write_text(body)
+            path.chmod(0o755)
+            mounts.append({"destination": f"/dev/pipes/{name}", "type": "bind",
+                           "source": str(path), "options": ["rbind", "ro"]})
+        return mounts
+
+    def _mount(self, mount: RunMount, space: Workspace,
+               stack: contextlib.ExitStack) -> dict[str, Any]:
+        spec: dict[str, Any] = {"destination": mount.target}
+        if mount.kind == "tmpfs":
+            options = ["nosuid", "nodev"] + ([f"size={mount.size}"] if mount.size else [])
+            return {**spec, "type": "tmpfs", "source": "tmpfs", "options": options}
+        if mount.kind == "cache":
+            path = self.store.root / "buildcache-mounts" / hashlib.sha256(
+                mount.cache_id.encode()).hexdigest()[:32]
+            if not path.is_dir():
+                path.mkdir(parents=True, mode=mount.mode if mount.mode is not None else 0o755)
+                os.chown(path, mount.uid or 0, mount.gid or 0)
+            return {**spec, "type": "bind", "source": str(path), "options": ["rbind", "rw"]}
+        source = self._bind_source(mount, stack)
+        if not mount.readonly:  # writes allowed but thrown away, as in BuildKit
+            if not source.is_dir():
+                raise InvalidArgument(f"--mount={mount.target}: rw needs a directory source")
+            source = stack.enter_context(Workspace(self.store.tmp_dir, [source])).rootfs
+        return {**spec, "type": "bind", "source": str(source),
+                "options": ["rbind", "ro" if mount.readonly else "rw"]}
+
+    def _bind_source(self, mount: RunMount, stack: contextlib.ExitStack) -> Path:
+        if mount.from_stage is None and mount.from_image is None:
+            return self.context.path(mount.context_source())
+        root = self._view(mount.from_stage, mount.from_image, stack)
+        found = scoped(root, mount.source or "/")
+        if not found.exists():
+            raise InvalidArgument(f"--mount: {mount.source} not found in {mount.from_name}")
+        return found
+
+    def _view(self, stage: int | None, image: BaseImage | None,
+              stack: contextlib.ExitStack) -> Path:
+        """A read-only view of another stage's or image's filesystem."""
+        state = self.states[stage] if stage is not None else self.image_state(
+            image)  # type: ignore[arg-type]
+        return stack.enter_context(
+            Workspace(self.store.tmp_dir, state.lowers(self.store), readonly=True)).rootfs
+
+    def _copy(self, op: CopyOp, space: Workspace) -> None:
+        with contextlib.ExitStack() as stack:
+            source_root = None
+            if op.from_stage is not None or op.from_image is not None:
+                source_root = self._view(op.from_stage, op.from_image, stack)
+            Copier(op, space.rootfs, context=self.context, source_root=source_root).run()
+
+
+def _title(step: Step) -> str:
+    if step.run is not None:
+        return step.created_by
+    return step.inst.original
+
+
+def image_config(state: FsState, planned: PlannedStage, labels: dict[str, str]) -> ImageConfig:
+    """The built image's config."""
+    config = replace(planned.config.config, labels={**planned.config.config.labels, **labels})
+    return ImageConfig(architecture="amd64", os="linux", created=state.created,
+                       author=planned.config.author, config=config,
+                       diff_ids=list(state.diff_ids), history=list(state.history))

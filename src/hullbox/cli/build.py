@@ -1,0 +1,107 @@
+"""``build`` and ``builder prune``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hullbox.errors import BuildFailed, InvalidArgument
+
+
+def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid {flag} {item!r}: use NAME=value")
+        if not sep:
+            if not from_env:
+                value = ""
+            elif key in os.environ:
+                value = os.environ[key]  # docker: `--build-arg NAME` passes the caller's
+            else:
+                continue
+        out[key] = value
+    return out
+
+
+@click.command()
+@click.option("-f", "--file", "file", default=None, metavar="PATH",
+              help="Dockerfile (default PATH/Dockerfile; - for stdin).")
+@click.option("-t", "--tag", "tags", multiple=True, help="Name the image (name:tag).")
+@click.option("--build-arg", "build_args", multiple=True, metavar="NAME=VALUE",
+              help="Set a build-time variable.")
+@click.option("--target", default=None, help="The stage to build.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="Set a label on the image.")
+@click.option("--no-cache", is_flag=True, help="Do not use the cache.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
+@click.option("--progress", type=click.Choice(["auto", "plain", "tty", "quiet"]),
+              default="auto", help="Progress output (plain, as docker).")
+@click.option("--network", default="none", help="RUN network: none (default) or host.")
+@click.option("--platform", default=None, help="Only linux/amd64 (this host).")
+@click.argument("path")
+@click.pass_obj
+def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[str, ...],
+          target: str | None, labels: tuple[str, ...], no_cache: bool, quiet: bool,
+          progress: str, network: str, platform: str | None, path: str) -> None:
+    """Build an image from a Dockerfile."""
+    from hullbox.engine.build import BuildRequest
+
+    if platform not in (None, "", "linux/amd64", "linux/x86_64"):
+        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
+    request = BuildRequest(
+        context=Path(path), tags=list(tags), target=target, no_cache=no_cache,
+        build_args=_pairs(build_args, "--build-arg", from_env=True),
+        labels=_pairs(labels, "--label", from_env=False), network=network)
+    with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:
+        if path == "-":  # the Dockerfile on stdin, no context (docker build -)
+            request.context = Path(empty)
+            request.dockerfile_text = sys.stdin.read()
+        elif file == "-":
+            request.dockerfile_text = sys.stdin.read()
+        elif file is not None:
+            request.dockerfile = Path(file)
+        show = not quiet and progress != "quiet"
+
+        def emit(line: str) -> None:
+            if show:
+                click.echo(line, err=True)
+
+        try:
+            result = obj.engine.builds.build(request, emit)
+        except BuildFailed as exc:
+            if not show:
+                for line in exc.output_tail:
+                    click.echo(line, err=True)
+            raise
+    for warning in result.warnings:
+        click.echo(f"[Warning] {warning}", err=True)
+    if quiet:
+        click.echo(result.image.id)
+
+
+@click.command(name="prune")
+@click.option("-f", "--force", is_flag=True, help="Do not ask (never asks).")
+@click.option("-a", "--all", "all_", is_flag=True, help="Everything (the same here).")
+@click.pass_obj
+def builder_prune(obj: Any, force: bool, all_: bool) -> None:
+    """Remove the build cache."""
+    count = obj.engine.builds.prune_cache()
+    click.echo(f"Deleted build cache entries: {count}")
+
+
+def register(cli: click.Group) -> None:
+    """``build``, ``image build``, ``builder prune``."""
+    cli.add_command(build)
+    image = cli.commands.get("image")
+    if isinstance(image, click.Group):
+        image.add_command(build)
+    builder = click.Group("builder", help="Manage the build cache.")
+    builder.add_command(builder_prune)
+    cli.add_command(builder)

@@ -1,0 +1,304 @@
+"""``up``, ``down``, ``start``, ``stop``, ``restart``, ``kill``, ``rm`` of a
+compose project on the engine's public API. Containers carry Docker
+Compose's labels; ``up`` recreates exactly the replicas whose config hash
+changed and waits for dependency conditions before starting a service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hullbox.compose import naming
+from hullbox.compose.plan import ServicePlan, plan_service
+from hullbox.compose.project import Project
+from hullbox.engine.lifecycle import is_active, parse_signal
+from hullbox.errors import HullboxError, ImageNotFound, RuntimeFailure, Unsupported
+from hullbox.store.containers import ContainerRecord
+
+Report = Callable[[str, str], None]  # (container name, what happened)
+
+
+def _quiet(_name: str, _event: str) -> None:
+    pass
+
+
+@dataclass
+class UpOptions:
+    """The flags of ``compose up``."""
+
+    scale: dict[str, int] | None = None
+    no_deps: bool = False
+    force_recreate: bool = False
+    no_recreate: bool = False
+    no_start: bool = False
+    remove_orphans: bool = False
+    keep_running: bool = False  # dependencies of `run`: start what exists, scale nothing down
+
+
+class ComposeProject:
+    """A loaded project bound to an engine."""
+
+    def __init__(self, engine: Any, project: Project, report: Report = _quiet) -> None:
+        self.engine = engine
+        self.project = project
+        self.report = report
+
+    # -- what exists ---------------------------------------------------------
+    def containers(self, services: list[str] | None = None, *, oneoff: bool = False,
+                   running_only: bool = False) -> list[ContainerRecord]:
+        """The project's containers (of ``services``), ordered by service and number."""
+        label = f"{naming.LABEL_PROJECT}={self.project.name}"
+        found = self.engine.containers.list(all=not running_only, filters={"label": [label]})
+        out = []
+        for record in found:
+            labels = record.config.get("labels") or {}
+            if (labels.get(naming.LABEL_ONEOFF) == "True") != oneoff:
+                continue
+            if services and labels.get(naming.LABEL_SERVICE) not in services:
+                continue
+            out.append(record)
+        return sorted(out, key=lambda r: (service_of(r), number_of(r)))
+
+    def plans(self, names: list[str]) -> dict[str, ServicePlan]:
+        """Every service's plan, made before anything is created, so an
+        unsupported attribute refuses the whole command and leaves nothing."""
+        plans = {name: plan_service(self.project.name, name, self.project.services[name])
+                 for name in names}
+        for name, plan in plans.items():
+            self._check_image(name, plan)
+        return plans
+
+    def _check_image(self, name: str, plan: ServicePlan) -> None:
+        try:
+            self.engine.images.get(plan.image)
+        except ImageNotFound:
+            if self.project.services[name].get("build"):
+                raise Unsupported(
+                    f"service {name!r}: image {plan.image} is not built and hullbox cannot "
+                    "build yet (needs image build, issue 6); build and tag it, then run "
+                    "up again") from None
+            raise ImageNotFound(f"service {name!r}: image {plan.image!r} not found locally; "
+                                f"pull it with: hullbox pull {plan.image}") from None
+
+    # -- up ------------------------------------------------------------------
+    def up(self, services: list[str] | None = None,
+           options: UpOptions | None = None) -> list[ContainerRecord]:
+        """Create and start the services (dependencies first), recreating the
+        replicas whose configuration changed; returns the service containers."""
+        options = options or UpOptions()
+        wanted = services or sorted(self.project.services)
+        order = wanted if options.no_deps else self.project.with_dependencies(wanted)
+        order = [n for n in self.project.ordered() if n in order]
+        plans = self.plans(order)
+        if options.remove_orphans:
+            self.remove_orphans()
+        for name in order:
+            plan = plans[name]
+            if options.scale and name in options.scale:
+                plan = replace(plan, replicas=options.scale[name])
+            if not options.no_deps:
+                self._wait_for_dependencies(plan)
+            self._converge(plan, options)
+        return self.containers(order)
+
+    def _wait_for_dependencies(self, plan: ServicePlan) -> None:
+        for dep, spec in plan.depends_on.items():
+            if dep not in self.project.services:
+                continue
+            condition = spec.get("condition", "service_started")
+            for record in self.containers([dep]):
+                if condition == "service_completed_successfully":
+                    code = self.engine.containers.wait(record.id)
+                    if code != 0:
+                        raise RuntimeFailure(
+                            f"service {dep!r} did not complete successfully: container "
+                            f"{record.name} exited with {code}; {plan.name!r} not started")
+
+    def _converge(self, plan: ServicePlan, options: UpOptions) -> None:
+        existing = {number_of(r): r for r in self.containers([plan.name])}
+        if options.keep_running and existing:
+            plan = replace(plan, replicas=max(plan.replicas, max(existing)))
+            options = replace(options, no_recreate=True)
+        for number in sorted(existing):
+            if number > plan.replicas:
+                self._remove(existing.pop(number), plan)
+        for number in range(1, plan.replicas + 1):
+            record = existing.get(number)
+            if record is not None:
+                labels = record.config.get("labels") or {}
+                changed = labels.get(naming.LABEL_CONFIG_HASH) != plan.config_hash
+                if options.force_recreate or (changed and not options.no_recreate):
+                    self._remove(record, plan)
+                    self.report(record.name, "Recreate")
+                    record = None
+                elif options.no_start or is_active(record):
+                    self.report(record.name, "Running")
+                    continue
+            if record is None:
+                record = self._create(plan, number)
+                self.report(record.name, "Created")
+            if not options.no_start:
+                self.engine.containers.start(record.id)
+                self.report(record.name, "Started")
+
+    def _create(self, plan: ServicePlan, number: int, *, oneoff: bool = False,
+                command: list[str] | None = None, name: str | None = None,
+                auto_remove: bool = False) -> ContainerRecord:
+        service = self.project.services[plan.name]
+        labels = {
+            **plan.options.labels,
+            naming.LABEL_PROJECT: self.project.name,
+            naming.LABEL_SERVICE: plan.name,
+            naming.LABEL_NUMBER: str(number),
+            naming.LABEL_CONFIG_HASH: plan.config_hash,
+            naming.LABEL_ONEOFF: "True" if oneoff else "False",
+            naming.LABEL_WORKING_DIR: self.project.working_dir,
+            naming.LABEL_CONFIG_FILES: ",".join(self.project.files),
+            naming.LABEL_IMAGE: plan.image,
+        }
+        container = (name or service.get("container_name")) if number == 1 and not oneoff \
+            else name
+        options = replace(plan.options, labels=labels, auto_remove=auto_remove,
+                          name=container or naming.container_name(self.project.name,
+                                                                  plan.name, number))
+        return self.engine.containers.create(  # type: ignore[no-any-return]
+            plan.image, command if command is not None else plan.command, options,
+            restart=None if oneoff else plan.restart)
+
+    # -- run -------------------------------------------------------------------
+    def run(self, service: str, command: list[str] | None, *, remove: bool = False,
+            no_deps: bool = False, name: str | None = None,
+            stdio: tuple[int | None, int, int] = (0, 1, 2)) -> int:
+        """``run``: a one-off container of ``service`` in the foreground, after
+        its dependencies are up; its exit code."""
+        self.project.service(service)
+        deps = [d for d in self.project.with_dependencies([service]) if d != service]
+        if deps and not no_deps:
+            self.up(deps, UpOptions(keep_running=True))
+        plan = self.plans([service])[service]
+        import os
+
+        name = name or f"{self.project.name}-{service}-run-{os.urandom(6).hex()}"
+        record = self._create(plan, 1, oneoff=True, command=command, name=name)
+        try:
+            stdin, stdout, stderr = stdio
+            return self.engine.containers.start_attached(  # type: ignore[no-any-return]
+                record.id, stdin=stdin, stdout=stdout, stderr=stderr)
+        finally:
+            if remove:
+                self.engine.containers.remove(record.id, force=True)
+
+    # -- stop, kill, remove ----------------------------------------------------
+    def stop_container(self, record: ContainerRecord, plan: ServicePlan | None,
+                       timeout: float | None = None) -> None:
+        """Stop with the service's ``stop_signal`` and ``stop_grace_period``."""
+        grace = timeout if timeout is not None else (plan.stop_timeout if plan else None)
+        if plan is not None and plan.stop_signal and is_active(record):
+            self.engine.containers.kill(record.id, plan.stop_signal)
+            deadline = time.monotonic() + (10.0 if grace is None else grace)
+            while time.monotonic() < deadline:
+                if not is_active(self.engine.containers.get(record.id)):
+                    break
+                time.sleep(0.05)
+            grace = 0.0
+        self.engine.containers.stop(record.id, grace)
+
+    def _plan_or_none(self, record: ContainerRecord) -> ServicePlan | None:
+        name = service_of(record)
+        if name not in self.project.services:
+            return None
+        try:
+            return plan_service(self.project.name, name, self.project.services[name])
+        except HullboxError:
+            return None
+
+    def _remove(self, record: ContainerRecord, plan: ServicePlan | None) -> None:
+        self.stop_container(record, plan)
+        self.engine.containers.remove(record.id, force=True)
+
+    def stop(self, services: list[str] | None = None, timeout: float | None = None) -> None:
+        """Stop running containers, dependents before their dependencies."""
+        for record in self._reverse_order(self.containers(services, running_only=True)):
+            self.stop_container(record, self._plan_or_none(record), timeout)
+            self.report(record.name, "Stopped")
+
+    def start(self, services: list[str] | None = None) -> None:
+        """Start existing containers, dependencies first."""
+        records = self.containers(services)
+        if not records:
+            raise HullboxError("no containers to start; create them with: hullbox compose up")
+        order = self.project.ordered()
+        for record in sorted(records, key=lambda r: _rank(order, r)):
+            self.engine.containers.start(record.id)
+            self.report(record.name, "Started")
+
+    def restart(self, services: list[str] | None = None, timeout: float | None = None) -> None:
+        """Stop then start."""
+        self.stop(services, timeout)
+        self.start(services)
+
+    def kill(self, services: list[str] | None = None, sig: str = "KILL") -> None:
+        """Send a signal to the running containers."""
+        parse_signal(sig)
+        for record in self.containers(services, running_only=True):
+            self.engine.containers.kill(record.id, sig)
+            self.report(record.name, "Killed")
+
+    def remove(self, services: list[str] | None = None, *, stop: bool = False) -> int:
+        """``rm``: stopped containers (running ones too with ``stop``)."""
+        removed = 0
+        for record in self.containers(services):
+            if is_active(record):
+                if not stop:
+                    continue
+                self.stop_container(record, self._plan_or_none(record))
+            self.engine.containers.remove(record.id, force=True)
+            self.report(record.name, "Removed")
+            removed += 1
+        return removed
+
+    def remove_orphans(self) -> None:
+        """Containers of this project whose service is gone from the files."""
+        for record in self.containers():
+            if service_of(record) not in self.project.services and \
+                    service_of(record) not in self.project.disabled:
+                self._remove(record, None)
+                self.report(record.name, "Removed")
+
+    def down(self, *, remove_orphans: bool = False, timeout: float | None = None) -> None:
+        """Stop and remove the project's containers (one-off ones too)."""
+        records = self.containers() + self.containers(oneoff=True)
+        for record in self._reverse_order(records):
+            known = service_of(record) in self.project.services
+            if not known and not remove_orphans and not self._is_oneoff(record):
+                continue
+            plan = self._plan_or_none(record)
+            self.stop_container(record, plan, timeout)
+            self.report(record.name, "Stopped")
+            self.engine.containers.remove(record.id, force=True)
+            self.report(record.name, "Removed")
+
+    def _is_oneoff(self, record: ContainerRecord) -> bool:
+        return (record.config.get("labels") or {}).get(naming.LABEL_ONEOFF) == "True"
+
+    def _reverse_order(self, records: list[ContainerRecord]) -> list[ContainerRecord]:
+        order = self.project.ordered()
+        return sorted(records, key=lambda r: _rank(order, r), reverse=True)
+
+
+def _rank(order: list[str], record: ContainerRecord) -> tuple[int, int]:
+    name = service_of(record)
+    return (order.index(name) if name in order else len(order), number_of(record))
+
+
+def service_of(record: ContainerRecord) -> str:
+    """The compose service of a container."""
+    return str((record.config.get("labels") or {}).get(naming.LABEL_SERVICE, ""))
+
+
+def number_of(record: ContainerRecord) -> int:
+    """The replica number of a container."""
+    text = (record.config.get("labels") or {}).get(naming.LABEL_NUMBER, "0")
+    return int(text) if str(text).isdigit() else 0

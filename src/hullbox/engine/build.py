@@ -1,0 +1,94 @@
+"""``Engine().builds``: making images: ``build`` from a Dockerfile, ``commit``
+and ``export`` of a container's filesystem."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hullbox.engine.containers import ContainerService
+from hullbox.engine.images import ImageService
+from hullbox.errors import InvalidArgument
+from hullbox.image.packlayer import Writable
+from hullbox.oci import reference
+from hullbox.store.images import ImageRecord
+from hullbox.store.store import Store
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+@dataclass
+class BuildRequest:
+    """What ``hullbox build`` was asked for."""
+
+    context: Path
+    dockerfile: Path | None = None  # default: CONTEXT/Dockerfile
+    dockerfile_text: str | None = None  # given on stdin (-f -)
+    tags: list[str] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    network: str = "none"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The image made and what the build noticed on the way."""
+
+    image: ImageRecord
+    warnings: list[str]
+
+
+class BuildService:
+    """What ``hullbox build``, ``commit``, ``export`` and ``builder prune`` do."""
+
+    def __init__(self, store: Store, images: ImageService, containers: ContainerService) -> None:
+        self.store = store
+        self.images = images
+        self.containers = containers
+
+    def build(self, request: BuildRequest,
+              progress: Callable[[str], None] = _quiet) -> BuildResult:
+        """Build the Dockerfile; ``progress`` gets docker's plain progress lines."""
+        from hullbox.engine.build_steps import run_build
+
+        if request.network not in ("none", "host", "default"):
+            raise InvalidArgument(f"--network {request.network}: builds use none or host")
+        tags = []
+        for tag in request.tags:
+            ref = reference.parse(tag)
+            if ref.digest:
+                raise InvalidArgument(f"tag {tag!r}: a digest cannot be a tag; give name[:tag]")
+            tags.append(str(ref))
+        started = time.monotonic()
+        return run_build(self.store, self.images, request, tags, progress, started)
+
+    def prune_cache(self) -> int:
+        """``builder prune``: forget the build cache and collect what it held."""
+        from hullbox.build.cache import BuildCache
+        from hullbox.engine.gc import collect_garbage
+
+        count = BuildCache(self.store).prune()
+        collect_garbage(self.store)
+        return count
+
+    def commit(self, container: str, ref: str | None = None, *,
+               changes: list[str] | None = None, message: str = "",
+               author: str = "") -> ImageRecord:
+        """``commit``: the container's image plus its changes as one layer."""
+        from hullbox.engine.commit import commit_container
+
+        record = self.containers.get(container)
+        return commit_container(self.store, self.images, record, ref, changes=changes,
+                                message=message, author=author)
+
+    def export(self, container: str, out: Writable) -> None:
+        """``export``: the container's whole root filesystem as a tar."""
+        from hullbox.engine.commit import export_container
+
+        export_container(self.store, self.images, self.containers.get(container), out)
