@@ -48,7 +48,8 @@ def test_pause_freezes_and_unpause_resumes(hullbox: Hullbox, counter: str) -> No
     assert hullbox.ok("ps", "-q", "--filter", "status=paused") == counter[:12] + "\n"
     assert hullbox.ok("ps", "-q", "--filter", "status=running") == ""
     again = hullbox("pause", "counter")
-    assert again.returncode == 1 and "already paused" in again.stderr
+    assert again.returncode == 125 and again.stderr == \
+        "hullbox: container counter is already paused\n"
     refused = hullbox("exec", "counter", "true")
     assert refused.returncode == 125 and "paused" in refused.stderr
 
@@ -59,7 +60,7 @@ def test_pause_freezes_and_unpause_resumes(hullbox: Hullbox, counter: str) -> No
     assert hullbox.ok("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "counter") == \
         "running false\n"
     not_paused = hullbox("unpause", "counter")
-    assert not_paused.returncode == 1 and "not paused" in not_paused.stderr
+    assert not_paused.returncode == 125 and "not paused" in not_paused.stderr
 
 
 def test_stop_and_kill_of_a_paused_container(hullbox: Hullbox) -> None:
@@ -76,7 +77,7 @@ def test_stop_and_kill_of_a_paused_container(hullbox: Hullbox) -> None:
         hullbox.ok("kill", "trapper")
         assert hullbox.ok("wait", "trapper") == "137\n"
         stopped = hullbox("pause", "trapper")
-        assert stopped.returncode == 1 and "not running" in stopped.stderr
+        assert stopped.returncode == 125 and "not running" in stopped.stderr
     finally:
         hullbox("rm", "-f", "trapper")
 
@@ -111,13 +112,19 @@ def test_stats_no_stream(hullbox: Hullbox, counter: str) -> None:
     assert row["MemUsage"].endswith(" / 64MiB")
     assert float(row["CPUPerc"].rstrip("%")) > 20  # the busy loop shows
     assert int(row["PIDs"]) >= 3  # the counter, its sleep, the busy loop
-    assert row["NetIO"] == "--"  # only loopback: no network of its own
+    assert re.fullmatch(r"[\d.]+k?B / [\d.]+k?B", row["NetIO"])  # its bridge interface
     assert row["BlockIO"].count(" / ") == 1
     custom = hullbox.ok("stats", "--no-stream", "--format", "{{.Name}}: {{.PIDs}}", "counter")
     assert custom.startswith("counter: ")
     table = hullbox.ok("stats", "--no-stream", "--format", "table {{.Name}}\t{{.MemPerc}}",
                        "counter").splitlines()
     assert table[0].split() == ["NAME", "MEM", "%"] and table[1].startswith("counter")
+    hullbox.ok("run", "-d", "--name", "offline", "--network", "none", "busybox", "sleep", "60")
+    try:
+        row = json.loads(hullbox.ok("stats", "--no-stream", "--format", "json", "offline"))
+        assert row["NetIO"] == "--"  # only loopback: no network of its own
+    finally:
+        hullbox("rm", "-f", "offline")
     unknown = hullbox("stats", "--no-stream", "nosuch")
     assert unknown.returncode == 125
 
