@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, hullbox_command
 
 pytestmark = pytest.mark.root
 
@@ -46,7 +48,8 @@ def test_pause_freezes_and_unpause_resumes(hullbox: Hullbox, counter: str) -> No
     assert hullbox.ok("ps", "-q", "--filter", "status=paused") == counter[:12] + "\n"
     assert hullbox.ok("ps", "-q", "--filter", "status=running") == ""
     again = hullbox("pause", "counter")
-    assert again.returncode == 125 and "already paused" in again.stderr
+    assert again.returncode == 125 and again.stderr == \
+        "hullbox: container counter is already paused\n"
     refused = hullbox("exec", "counter", "true")
     assert refused.returncode == 125 and "paused" in refused.stderr
 
@@ -117,5 +120,24 @@ def test_stats_no_stream(hullbox: Hullbox, counter: str) -> None:
     table = hullbox.ok("stats", "--no-stream", "--format", "table {{.Name}}\t{{.MemPerc}}",
                        "counter").splitlines()
     assert table[0].split() == ["NAME", "MEM", "%"] and table[1].startswith("counter")
+    hullbox.ok("run", "-d", "--name", "offline", "--network", "none", "busybox", "sleep", "60")
+    try:
+        row = json.loads(hullbox.ok("stats", "--no-stream", "--format", "json", "offline"))
+        assert row["NetIO"] == "--"  # only loopback: no network of its own
+    finally:
+        hullbox("rm", "-f", "offline")
     unknown = hullbox("stats", "--no-stream", "nosuch")
     assert unknown.returncode == 125
+
+
+def test_stats_streams_every_second(hullbox: Hullbox, counter: str) -> None:
+    client = subprocess.Popen([*hullbox_command(), "stats", "counter"], env=hullbox.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3.5)
+    client.send_signal(signal.SIGINT)  # Ctrl-C ends it, as with docker stats
+    out, _ = client.communicate(timeout=10)
+    frames = out.decode().split("\033[2J\033[H")[1:]  # each refresh redraws the screen
+    assert len(frames) >= 2
+    for frame in frames:
+        lines = frame.splitlines()
+        assert lines[0].startswith("CONTAINER ID") and lines[1].startswith(counter[:12])
