@@ -8,17 +8,11 @@ mid-stream or alters a manifest, for the resume and bad-content cases.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -33,6 +27,7 @@ from .registry_helpers import (
     skopeo_binary,
     unique_image,
 )
+from .registry_proxy import Proxy, proxied
 
 pytestmark = pytest.mark.root
 
@@ -236,74 +231,6 @@ def test_skopeo_uses_hullbox_login(
 
 # -- resume, and content that does not match its digest --------------------------
 
-@dataclass
-class Proxy:
-    """Forwards to the registry; cuts the first GET of a blob after ``cut_at``
-    bytes, or flips a byte of every manifest, and records what it was asked."""
-
-    upstream: str
-    cut_at: int = 0
-    tamper_manifests: bool = False
-    requests: list[tuple[str, str, str]] = field(default_factory=list)
-    cut_done: set[str] = field(default_factory=set)
-
-
-def _proxy_handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_HEAD(self) -> None:
-            self.do_GET()
-
-        def do_GET(self) -> None:
-            proxy.requests.append((self.command, self.path, self.headers.get("Range", "")))
-            host, port = proxy.upstream.split(":")
-            conn = http.client.HTTPConnection(host, int(port), timeout=10)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            conn.request(self.command, self.path, headers=headers)
-            upstream = conn.getresponse()
-            body = upstream.read()
-            is_blob = "/blobs/sha256:" in self.path and self.command == "GET"
-            cut = is_blob and proxy.cut_at and len(body) > proxy.cut_at \
-                and self.path not in proxy.cut_done
-            if "/manifests/" in self.path and proxy.tamper_manifests and body:
-                body = body.replace(b'"schemaVersion":2', b'"schemaVersion": 2', 1) \
-                    if b'"schemaVersion":2' in body else body + b" "
-            self.send_response(upstream.status)
-            for key, value in upstream.getheaders():
-                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            if cut:
-                proxy.cut_done.add(self.path)
-                self.wfile.write(body[:proxy.cut_at])
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(body)
-
-    return Handler
-
-
-@contextlib.contextmanager
-def _proxy(proxy: Proxy) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(proxy))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_cut_download_resumes_with_range(
     hullbox: Hullbox, registry: Registry, busybox_tar: Path, tmp_path: Path
 ) -> None:
@@ -312,7 +239,7 @@ def test_cut_download_resumes_with_range(
     hullbox.ok("push", f"{registry.host}/{ref_path}")
     hullbox.ok("rmi", f"{registry.host}/{ref_path}")  # its layer leaves the store
     proxy = Proxy(registry.host, cut_at=300_000)
-    with _proxy(proxy) as host:
+    with proxied(proxy) as host:
         out = hullbox.ok("pull", f"{host}/{ref_path}")
     blob_gets = [(path, rng) for method, path, rng in proxy.requests
                  if method == "GET" and "/blobs/" in path]
@@ -341,7 +268,7 @@ def test_killed_pull_resumes_from_its_partial_file(
     hullbox.ok("rmi", f"{registry.host}/{ref_path}")
     (hullbox.root / "tmp" / f"pull-{layer.split(':')[1]}.partial").write_bytes(head)
     proxy = Proxy(registry.host)
-    with _proxy(proxy) as host:
+    with proxied(proxy) as host:
         out = hullbox.ok("pull", f"{host}/{ref_path}")
     ranges = [rng for method, path, rng in proxy.requests if path.endswith(layer)]
     assert ranges == ["bytes=123456-"]
@@ -359,7 +286,7 @@ def _manifest_digest(hullbox: Hullbox, ref: str) -> str:
 def test_altered_manifest_is_refused(hullbox: Hullbox, registry: Registry) -> None:
     ref_path = "hb/tampered:1"
     digest = pushed(hullbox, f"{registry.host}/{ref_path}")
-    with _proxy(Proxy(registry.host, tamper_manifests=True)) as host:
+    with proxied(Proxy(registry.host, tamper_manifests=True)) as host:
         by_tag = fails(hullbox, "pull", f"{host}/{ref_path}")
         by_digest = fails(hullbox, "pull", f"{host}/hb/tampered@{digest}")
     assert "refusing it" in by_tag and "refusing it" in by_digest
