@@ -27,7 +27,7 @@ class Proxy:
     cut_at: int = 0  # the first GET of each blob stops after this many bytes
     truncate_at: int = 0  # every GET of a blob ends at this byte of the blob
     tamper_manifests: bool = False  # one byte of every manifest changes
-    corrupt_blobs: bool = False  # one byte of every blob changes
+    corrupt_blobs_over: int = -1  # one byte of every blob longer than this changes
     busy: list[int] = field(default_factory=list)  # statuses for the first blob GETs
     retry_after: str = "1"
     seconds_per_piece: float = 0.0  # delay per 64 KiB of a blob
@@ -73,7 +73,7 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
             upstream_headers = upstream.getheaders()
             if "/manifests/" in self.path and body and upstream.status == 200:
                 body, upstream_headers = self._manifest(body, upstream_headers)
-            if is_blob and proxy.corrupt_blobs and body:
+            if is_blob and 0 <= proxy.corrupt_blobs_over < len(body):
                 middle = len(body) // 2
                 body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
             length = len(body)
