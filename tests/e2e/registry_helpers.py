@@ -87,6 +87,11 @@ def skopeo_binary() -> str:
 def pushed(hullbox: Hullbox, ref: str) -> str:
     """Tag busybox as ``ref``, push it and return the manifest digest."""
     hullbox.ok("tag", "busybox:latest", ref)
+    return push(hullbox, ref)
+
+
+def push(hullbox: Hullbox, ref: str) -> str:
+    """Push ``ref`` and return the digest the push printed."""
     out = hullbox.ok("push", ref)
     last = out.strip().splitlines()[-1]
     assert " digest: sha256:" in last, out
@@ -122,3 +127,12 @@ def fails(hullbox: Hullbox, *args: str) -> str:
     assert store_entries(hullbox) == before
     assert hullbox.ok("images", "-q") == images
     return lines[0]
+
+
+def untag_registry_images(hullbox: Hullbox) -> None:
+    """Remove every tag naming a loopback registry, so the session store is
+    left as the other test modules expect it."""
+    names = hullbox.ok("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+    for name in names:
+        if name.startswith("127.0.0.1:"):
+            hullbox("rmi", name)

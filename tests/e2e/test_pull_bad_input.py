@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from .conftest import Hullbox, hullbox_command
-from .registry_helpers import Registry, fails, running_registry, store_entries, unique_image
+from .registry_helpers import Registry, fails, push, running_registry, store_entries, unique_image
 from .registry_proxy import Proxy, proxied
 
 pytestmark = pytest.mark.root
@@ -48,8 +48,7 @@ def pushed(hullbox: Hullbox, registry: Registry, busybox_tar: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Pushed:
     ref = f"{registry.host}/{REF_PATH}"
     unique_image(hullbox, busybox_tar, tmp_path_factory.mktemp("bad-input"), ref)
-    out = hullbox.ok("push", ref)
-    digest = out.strip().splitlines()[-1].split(" digest: ")[1].split()[0]
+    digest = push(hullbox, ref)
     manifest = json.loads(hullbox.root.joinpath("blobs/sha256", digest.split(":")[1])
                           .read_bytes())
     hullbox.ok("rmi", ref)  # its layer leaves the store: every pull fetches it

@@ -26,6 +26,7 @@ from .registry_helpers import (
     running_registry,
     skopeo_binary,
     unique_image,
+    untag_registry_images,
 )
 from .registry_proxy import Proxy, proxied
 
@@ -33,6 +34,12 @@ pytestmark = pytest.mark.root
 
 BUSYBOX_OCI = "images/busybox-1.38.0-musl-amd64-oci-layout"
 ZERO_DIGEST = "sha256:" + "0" * 64
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_tags(hullbox: Hullbox) -> Iterator[None]:
+    yield
+    untag_registry_images(hullbox)
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,8 @@ def push(obj: Any, quiet: bool, insecure: bool, name: str) -> None:
     shown = display(quiet)
     with shown or contextlib.nullcontext():
         result = obj.engine.distribution.push(name, insecure=insecure, listener=shown)
+    if result.note:
+        click.echo(f"WARNING: {result.note}", err=True)
     if not quiet:
         click.echo(f"{result.tag}: digest: {result.digest} size: {result.size}")
 

@@ -147,7 +147,11 @@ def pull_image(
         session = _Session(store, repo, listener, stack)
         jobs = session.plan(manifest.layers, config.diff_ids)
         session.run(jobs)
-        record = session.commit(jobs, config_bytes, fetched.data, config.created, tag)
+        # An index is kept too (the image's RepoDigest names it), so a push
+        # can send it back whole once every platform is here.
+        extra = [top.data] if top.digest != fetched.digest else []
+        record = session.commit(jobs, [config_bytes, fetched.data, *extra],
+                                config.created, tag)
     return PullResult(
         reference=tag,
         digest=top.digest,
@@ -272,8 +276,11 @@ class _Session:
             self.emit(LayerEvent(desc.digest, "Pull complete", desc.size, desc.size,
                                  job.resumed_from))
 
-    def commit(self, jobs: list[_Job], config_bytes: bytes, manifest_bytes: bytes,
-               created: str, tag: str) -> ImageRecord:
+    def commit(self, jobs: list[_Job], small_blobs: list[bytes], created: str,
+               tag: str) -> ImageRecord:
+        """Move the layers and blobs into the store and record the image;
+        ``small_blobs`` are its config, its manifest, then maybe its index."""
+        config_bytes, manifest_bytes = small_blobs[:2]
         store = self.store
         with store.lock(), contextlib.ExitStack() as undo:
             try:
@@ -284,7 +291,7 @@ class _Session:
                     if job.staging is not None and job.staging.commit(job.chain_id):
                         undo.callback(shutil.rmtree, store.layer_dir(job.chain_id).parent,
                                       ignore_errors=True)
-                for data in (config_bytes, manifest_bytes):
+                for data in small_blobs:
                     digest = sha256_digest(data)
                     if not store.has_blob(digest):
                         store.put_blob(data)

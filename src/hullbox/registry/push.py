@@ -14,6 +14,7 @@ from pathlib import Path
 from hullbox.oci.image import MEDIA_MANIFEST, Descriptor
 from hullbox.oci.reference import Reference
 from hullbox.registry.errors import RegistryError
+from hullbox.registry.multiarch import StoredIndex
 from hullbox.registry.repository import Repository
 
 _CHUNK = 1 << 20
@@ -40,6 +41,7 @@ class PushResult:
     digest: str
     size: int
     events: list[BlobEvent] = field(default_factory=list)
+    note: str = ""  # something the user should know, e.g. platforms left out
 
 
 def push_image(
@@ -84,6 +86,34 @@ def push_image(
     if ref.digest and digest != ref.digest:
         raise RegistryError(f"push {ref.familiar}: the image's manifest digest is {digest}")
     return PushResult(str(ref), target, digest, len(manifest_bytes), events)
+
+
+def push_index(
+    repo: Repository,
+    ref: Reference,
+    index: StoredIndex,
+    read_blob: Callable[[str], bytes],
+    blob_path: Callable[[str], Path],
+    *,
+    mount_sources: list[str] | None = None,
+    chunk_size: int | None = None,
+    listener: Callable[[BlobEvent], None] | None = None,
+) -> PushResult:
+    """Push every image an index lists (by digest), then the index itself
+    under the tag: the registry never holds an index whose children are
+    missing."""
+    events: list[BlobEvent] = []
+    for entry in index.children:
+        child = Reference(ref.domain, ref.path, None, str(entry["digest"]))
+        result = push_image(repo, child, read_blob(child.digest or ""), blob_path,
+                            mount_sources=mount_sources, chunk_size=chunk_size,
+                            listener=listener)
+        events.extend(result.events)
+    target = ref.digest or ref.tag or "latest"
+    digest = repo.put_manifest(target, index.data, index.media_type)
+    if ref.digest and digest != ref.digest:
+        raise RegistryError(f"push {ref.familiar}: the image's index digest is {digest}")
+    return PushResult(str(ref), target, digest, len(index.data), events)
 
 
 def _push_blob(
