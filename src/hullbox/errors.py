@@ -7,6 +7,7 @@
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
+     |    +-- NetworkNotFound
      |    +-- MachineNotFound
      |    +-- SnapshotNotFound
      |    +-- VolumeNotFound
@@ -15,9 +16,9 @@
      |    +-- UnsafeLayer             an entry would land outside the layer
      +-- StoreError                   the store on disk is unusable
      +-- RuntimeFailure               the container could not be set up
+     +-- BuildFailed                  exit 1: a build step failed (a RUN's command)
      +-- MachineFailure               QEMU or qemu-img failed; carries their message
      +-- Unsupported                  valid input naming a feature hullbox lacks yet
-     +-- BuildFailed                  exit 1: a build step failed (a RUN's command)
      +-- CommandNotInvokable          exit 126: the command exists but cannot run
      +-- CommandNotFound              exit 127: the command does not exist
 
@@ -57,12 +58,18 @@ class ContainerNotFound(NotFound):
     """No container matches the name or ID prefix."""
 
 
+class NetworkNotFound(NotFound):
+    """No network matches the name or ID prefix."""
+
+
 class MachineNotFound(NotFound):
     """No virtual machine matches the name or ID prefix."""
 
 
 class SnapshotNotFound(NotFound):
     """A virtual machine has no snapshot of that name."""
+
+
 class VolumeNotFound(NotFound):
     """No volume has the name."""
 
@@ -87,10 +94,6 @@ class RuntimeFailure(HullboxError):
     """The runtime could not set the container up; names the stage that failed."""
 
 
-class MachineFailure(HullboxError):
-    """QEMU or qemu-img refused or failed; the message carries their own words."""
-class Unsupported(HullboxError):
-    """The input is valid, but uses a feature hullbox does not implement yet."""
 class BuildFailed(HullboxError):
     """A build step failed: a RUN exited non-zero (``docker build`` exits 1)."""
 
@@ -99,6 +102,14 @@ class BuildFailed(HullboxError):
     def __init__(self, message: str, output_tail: list[str] | None = None) -> None:
         super().__init__(message)
         self.output_tail = output_tail or []
+
+
+class MachineFailure(HullboxError):
+    """QEMU or qemu-img refused or failed; the message carries their own words."""
+
+
+class Unsupported(HullboxError):
+    """The input is valid, but uses a feature hullbox does not implement yet."""
 
 
 class CommandNotInvokable(HullboxError):

@@ -79,3 +79,6 @@ def hullbox(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iter
     for container in runner("ps", "-aq", "--no-trunc").stdout.split():
         runner("rm", "-f", container)
     shutil.rmtree(root, ignore_errors=True)
+    from hullbox.network.bridge import sweep_orphans
+
+    sweep_orphans()  # the bridge of this store's default network, now that it is gone

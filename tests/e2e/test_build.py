@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,15 @@ def leftovers(hullbox: Hullbox) -> list[str]:
     if runtime.is_dir():
         left += [str(p) for p in runtime.iterdir() if p.name.startswith("build-")]
     return left
+
+
+@pytest.fixture(autouse=True)
+def remove_new_images(hullbox: Hullbox) -> Iterator[None]:
+    """The e2e store is shared: images a test builds go when it ends."""
+    before = set(hullbox.ok("images", "-q", "--no-trunc").split())
+    yield
+    for image_id in set(hullbox.ok("images", "-q", "--no-trunc").split()) - before:
+        hullbox("rmi", "-f", image_id)
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

@@ -24,13 +24,16 @@ def mounts_under(root: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def changed(hullbox: Hullbox) -> Iterator[str]:
-    """A stopped container that added, removed and replaced files."""
+    """A stopped container that added, removed and replaced files (removed
+    after this module: the store is shared with other tests)."""
     name = "commit-src"
     hullbox.ok("run", "--name", name, "-e", "FROM_RUN=1", "-w", "/data", "busybox", "sh", "-c",
                "echo hi > /hello; rm /bin/vi; mkdir -p /data; echo x > /data/f; "
                "ln /hello /hello-link")
     yield name
-    hullbox.ok("rm", name)  # the store is shared with the other e2e modules
+    hullbox.ok("rm", "-f", name)
+    for image in ("committed:1", "committed:2"):
+        hullbox("rmi", image)
 
 
 def test_commit_keeps_changes_and_config(hullbox: Hullbox, changed: str) -> None:

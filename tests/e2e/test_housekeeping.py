@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +69,18 @@ def test_container_prune_removes_only_stopped_containers(box: Hullbox) -> None:
     assert box.ok("container", "prune", "-f") == "Total reclaimed space: 0B\n"
     bad = box("container", "prune", "-f", "--filter", "status=exited")
     assert bad.returncode == 125 and "invalid filter" in bad.stderr
+
+
+def test_stop_uses_the_images_stopsignal(box: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nSTOPSIGNAL USR1\n")
+    box.ok("build", "-t", "stopsig:1", str(tmp_path))
+    trap = "trap 'echo got-usr1; exit 7' USR1; while :; do sleep 0.1; done"
+    box.ok("run", "-d", "--name", "fromimage", "stopsig:1", "sh", "-c", trap)
+    assert box.ok("stop", "fromimage") == "fromimage\n"
+    assert box.ok("inspect", "-f", "{{.State.ExitCode}}", "fromimage") == "7\n"
+    assert box.ok("logs", "fromimage") == "got-usr1\n"
+    box.ok("rm", "fromimage")
+    box.ok("rmi", "stopsig:1")
 
 
 def test_stop_signal_and_stop_timeout_flags(box: Hullbox) -> None:

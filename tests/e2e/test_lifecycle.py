@@ -209,13 +209,15 @@ def test_lifecycle_errors_are_one_line(lifecycle: Hullbox) -> None:
     assert (stop.returncode, stop.stdout) == (1, "idle\n")
     assert stop.stderr == "hullbox: no such container: nope\n"
     kill = lifecycle("kill", "idle")
-    assert kill.returncode == 1
+    assert kill.returncode == 125
     assert kill.stderr == "hullbox: cannot kill container idle: it is not running\n"
     bad_signal = lifecycle("kill", "-s", "NOPE", "idle")
     assert bad_signal.returncode == 125
     assert bad_signal.stderr.startswith("hullbox: invalid signal 'NOPE'")
     wait = lifecycle("wait", "nope")
-    assert (wait.returncode, wait.stderr) == (1, "hullbox: no such container: nope\n")
+    assert (wait.returncode, wait.stderr) == (125, "hullbox: no such container: nope\n")
+    # only some failed: the others went ahead, and the exit is 1
+    assert lifecycle("rm", "nope", "idle").returncode == 1
     policy = lifecycle("run", "-d", "--restart", "sometimes", "busybox", "true")
     assert policy.returncode == 125 and "invalid restart policy" in policy.stderr
     assert lifecycle.ok("ps", "-aq").split() == lifecycle.ok("ps", "-aq", "-f",
@@ -226,7 +228,7 @@ def test_rm_force_kills_and_the_monitor_cleans_up(lifecycle: Hullbox) -> None:
     container_id = lifecycle.ok("run", "-d", "--name", "doomed", "busybox", *TICKER).strip()
     assert _leftovers(lifecycle.root, container_id) != []  # the rootfs is mounted
     refused = lifecycle("rm", "doomed")
-    assert refused.returncode == 1 and "it is running" in refused.stderr
+    assert refused.returncode == 125 and "it is running" in refused.stderr
     assert lifecycle.ok("rm", "-f", "doomed") == "doomed\n"
     assert lifecycle("inspect", "doomed").returncode == 1
     assert _leftovers(lifecycle.root, container_id) == []
@@ -254,9 +256,11 @@ def test_a_killed_monitor_is_noticed_and_cleaned_up(lifecycle: Hullbox) -> None:
 def test_restart_policies(lifecycle: Hullbox) -> None:
     lifecycle.ok("run", "-d", "--name", "flaky", "--restart", "on-failure:3", "busybox",
                  "sh", "-c", "echo run; exit 1")
+    # As in Docker, wait returns at the first exit, though a restart follows.
     assert lifecycle.ok("wait", "flaky") == "1\n"
-    assert lifecycle.ok("inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "flaky") == \
-        "exited 3\n"
+    assert _until(lambda: lifecycle.ok("inspect", "-f", "{{.State.Status}} {{.RestartCount}}",
+                                       "flaky") == "exited 3\n")
+    assert lifecycle.ok("wait", "flaky") == "1\n"
     assert lifecycle.ok("inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}", "flaky") == \
         "on-failure\n"
     assert lifecycle.ok("logs", "flaky") == "run\n" * 4
@@ -283,10 +287,28 @@ def test_a_container_in_a_restart_loop_counts_as_running(lifecycle: Hullbox) -> 
                  "sh", "-c", "exit 1")
     assert _until(lambda: int(lifecycle.ok("inspect", "-f", "{{.RestartCount}}",
                                            "looping")) >= 2)
+    # Waiting out its backoff, it counts as running, as in Docker's inspect.
+    assert _until(lambda: lifecycle.ok(
+        "inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.State.Restarting}}",
+        "looping") == "restarting true true\n")
     # Running or waiting out its backoff: either way ps lists it and rm refuses it.
     assert "looping" in lifecycle.ok("ps")
     refused = lifecycle("rm", "looping")
-    assert refused.returncode == 1
+    assert refused.returncode == 125
     assert "it is running" in refused.stderr
     assert lifecycle.ok("rm", "-f", "looping") == "looping\n"
     assert lifecycle("inspect", "looping").returncode == 1
+
+
+def test_stop_of_a_container_that_is_gone(lifecycle: Hullbox) -> None:
+    lifecycle.ok("run", "-d", "--name", "brief", "busybox", "sleep", "60")
+    pid = int(lifecycle.ok("inspect", "-f", "{{.State.Pid}}", "brief"))
+    os.kill(pid, signal.SIGKILL)  # its process is gone, from outside hullbox
+    assert _until(lambda: _state(lifecycle, "brief") == "exited")
+    assert lifecycle.ok("stop", "brief") == "brief\n"  # nothing to stop: not an error
+    assert lifecycle.ok("wait", "brief") == "137\n"
+    lifecycle.ok("rm", "brief")
+    for verb in ("stop", "kill", "restart", "wait", "rm"):
+        gone = lifecycle(verb, "brief")
+        assert (gone.returncode, gone.stdout) == (125, ""), verb
+        assert gone.stderr == "hullbox: no such container: brief\n", verb

@@ -103,9 +103,34 @@ def test_stopped_container_is_refused(container: Runtime) -> None:
     assert "is not running" in result.stderr
 
 
+DENY_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW",
+              "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+
+
+def test_exec_is_confined_by_the_container_seccomp_profile(make_bundle: MakeBundle,
+                                                         runc: str, tmp_path: Path) -> None:
+    def edit(spec: dict[str, object]) -> None:
+        spec["linux"]["seccomp"] = DENY_MKDIR  # type: ignore[index]
+
+    bundle = make_bundle(["sleep", "60"], edit=edit)
+    outputs = []
+    for name, cmd in (("runc", [runc]), ("hb", HULLBOX_RUNTIME)):
+        rt = _runtime(cmd, tmp_path / name, bundle)
+        assert rt("run", "-d", "s1").returncode == 0
+        try:
+            result = rt("exec", "s1", "sh", "-c",
+                        "grep Seccomp: /proc/self/status; mkdir /made; echo $?")
+            outputs.append((result.returncode, result.stdout))
+        finally:
+            rt("delete", "--force", "s1")
+    assert outputs[1][1].split()[:2] == ["Seccomp:", "2"]  # filtered
+    assert outputs[1][1].split()[-1] == "1"  # mkdir refused
+    assert outputs[0] == outputs[1]
+
+
 @pytest.mark.parametrize("probe", [
     "hostname; id; pwd; echo $PATH",
-    "grep -E 'Cap(Eff|Bnd|Prm|Inh|Amb)|NoNewPrivs' /proc/self/status",
+    "grep -E 'Cap(Eff|Bnd|Prm|Inh|Amb)|NoNewPrivs|Seccomp' /proc/self/status",
     "ls /sys/class/net; mount | grep -v cgroup | sort",
     "nosuch",
 ])

@@ -115,3 +115,31 @@ def test_malformed_filter_is_one_line(make_bundle: MakeBundle, tmp_path: Path) -
     assert code != 0
     assert "seccomp: unknown seccomp action 'SCMP_ACT_SOMETIMES'" in err
     assert not list((tmp_path / "hb").glob("*/state.json"))
+
+
+@pytest.mark.parametrize("nnp", [False, True])
+def test_exec_gets_the_containers_filter(nnp: bool, make_bundle: MakeBundle, runc: str,
+                                         tmp_path: Path) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["linux"]["seccomp"] = DENY_MKDIR
+        spec["process"]["noNewPrivileges"] = nnp
+
+    bundle = make_bundle(["sleep", "60"], edit=edit, cgroupns=False)
+    probe = f"{STATUS}; mkdir /execmade && rmdir /execmade; echo $?"
+    answers = {}
+    for name, cmd in (("runc", [runc]), ("hb", HULLBOX_RUNTIME)):
+        root = str(tmp_path / name)
+        detached = subprocess.run([*cmd, "--root", root, "run", "-d", "x1"], cwd=bundle,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=30,
+                                  env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+        assert detached.returncode == 0
+        try:
+            answers[name] = _run([*cmd, "--root", root, "exec", "x1", "sh", "-c", probe],
+                                 bundle)
+        finally:
+            _run([*cmd, "--root", root, "delete", "--force", "x1"], bundle)
+    assert answers["hb"] == answers["runc"]
+    code, out, _ = answers["hb"]
+    assert "Seccomp:\t2" in out and out.endswith("\n1\n")
+    assert f"NoNewPrivs:\t{int(nnp)}" in out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from hullbox.engine import logs
 from hullbox.engine.filters import matches, parse_filters
 from hullbox.engine.lifecycle import parse_signal
+from hullbox.engine.logwriter import LinePump, LogWriter
 from hullbox.engine.restart import RestartPolicy, backoff
 from hullbox.errors import InvalidArgument
 from hullbox.store.containers import ContainerRecord
@@ -30,23 +30,60 @@ def test_restart_policy_parse_and_decide() -> None:
     assert backoff(0) == 0.1 and backoff(20) == 60.0
 
 
-def test_pump_writes_one_record_per_line_per_stream(tmp_path: Path) -> None:
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    os.write(out_w, b"one\ntw")
-    os.write(err_w, b"oops\n")
-    os.write(out_w, b"o\n\xffpartial")
-    os.close(out_w)
-    os.close(err_w)
+def test_line_pumps_write_one_record_per_line_per_stream(tmp_path: Path) -> None:
     path = tmp_path / "json.log"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    logs.pump({out_r: "stdout", err_r: "stderr"}, fd)
-    os.close(fd)
+    writer = LogWriter(str(path))
+    out, err = LinePump("stdout", writer), LinePump("stderr", writer)
+    out.feed(b"one\ntw")
+    err.feed(b"oops\n")
+    out.feed(b"o\n\xffpartial")
+    out.close()
+    err.close()
+    writer.close()
     entries, end = logs.read_entries(path)
     assert end == path.stat().st_size
     by_stream = {s: [e.data for e in entries if e.stream == s] for s in ("stdout", "stderr")}
     assert by_stream == {"stdout": [b"one\n", b"two\n", b"\xffpartial"], "stderr": [b"oops\n"]}
     assert [e.data for e in logs.read_entries(path, tail=1)[0]] == [entries[-1].data]
+    # Docker's compact json-file record
+    assert path.read_bytes().startswith(b'{"log":"one\\n","stream":"stdout","time":"')
+
+
+def test_log_rotation_keeps_max_file_files_and_reads_them_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "json.log"
+    writer = LogWriter(str(path), max_size=300, max_files=3)
+    pump = LinePump("stdout", writer)
+    for index in range(40):
+        pump.feed(f"line {index}\n".encode())
+    writer.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["json.log", "json.log.1", "json.log.2"]
+    assert all(p.stat().st_size <= 300 + 100 for p in tmp_path.iterdir())
+    lines = [e.data for e in logs.read_entries(path)[0]]
+    assert lines == [f"line {i}\n".encode() for i in range(40 - len(lines), 40)]
+    assert 6 < len(lines) < 40  # the oldest went with the dropped file
+
+    single = tmp_path / "one" / "json.log"
+    single.parent.mkdir()
+    writer = LogWriter(str(single), max_size=100, max_files=1)
+    for index in range(20):
+        writer.write(f"{index:099d}\n".encode())
+    writer.close()
+    assert single.stat().st_size == 100 and list(single.parent.iterdir()) == [single]
+
+
+def test_follow_reads_across_a_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "json.log"
+    writer = LogWriter(str(path), max_size=250, max_files=2)  # ~72-byte records
+    pump = LinePump("stdout", writer)
+    pump.feed(b"first\n")
+    entries, offset = logs.read_entries(path)
+    followed = logs.follow(path, offset, running=lambda: False)
+    for index in range(6):  # rotates once before the follower reads
+        pump.feed(f"after {index}\n".encode())
+    writer.close()
+    assert (tmp_path / "json.log.1").exists()
+    assert [e.data for e in followed] == [f"after {i}\n".encode() for i in range(6)]
 
 
 def test_parse_time_forms() -> None:

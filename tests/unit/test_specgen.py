@@ -86,8 +86,9 @@ def test_env_merges_by_name_and_sets_home() -> None:
 def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidArgument, match="minimum memory"):
         ContainerOptions.parse(memory="1k")
-    with pytest.raises(InvalidArgument, match="network 'mynet' not found"):
-        ContainerOptions.parse(network="mynet")
+    # A network's existence is checked at create, against the store; its name here.
+    with pytest.raises(InvalidArgument, match="invalid --network 'my net'"):
+        ContainerOptions.parse(network="my net")
     with pytest.raises(InvalidArgument, match="invalid environment variable"):
         ContainerOptions.parse(env=["=x"])
 

@@ -84,12 +84,20 @@ def _status(record: Any) -> str:
     import time
 
     if record.state == "running":
-        return f"Up {human_duration(time.time() - record.started)}"
+        from hullbox.engine.runstatus import running_note
+
+        return f"Up {human_duration(time.time() - record.started)}{running_note(record)}"
     if record.state == "exited":
         return f"Exited ({record.exit_code}) {ago(record.finished)}"
     if record.state == "restarting":
         return f"Restarting ({record.exit_code}) {ago(record.finished)}"
     return "Created"
+
+
+def _state(record: Any) -> str:
+    from hullbox.engine.runstatus import status
+
+    return status(record)
 
 
 def _command_column(command: list[str], no_trunc: bool) -> str:
@@ -99,7 +107,15 @@ def _command_column(command: list[str], no_trunc: bool) -> str:
     return f'"{text}"'
 
 
-def _ps_row(record: Any) -> dict[str, Any]:
+def _ports(obj: Any, record: Any) -> str:
+    if record.state != "running":
+        return ""
+    from hullbox.cli.network import ports_column
+
+    return ports_column(obj.engine.store, record.id)
+
+
+def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
     import datetime
 
     return {
@@ -110,9 +126,9 @@ def _ps_row(record: Any) -> dict[str, Any]:
             "%Y-%m-%d %H:%M:%S %z"),
         "RunningFor": ago(record.created),
         "Status": _status(record),
-        "State": record.state,
+        "State": _state(record),
         "Names": record.name,
-        "Ports": "",
+        "Ports": _ports(obj, record),
     }
 
 
@@ -136,11 +152,11 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
         return
     if fmt == "json":
         for record in records:
-            click.echo(json.dumps(_ps_row(record)))
+            click.echo(json.dumps(_ps_row(obj, record)))
         return
     if fmt and fmt != "table":
         for record in records:
-            row = _ps_row(record)
+            row = _ps_row(obj, record)
             if not no_trunc:
                 row["ID"] = record.short_id
             click.echo(render_template(fmt, row))
@@ -152,7 +168,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
             _command_column(record.command, no_trunc),
             ago(record.created),
             _status(record),
-            "",
+            _ports(obj, record),
             record.name,
         ]
         for record in records
@@ -167,16 +183,12 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
-    """Remove containers; goes on past a failure and exits 1 if any failed."""
-    failed = False
-    for name in containers:
-        try:
-            obj.engine.containers.remove(name, force=force, volumes=volumes)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 1 if failed else 0
+    """Remove containers; goes on past a failure (exit codes as cli.lifecycle._each)."""
+    from hullbox.cli.lifecycle import _each
+
+    return _each(containers,
+                 lambda n: obj.engine.containers.remove(n, force=force, volumes=volumes),
+                 lambda name, _r: name)
 
 
 @click.command()

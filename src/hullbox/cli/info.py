@@ -20,6 +20,7 @@ def _cgroup_version() -> str:
 
 
 def _facts(root: str | None) -> dict[str, Any]:
+    from hullbox.engine.security import security_options
     from hullbox.store.store import Store
     from hullbox.vm.accel import detect_accel
     from hullbox.vm.kernel import guest_kernel_path
@@ -34,6 +35,7 @@ def _facts(root: str | None) -> dict[str, Any]:
         "VMAccelerator": accel.name,
         "VMAcceleratorReason": accel.reason,
         "GuestKernel": str(kernel) if kernel.is_file() else "",
+        "SecurityOptions": security_options(),
     }
 
 
@@ -51,6 +53,7 @@ def info(obj: Any, fmt: str | None) -> None:
     click.echo(f"VM Accelerator: {facts['VMAccelerator']} ({facts['VMAcceleratorReason']})")
     kernel = facts["GuestKernel"] or "none (run scripts/fetch-guest-kernel.sh)"
     click.echo(f"Guest Kernel: {kernel}")
+    click.echo("Security Options: " + (", ".join(facts["SecurityOptions"]) or "none"))
 
 
 def register(cli: click.Group) -> None:

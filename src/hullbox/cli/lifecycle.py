@@ -13,20 +13,24 @@ from hullbox.errors import HullboxError, InvalidArgument
 
 def _each(containers: tuple[str, ...], action: Callable[[str], object],
           echo: Callable[[str, object], str | None]) -> int:
-    """Apply ``action`` to every target, go on past a failure, report each
-    (one ``hullbox: ...`` line), and exit 1 if any failed, as Docker does."""
-    failed = False
+    """Apply ``action`` to every target, go on past a failure and report each
+    (one ``hullbox: ...`` line). Exit 0 when all went well, 1 when some
+    failed, and the error's own code (125) when every one failed: then the
+    user's input was wrong, as with a single missing container."""
+    failures: list[HullboxError] = []
     for name in containers:
         try:
             result = action(name)
         except HullboxError as exc:
             click.echo(f"hullbox: {exc}", err=True)
-            failed = True
+            failures.append(exc)
             continue
         line = echo(name, result)
         if line is not None:
             click.echo(line)
-    return 1 if failed else 0
+    if not failures:
+        return 0
+    return failures[-1].exit_code if len(failures) == len(containers) else 1
 
 
 def _tail(value: str) -> int | None:

@@ -46,24 +46,22 @@ def _register() -> None:
         commit,
         compose,
         containers,
+        cp,
         housekeeping,
         images,
         info,
+        network,
+        processes,
         registry,
         system,
+        vm,
         volume,
     )
+    from hullbox.cli import exec as exec_verbs
 
-    compose.register(cli)
-    containers.register(cli)
-    images.register(cli)
-    registry.register(cli)
-    system.register(cli)
-    info.register(cli)
-    volume.register(cli)
-    housekeeping.register(cli)
-    commit.register(cli)
-    build.register(cli)
+    for module in (compose, containers, images, registry, system, info, volume, housekeeping,
+                   cp, commit, build, exec_verbs, processes, vm, network):
+        module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,9 @@ def df(obj: Any, fmt: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
+    from hullbox.cli.info import info
+
     group = click.Group("system", help="Manage hullbox.")
     group.add_command(df)
+    group.add_command(info)
     cli.add_command(group)

@@ -114,7 +114,7 @@ def rm(obj: Any, force: bool, names: tuple[str, ...]) -> int:
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="label=KEY[=VALUE], label!=KEY[=VALUE], all=true.")
 @click.pass_obj
-def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> None:
+def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> int:
     """Remove unused anonymous volumes (with -a, every unused volume)."""
     from hullbox.engine.units import human_size
     from hullbox.engine.volumes import PRUNE_FILTER_KEYS, parse_volume_filters
@@ -122,8 +122,10 @@ def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> None:
     parsed = parse_volume_filters(filters, PRUNE_FILTER_KEYS)  # label!=x: key "label!"
     if not force:
         what = "all local volumes" if all_ else "anonymous local volumes"
-        click.confirm(f"WARNING! This will remove {what} not used by at least one "
-                      "container.\nAre you sure you want to continue?", abort=True)
+        if not click.confirm(f"WARNING! This will remove {what} not used by at least "
+                             "one container.\nAre you sure you want to continue?"):
+            click.echo("hullbox: volume prune has been cancelled", err=True)
+            return 1
     report = obj.engine.volumes.prune(all=all_, filters=parsed)
     if report.deleted:
         click.echo("Deleted Volumes:")
@@ -131,6 +133,7 @@ def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> None:
             click.echo(name)
         click.echo("")
     click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+    return 0
 
 
 def register(cli: click.Group) -> None:

@@ -72,10 +72,12 @@ def delete_container(store: Store, container_id: str, *, volumes: bool = False) 
     that no longer runs; with ``volumes`` (``rm -v``) or ``--rm``, the
     anonymous volumes it made too."""
     from hullbox.engine.container_mounts import release_volumes
+    from hullbox.engine.networking import disconnect_all
 
     record = container_db.get(store, container_id)
     paths = ContainerPaths(store.container_dir(container_id))
     unmount_rootfs(paths)
+    disconnect_all(store, container_id)
     _rmtree(paths.base)
     container_db.delete(store, container_id)
     if record is not None:
@@ -96,9 +98,17 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
     from hullbox.runtime.cgroups import open_cgroup
 
     runtime_state.remove_state(str(runtime_state_root() / "runtime"), record.id)
+    runtime = ContainerOptions.from_json(record.config).runtime
+    if runtime != "hullbox":  # runc keeps its own state: it must forget the container
+        from hullbox.engine.supervise import delete_external
+
+        delete_external(runtime, record.id)
     with contextlib.suppress(OSError):
         open_cgroup(f"/hullbox/{record.id}").destroy()
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
+    from hullbox.engine.networking import disconnect_all
+
+    disconnect_all(store, record.id)
 
 
 class ContainerService:
@@ -196,6 +206,9 @@ class ContainerService:
             raise InvalidArgument("conflicting options: --restart and --rm; use one of them")
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
+        from hullbox.engine.networking import validate_create
+
+        validate_create(self.store, options, resolved.config.config.exposed_ports)
         container_id = new_id()
         from hullbox.engine.specgen import command_line
 
@@ -260,12 +273,15 @@ class ContainerService:
         if is_active(record):
             raise Conflict(f"container {record.name} is already running")
         from hullbox.engine.launch import launch_attached
+        from hullbox.engine.logtee import log_tee
 
         self._wait_for_monitor(record)
         # No monitor keeps this run: _refresh must watch the pid instead.
         container_db.update(self.store, record.id, monitor_pid=0)
-        return launch_attached(self.store, self.images, record,
-                               stdin=stdin, stdout=stdout, stderr=stderr)
+        with log_tee(self.store, record, stdout, stderr) as tee:
+            return launch_attached(self.store, self.images, record, stdin=stdin,
+                                   stdout=tee.stdout, stderr=tee.stderr, on_start=tee.started)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_for_monitor(self, record: ContainerRecord) -> None:
         """A monitor whose container just exited is still cleaning up (rootfs,
@@ -278,11 +294,6 @@ class ContainerService:
         record = self.get(name_or_id)
         if is_active(record):
             return record
-        if ContainerOptions.from_json(record.config).runtime != "hullbox":
-            raise InvalidArgument(
-                f"cannot start container {record.name} in the background: the monitor "
-                "runs only the built-in runtime for now; use: hullbox start -a " + record.name
-            )
         self._wait_for_monitor(record)
         from hullbox.engine.detach import start_monitor
 
@@ -300,11 +311,6 @@ class ContainerService:
         """``docker run -d``: create, start under a monitor, return once it runs.
         With ``--rm`` a container that failed to start is removed at once."""
         options = options or ContainerOptions()
-        if options.runtime != "hullbox":
-            raise InvalidArgument(
-                f"-d with --runtime {options.runtime} is not supported yet: the monitor "
-                "runs only the built-in runtime; run in the foreground"
-            )
         record = self.create(image, command, options, restart=restart)
         try:
             return self.start(record.id)
@@ -411,11 +417,25 @@ class ContainerService:
         return self.get(record.id)
 
     def wait(self, name_or_id: str) -> int:
-        """``wait``: block until the container is not running; its exit code."""
+        """``wait``: block until the container stops; its exit code. As in
+        Docker, an exit the restart policy follows with a restart counts."""
         record = self.get(name_or_id)
-        wait_until(lambda: self._ended(record.id), None, interval=0.05)
-        latest = container_db.get(self.store, record.id)
-        return latest.exit_code if latest is not None else record.exit_code
+        last_exit = record.finished if is_active(record) else None
+        exit_code = record.exit_code
+
+        def stopped() -> bool:
+            nonlocal exit_code
+            latest = container_db.get(self.store, record.id)
+            if latest is None:
+                return True
+            exit_code = latest.exit_code
+            if last_exit is not None and latest.finished != last_exit \
+                    and latest.state != EXITED:
+                return True  # exited, and restarting (or already restarted)
+            return self._ended(record.id)
+
+        wait_until(stopped, None, interval=0.02)
+        return exit_code
 
     def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
         """``restart``: stop (as ``stop`` does) then start under a monitor."""
@@ -437,6 +457,11 @@ class ContainerService:
         from hullbox.engine import logs
 
         record = self.get(name_or_id)
+        if ContainerOptions.from_json(record.config).lifecycle.log_driver == "none":
+            raise InvalidArgument(
+                f"configured logging driver does not support reading: container "
+                f"{record.name} runs with --log-driver none"
+            )
         try:
             since_ts = logs.parse_time(since, "--since") if since else None
             until_ts = logs.parse_time(until, "--until") if until else None
@@ -444,12 +469,13 @@ class ContainerService:
             raise InvalidArgument(str(exc)) from None
         path = logs.log_path(self.store.container_dir(record.id))
         entries, offset = logs.read_entries(path, since=since_ts, until=until_ts, tail=tail)
+        following = logs.follow(path, offset, until=until_ts,
+                                running=lambda: not self._ended(record.id)) if follow else None
 
         def lines() -> Iterator[LogEntry]:
             yield from entries
-            if follow:
-                yield from logs.follow(path, offset, until=until_ts,
-                                       running=lambda: not self._ended(record.id))
+            if following is not None:
+                yield from following
 
         return lines()
 
@@ -472,3 +498,15 @@ class ContainerService:
         from hullbox.engine.housekeeping import prune
 
         return prune(self, filters)
+
+    def copy_from(self, name_or_id: str, src: str, dest: str, **options: Any) -> None:
+        """``cp CONTAINER:SRC DEST``; see engine.copy."""
+        from hullbox.engine.copy import copy_from
+
+        copy_from(self.store, self.images, self.get(name_or_id), src, dest, **options)
+
+    def copy_to(self, src: str, name_or_id: str, dest: str, **options: Any) -> None:
+        """``cp SRC CONTAINER:DEST``; see engine.copy."""
+        from hullbox.engine.copy import copy_to
+
+        copy_to(self.store, self.images, self.get(name_or_id), src, dest, **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from hullbox import errors
@@ -20,9 +21,9 @@ def _monitor_argv(root: Path, container_id: str, report_fd: int) -> tuple[list[s
     package_parent = str(Path(errors.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
-    argv = [sys.executable, "-m", MONITOR_MODULE, str(root.resolve()), container_id,
-            str(report_fd)]
-    return argv, env
+    from hullbox.engine.monitor import monitor_argv
+
+    return monitor_argv(str(root.resolve()), container_id, "start", str(report_fd)), env
 
 
 def _become_monitor(argv: list[str], env: dict[str, str], report_fd: int) -> None:
@@ -78,12 +79,23 @@ def _error(name: str, code: int, message: str) -> HullboxError:
 
 
 def monitor_alive(pid: int, container_id: str) -> bool:
-    """Whether ``pid`` is still the monitor of this container (not a reused pid)."""
+    """Whether ``pid`` is still the monitor of this container (not a reused pid).
+    The monitor changes phase by exec, and in the middle of an exec its
+    command line reads empty for a moment: that is waited out, not taken
+    for death (a zombie, also empty, is dead)."""
     if pid <= 0:
         return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            cmdline = handle.read().split(b"\0")
-    except OSError:
-        return False
-    return MONITOR_MODULE.encode() in cmdline and container_id.encode() in cmdline
+    for _attempt in range(50):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                cmdline = handle.read().split(b"\0")
+            if any(cmdline):
+                return MONITOR_MODULE.encode() in cmdline and container_id.encode() in cmdline
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state in (b"Z", b"X"):
+            return False
+        time.sleep(0.01)
+    return False  # a kernel thread that took the pid over

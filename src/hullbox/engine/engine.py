@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
+from hullbox.engine.processes import ProcessService
 from hullbox.engine.volumes import VolumeService
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
     from hullbox.engine.build import BuildService
+    from hullbox.engine.networks import NetworkService
 
 
 class Engine:
@@ -29,6 +31,7 @@ class Engine:
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
         self.distribution = DistributionService(self.store, self.images)
+        self.processes = ProcessService(self.store, self.containers)
         self.volumes = VolumeService(self.store)
 
     @property
@@ -44,6 +47,13 @@ class Engine:
         from hullbox.engine.archives import ArchiveService
 
         return ArchiveService(self.store, self.images)
+
+    @property
+    def networks(self) -> NetworkService:
+        """Networks: imported on first use, so other commands do not pay for it."""
+        from hullbox.engine.networks import NetworkService
+
+        return NetworkService(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -10,7 +10,8 @@ from hullbox.errors import InvalidArgument
 from hullbox.store.containers import ContainerRecord
 
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
-KEYS = ("status", "name", "id", "label", "ancestor", "exited")
+KEYS = ("status", "name", "id", "label", "ancestor", "exited", "health")
+HEALTH = ("starting", "healthy", "unhealthy", "none")
 
 
 def parse_filters(items: Iterable[str]) -> dict[str, list[str]]:
@@ -27,6 +28,9 @@ def parse_filters(items: Iterable[str]) -> dict[str, list[str]]:
             raise InvalidArgument(
                 f"invalid filter 'status={value}': use one of {', '.join(STATUSES)}"
             )
+        if key == "health" and value not in HEALTH:
+            raise InvalidArgument(f"invalid filter 'health={value}': use one of "
+                                  f"{', '.join(HEALTH)}")
         if key == "exited" and not value.lstrip("-").isdigit():
             raise InvalidArgument(f"invalid filter 'exited={value}': use an exit code")
         filters.setdefault(key, []).append(value)
@@ -47,8 +51,12 @@ def _label_matches(wanted: str, labels: dict[str, str]) -> bool:
 
 
 def _test(key: str, value: str, record: ContainerRecord) -> bool:
-    if key == "status":
-        return record.state == value
+    if key in ("status", "health"):
+        from hullbox.engine.runstatus import health_status, status
+
+        if key == "health":
+            return (health_status(record) or "none") == value
+        return status(record) == value
     if key == "name":
         return _name_matches(value, record.name)
     if key == "id":

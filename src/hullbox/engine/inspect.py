@@ -7,6 +7,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
+from hullbox.engine.security import host_config
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.store.containers import CREATED, RESTARTING, RUNNING, ContainerRecord
 from hullbox.store.store import Store
@@ -38,12 +39,13 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     paths = ContainerPaths(store.container_dir(record.id))
     from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
+    from hullbox.engine.networks import network_settings
     from hullbox.engine.restart import RestartPolicy
 
     # Docker counts a container waiting out its restart backoff as running.
     running = record.state in (RUNNING, RESTARTING)
     policy = RestartPolicy.parse(record.restart_policy)
-    return {
+    doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
         "Path": record.command[0] if record.command else "",
@@ -96,6 +98,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "LogConfig": {"Type": options.lifecycle.log_driver,
                           "Config": dict(options.lifecycle.log_opts)},
             **inspect_host_config(record.config),
+            **host_config(options.security),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -106,4 +109,9 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             },
         },
         "Mounts": inspect_mounts(store, record.config),
+        "NetworkSettings": network_settings(store, record.id, running),
     }
+    from hullbox.engine.runstatus import add_to_inspect
+
+    add_to_inspect(doc, record)
+    return doc

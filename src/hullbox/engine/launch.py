@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hullbox.engine.images import ImageService
+from hullbox.engine.networking import apply_to_spec as apply_network_to_spec
+from hullbox.engine.networking import setup as setup_network
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import (
     ContainerPaths,
@@ -66,6 +68,7 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
             hostname=hostname,
             etc_files={name: path for name, (path, _) in etc_files.items()},
         )
+        apply_network_to_spec(spec, store, options, record.id)
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)
@@ -92,6 +95,7 @@ def launch_attached(
     paths = prepare_bundle(store, images, record)
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(unmount_rootfs, paths)
+        cleanup.callback(setup_network(store, images, record, paths))
         container_db.update(store, record.id, state=RUNNING, started=time.time(),
                             exit_code=0, error="", pid=0)
 

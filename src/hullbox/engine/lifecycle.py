@@ -49,6 +49,9 @@ def send_signal(record: ContainerRecord, sig: int) -> None:
     if record.pid > 0:
         with contextlib.suppress(ProcessLookupError):
             os.kill(record.pid, sig)
+        from hullbox.engine.pause import thaw_if_paused
+
+        thaw_if_paused(record.id)  # a paused container handles the signal, as in Docker
 
 
 def wait_until(done: Callable[[], bool], timeout: float | None,

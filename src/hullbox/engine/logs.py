@@ -1,77 +1,29 @@
-"""Container logs: JSON lines like Docker's json-file driver.
-
-Each line of the container's output becomes one record
-``{"log": "tick\\n", "stream": "stdout", "time": "2024-05-01T12:00:00.123456789Z"}``
-appended to ``containers/ID/json.log``. The monitor writes it (``pump``);
-``hullbox logs`` reads it (``read_entries``, ``follow``). Times are UTC with a
-fixed nine-digit fraction so they compare as plain strings.
-
-This module runs inside the monitor: it imports only the standard library.
-"""
+"""Reading container logs (``hullbox logs``): JSON lines like Docker's
+json-file driver, written by engine.logwriter into ``containers/ID/json.log``
+and its rotated files ``json.log.1``, ``json.log.2`` ... (oldest last).
+Times are UTC with a fixed nine-digit fraction so they compare as plain
+strings."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import select
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hullbox.engine.logwriter import timestamp
+
+__all__ = ["LogEntry", "follow", "log_path", "parse_time", "read_entries", "timestamp"]
+
 LOG_NAME = "json.log"
-#: Docker splits lines longer than this into several records
-MAX_RECORD = 16 * 1024
 
 
 def log_path(container_dir: Path) -> Path:
     """Where a container's log lives."""
     return container_dir / LOG_NAME
-
-
-def timestamp(ns: int | None = None) -> str:
-    """RFC 3339 in UTC with nanoseconds, fixed width (comparable as text)."""
-    ns = time.time_ns() if ns is None else ns
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
-
-
-# -- writing (the monitor) ---------------------------------------------------
-def _record(stream: str, data: bytes) -> bytes:
-    # surrogateescape keeps output that is not UTF-8 byte-exact through JSON.
-    text = data.decode("utf-8", "surrogateescape")
-    line = json.dumps({"log": text, "stream": stream, "time": timestamp()})
-    return line.encode("utf-8", "surrogateescape") + b"\n"
-
-
-def pump(sources: dict[int, str], log_fd: int) -> None:
-    """Copy the container's output pipes into the log until every pipe is at
-    EOF: ``sources`` maps a read end to its stream name. Each record goes out
-    in one write to an O_APPEND file, so a reader never sees half a line
-    unless it reads while that write is in progress."""
-    pending = {fd: b"" for fd in sources}
-    poller = select.poll()
-    for fd in sources:
-        poller.register(fd, select.POLLIN)
-    while pending:
-        for fd, _event in poller.poll():
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                if pending[fd]:
-                    os.write(log_fd, _record(sources[fd], pending[fd]))
-                poller.unregister(fd)
-                del pending[fd]
-                continue
-            stream = sources[fd]
-            *lines, rest = (pending[fd] + chunk).split(b"\n")
-            records = [_record(stream, line + b"\n") for line in lines]
-            while len(rest) >= MAX_RECORD:  # a line without end: split as Docker does
-                records.append(_record(stream, rest[:MAX_RECORD]))
-                rest = rest[MAX_RECORD:]
-            pending[fd] = rest
-            if records:
-                os.write(log_fd, b"".join(records))
 
 
 # -- reading (hullbox logs) --------------------------------------------------
@@ -134,44 +86,103 @@ def _selected(entry: LogEntry, since: str | None, until: str | None) -> bool:
     return (since is None or entry.time >= since) and (until is None or entry.time <= until)
 
 
+def rotated_files(path: Path) -> list[Path]:
+    """The rotated files of a log, oldest first (json.log.3, .2, .1)."""
+    numbered = []
+    for candidate in path.parent.glob(path.name + ".*"):
+        suffix = candidate.name[len(path.name) + 1:]
+        if suffix.isdigit():
+            numbered.append((int(suffix), candidate))
+    return [p for _n, p in sorted(numbered, reverse=True)]
+
+
 def read_entries(path: Path, *, since: str | None = None, until: str | None = None,
                  tail: int | None = None) -> tuple[list[LogEntry], int]:
-    """The entries in the log now and the offset just past the last whole line."""
+    """The entries in the log now, rotated files first, and the offset just
+    past the last whole line of the current file."""
+    data = b""
+    for old in rotated_files(path):
+        try:
+            chunk = old.read_bytes()
+        except FileNotFoundError:
+            continue  # rotated away while we read
+        data += chunk[:chunk.rfind(b"\n") + 1]
     try:
-        data = path.read_bytes()
+        current = path.read_bytes()
     except FileNotFoundError:
-        return [], 0
-    end = data.rfind(b"\n") + 1
-    entries = [e for e in map(_parse, data[:end].splitlines()) if e is not None]
+        current = b""
+    end = current.rfind(b"\n") + 1
+    data += current[:end]
+    entries = [e for e in map(_parse, data.splitlines()) if e is not None]
     entries = [e for e in entries if _selected(e, since, until)]
     if tail is not None:
         entries = entries[-tail:] if tail > 0 else []
     return entries, end
 
 
+class _Tail:
+    """A reader of the log file that notices rotation (the name now leads to
+    a new file) and truncation (max-file 1), as ``tail -F`` does."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self.path = path
+        self.handle = None if not path.exists() else open(path, "rb")  # noqa: SIM115
+        if self.handle is not None:
+            self.handle.seek(offset)
+
+    def read(self) -> bytes:
+        """What was written since the last read, across a rotation."""
+        if self.handle is None:
+            try:
+                self.handle = open(self.path, "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                return b""
+        chunk = self.handle.read()
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return chunk
+        opened = os.fstat(self.handle.fileno())
+        if (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
+            chunk += self.handle.read()  # the rest of the old file, now json.log.1
+            self.handle.close()
+            self.handle = open(self.path, "rb")  # noqa: SIM115
+            chunk += self.handle.read()
+        elif opened.st_size < self.handle.tell():
+            self.handle.seek(0)  # cut back to empty (max-file 1)
+            chunk += self.handle.read()
+        return chunk
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
 def follow(path: Path, offset: int, *, running: Callable[[], bool],
            until: str | None = None, interval: float = 0.1) -> Iterator[LogEntry]:
     """The entries written after ``offset`` while ``running()`` holds, then
-    the rest the writer left; follows across restarts, as the file is one."""
+    the rest the writer left; follows across restarts (the file is the same)
+    and rotations."""
+    return _follow(_Tail(path, offset), running, until, interval)  # opened now, not lazily
+
+
+def _follow(tail: _Tail, running: Callable[[], bool], until: str | None,
+            interval: float) -> Iterator[LogEntry]:
     buffer = b""
-    while True:
-        alive = running()  # asked before reading, so nothing written after is lost
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
-        except FileNotFoundError:
-            return  # the container was removed
-        offset += len(chunk)
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            entry = _parse(line)
-            if entry is None:
-                continue
-            if until is not None and entry.time > until:
+    try:
+        while True:
+            alive = running()  # asked before reading, so nothing written after is lost
+            buffer += tail.read()
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                entry = _parse(line)
+                if entry is None:
+                    continue
+                if until is not None and entry.time > until:
+                    return
+                yield entry
+            if not alive:
                 return
-            yield entry
-        if not alive:
-            return
-        time.sleep(interval)
+            time.sleep(interval)
+    finally:
+        tail.close()

@@ -8,13 +8,11 @@ from typing import Any
 
 from hullbox.engine.settings.health import HealthSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
-from hullbox.engine.settings.network import NetworkSettings
+from hullbox.engine.settings.network import NetworkSettings, validate_mode
 from hullbox.engine.settings.security import SecuritySettings
 from hullbox.engine.settings.storage import StorageSettings
 from hullbox.engine.units import parse_bytes, parse_cpus
 from hullbox.errors import InvalidArgument
-
-NETWORK_MODES = ("none", "host", "default", "bridge")
 
 
 @dataclass
@@ -84,15 +82,8 @@ class ContainerOptions:
             options.nano_cpus = parse_cpus(cpus)
         if pids_limit:
             options.pids_limit = int(pids_limit)
-        if options.network.startswith("container:"):
-            raise InvalidArgument(
-                f"--network {options.network}: sharing another container's network "
-                "is not supported yet; use none, host or the default"
-            )
-        if options.network not in NETWORK_MODES:
-            raise InvalidArgument(
-                f"network {options.network!r} not found: use none, host or the default"
-            )
+        validate_mode(options.network)
+        options.networking.validate(options.network)
         for item in options.env:
             if not item or item.startswith("="):
                 raise InvalidArgument(f"invalid environment variable {item!r}: use NAME=value")

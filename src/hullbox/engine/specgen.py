@@ -9,6 +9,7 @@ from typing import Any
 
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ResolvedUser
+from hullbox.engine.security import apply_security
 from hullbox.oci.image import ContainerConfig
 from hullbox.oci.runtime_spec import default_spec
 
@@ -93,4 +94,5 @@ def build_spec(
         resources["pids"] = {"limit": options.pids_limit}
     if options.labels:
         spec["annotations"] = dict(options.labels)
+    apply_security(spec, options.security)
     return spec

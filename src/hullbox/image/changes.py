@@ -153,6 +153,12 @@ def _workdir(config: ContainerConfig, text: str) -> None:
     config.working_dir = posixpath.normpath(posixpath.join("/", config.working_dir or "/", text))
 
 
+def _healthcheck(config: ContainerConfig, text: str) -> None:
+    from hullbox.image.healthcheck import parse_healthcheck
+
+    config.healthcheck = parse_healthcheck(text)
+
+
 def _stopsignal(config: ContainerConfig, text: str) -> None:
     sig = _one_word(text, "STOPSIGNAL")
     if sig.isdigit():
@@ -170,6 +176,7 @@ _HANDLERS: dict[str, Callable[[ContainerConfig, str], None]] = {
     "ENTRYPOINT": _entrypoint,
     "ENV": _env,
     "EXPOSE": _expose,
+    "HEALTHCHECK": _healthcheck,
     "LABEL": _label,
     "USER": _user,
     "VOLUME": _volume,

@@ -85,6 +85,15 @@ def last_cap() -> int:
         return int(f.read())
 
 
+def bounding_set() -> int:
+    """The calling thread's bounding set as a mask: what it can ever give a child."""
+    mask = 0
+    for cap in range(last_cap() + 1):
+        if prctl(PR_CAPBSET_READ, cap):
+            mask |= 1 << cap
+    return mask
+
+
 def drop_bounding(keep: int) -> None:
     """Drop every capability not in the mask ``keep`` from the bounding set."""
     for cap in range(last_cap() + 1):

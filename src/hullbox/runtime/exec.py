@@ -37,6 +37,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from hullbox.linux.seccomp import Program
     from hullbox.oci.runtime_spec import Process
     from hullbox.runtime.state import StrPath
 
@@ -113,6 +114,7 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
         procs = _open_cgroup_procs(state, stack)
         if st.process_start_time(state.pid) != state.start_time:
             raise Conflict(f"container {container_id} is not running (stopped)")
+        seccomp = _container_seccomp(state, container_id)
         ours, theirs = seqpacket.socketpair()
         stack.callback(ours.close)
         init = InitContext(Spec(process), state.bundle, "", theirs, stdio, seccomp=seccomp)
@@ -129,6 +131,21 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
             raise
         return Spawned(pid, None, master)
     raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
+
+
+def _container_seccomp(state: st.State, container_id: str) -> Program | None:
+    """The container's seccomp profile (config.json's linux.seccomp), compiled:
+    an exec'd process is confined as its PID 1 is, as with runc and Docker."""
+    import json
+
+    from hullbox.oci.runtime_spec import parse_spec
+    from hullbox.runtime.seccomp import prepare_seccomp
+
+    try:
+        with open(os.path.join(state.bundle, "config.json"), "rb") as f:
+            return prepare_seccomp(parse_spec(json.loads(f.read())).seccomp)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeFailure(f"exec in container {container_id}: seccomp: {exc}") from exc
 
 
 def _fork_into(pidns: int, ctx: ExecContext) -> int:

@@ -19,10 +19,10 @@ import signal
 from hullbox.linux.namespaces import setns
 from hullbox.linux.seqpacket import Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
-
-# The credential and exec steps are the container init's own, so an exec'd
-# process is set up the same way as PID 1 (and gains what init gains).
 from hullbox.runtime import security
+
+# The lookup and exec steps are the container init's own, so an exec'd
+# process is set up the same way as PID 1 (and gains what init gains).
 from hullbox.runtime.init import (
     InitContext,
     _dup_stdio,
@@ -55,13 +55,7 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     stage = _Stage()
     sync = ctx.init.sync
     try:
-        _join(ctx, stage)
-        stage.name = "find the command"
-        path = _lookup(ctx.init)
-        if path is not None:
-            stage.name = "load seccomp filter"
-            security.load_seccomp_late(ctx.init.spec.process, ctx.init.seccomp)
-            stage.name = "exec"
+        path = _join(ctx, stage)
         _exec(ctx.init, path)
     except OSError as exc:
         kind = "cwd" if stage.name.startswith("chdir") else "setup"
@@ -71,7 +65,8 @@ def exec_init(ctx: ExecContext) -> NoReturn:
     os._exit(1)
 
 
-def _join(ctx: ExecContext, stage: _Stage) -> None:
+def _join(ctx: ExecContext, stage: _Stage) -> str | None:
+    """Everything up to the exec; the resolved command (None: reported missing)."""
     spec = ctx.init.spec
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
@@ -103,6 +98,14 @@ def _join(ctx: ExecContext, stage: _Stage) -> None:
     os.umask(spec.process.user.umask if spec.process.user.umask is not None else 0o022)
     stage.name = f"chdir to cwd {spec.process.cwd}"
     os.chdir(spec.process.cwd)
+    stage.name = "find the command"
+    command = _lookup(ctx.init)
+    if command is None:
+        return None
+    stage.name = "load seccomp filter"
+    security.load_seccomp_late(spec.process, ctx.init.seccomp)
+    stage.name = "exec"
+    return command
 
 
 def _open_console(sync: Socket) -> None:

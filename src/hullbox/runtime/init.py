@@ -183,7 +183,10 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
     cg = ctx.cgroup
     for entry in spec.mounts:
         stage.name = f"mount {entry.destination}"
-        mounts.mount_entry(rootfs, entry, new_netns="network" in new, new_ipcns="ipc" in new,
+        # A network namespace joined by path (the engine's bridge setup) is the
+        # container's own as much as a new one: its sysfs is mountable.
+        mounts.mount_entry(rootfs, entry, new_netns=spec.namespace("network") is not None,
+                           new_ipcns="ipc" in new,
                            cgroup_dirs=cg.dirs if cg else {}, cgroupns="cgroup" in new,
                            cgroup_v2=bool(cg and cg.v2))
     stage.name = "create devices"
@@ -218,6 +221,8 @@ def _setup_console(sync: Socket) -> None:
 
 def _setrlimit(name: str, soft: int, hard: int) -> None:
     kind = getattr(resource, name)
+    # config.json writes RLIM_INFINITY as 2^64-1; Python spells it -1
+    soft, hard = (resource.RLIM_INFINITY if v >= 2**63 else v for v in (soft, hard))
     try:
         resource.setrlimit(kind, (soft, hard))
     except (ValueError, OSError):

@@ -13,7 +13,7 @@ import signal
 import time
 from contextlib import ExitStack
 
-from hullbox.errors import RuntimeFailure
+from hullbox.errors import HullboxError, RuntimeFailure
 from hullbox.oci.runtime_spec import Spec, parse_spec
 from hullbox.runtime import state as st
 from hullbox.runtime.spawn import spawn
@@ -157,3 +157,42 @@ class _forwarding:
     def __exit__(self, *_exc: object) -> None:
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def start_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
+                    stdio: tuple[int, int, int]) -> tuple[int, int | None]:
+    """Start the bundle's process and return (pid, pty master or None) without
+    waiting: the caller (the engine's monitor) is its parent, reaps it, then
+    calls finish_container. On failure nothing is left behind."""
+    bundle = os.path.realpath(bundle)
+    state_root = os.fspath(state_root)
+    spec = load_spec(bundle, container_id)
+    make_state_dir(state_root, container_id)
+    try:
+        proc = spawn(spec, bundle, container_id, stdio=stdio)
+        st.write_state(state_root, st.State(
+            container_id, proc.pid, bundle, proc.cgroup.path if proc.cgroup else "",
+            st.process_start_time(proc.pid) or 0, created_now(), spec.annotations))
+    except BaseException:
+        st.remove_state(state_root, container_id)
+        raise
+    return proc.pid, proc.master
+
+
+def finish_container(state_root: StrPath, container_id: str) -> bool:
+    """After start_container's process was reaped: remove its cgroup and state;
+    True when the kernel's OOM killer ended it."""
+    from hullbox.runtime.cgroups import open_cgroup
+
+    oom = False
+    try:
+        cgroups_path = st.read_state(state_root, container_id).cgroups_path
+    except HullboxError:
+        cgroups_path = ""
+    if cgroups_path:
+        with contextlib.suppress(OSError):
+            cgroup = open_cgroup(cgroups_path)
+            oom = cgroup.oom_killed()
+            cgroup.destroy()
+    st.remove_state(state_root, container_id)
+    return oom

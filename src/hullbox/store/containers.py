@@ -36,6 +36,7 @@ class ContainerRecord:
     restart_count: int = 0
     restart_policy: str = ""   # Docker's --restart value; "" is "no"
     stop_requested: bool = False  # stop/kill ended it: the restart policy must not
+    health: dict[str, Any] = field(default_factory=dict)  # Docker's State.Health; {} = none
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,6 +63,7 @@ def _from_row(row: sqlite3.Row) -> ContainerRecord:
         restart_count=row["restart_count"],
         restart_policy=row["restart_policy"],
         stop_requested=bool(row["stop_requested"]),
+        health=json.loads(row["health"] or "{}"),
     )
 
 

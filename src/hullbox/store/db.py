@@ -87,6 +87,43 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created REAL NOT NULL
         )""",
     ),
+    (   # 6: health checks (issue 3): JSON {Status, FailingStreak, Log}, '' without one
+        "ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT ''",
+    ),
+    (   # 7: networks, address leases and published ports (issue 7)
+        """CREATE TABLE IF NOT EXISTS networks (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            driver TEXT NOT NULL,         -- bridge
+            bridge TEXT NOT NULL UNIQUE,  -- the Linux bridge's name
+            subnet TEXT NOT NULL,         -- 10.89.0.0/24
+            gateway TEXT NOT NULL,
+            internal INTEGER NOT NULL DEFAULT 0,
+            labels TEXT NOT NULL DEFAULT '{}',
+            created REAL NOT NULL
+        )""",
+        # One row per running endpoint: a container's address on a network.
+        """CREATE TABLE IF NOT EXISTS network_leases (
+            network_id TEXT NOT NULL REFERENCES networks(id),
+            container_id TEXT NOT NULL,
+            address TEXT NOT NULL,
+            mac TEXT NOT NULL,
+            host_ifname TEXT NOT NULL,    -- the host side of the veth pair
+            aliases TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (network_id, address),
+            UNIQUE (network_id, container_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS network_leases_container ON network_leases(container_id)",
+        """CREATE TABLE IF NOT EXISTS published_ports (
+            container_id TEXT NOT NULL,
+            proto TEXT NOT NULL,          -- tcp, udp
+            host_ip TEXT NOT NULL,        -- 0.0.0.0 for every address of the host
+            host_port INTEGER NOT NULL,
+            container_ip TEXT NOT NULL,
+            container_port INTEGER NOT NULL,
+            PRIMARY KEY (proto, host_ip, host_port)
+        )""",
+    ),
 )
 
 

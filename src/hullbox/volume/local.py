@@ -10,7 +10,9 @@ containers on one tmpfs volume see two tmpfs, where Docker shares one."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,19 @@ def ensure_data_dir(store: Store, name: str) -> Path:
         with contextlib.suppress(FileExistsError):
             path.mkdir(mode=0o755)
     return path
+
+
+@contextlib.contextmanager
+def locked(store: Store, name: str) -> Iterator[Path]:
+    """The volume's _data, held under an exclusive lock on its directory, so
+    two containers starting at once do not both fill it from their images."""
+    data = ensure_data_dir(store, name)
+    fd = os.open(data.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield data
+    finally:
+        os.close(fd)
 
 
 def spec_mount(store: Store, name: str, options: dict[str, str], destination: str,

@@ -5,8 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-FLAGS: list[Any] = []
+import click
+
+FLAGS: list[Any] = [
+    click.option("--cap-add", multiple=True, help="Add a Linux capability (or ALL)."),
+    click.option("--cap-drop", multiple=True, help="Drop a Linux capability (or ALL)."),
+    click.option("--privileged", is_flag=True,
+                 help="All capabilities and host devices, no seccomp, no masked paths."),
+    click.option("--security-opt", multiple=True,
+                 help="seccomp=unconfined|PROFILE.json, no-new-privileges[=true], "
+                      "systempaths=unconfined."),
+    click.option("--device", multiple=True,
+                 help="Add a host device: HOST[:CONTAINER][:rwm]."),
+    click.option("--sysctl", multiple=True, help="Set a namespaced kernel parameter."),
+    click.option("--ulimit", multiple=True, help="Resource limit: NAME=SOFT[:HARD]."),
+    click.option("--userns", help="User namespace mode: host (the default)."),
+]
 
 
 def to_options(params: dict[str, Any]) -> dict[str, Any]:
-    return {}
+    from hullbox.engine.settings.security import SecuritySettings
+
+    return {"security": SecuritySettings.parse(
+        cap_add=tuple(params.get("cap_add") or ()),
+        cap_drop=tuple(params.get("cap_drop") or ()),
+        privileged=bool(params.get("privileged")),
+        security_opt=tuple(params.get("security_opt") or ()),
+        devices=tuple(params.get("device") or ()),
+        sysctls=tuple(params.get("sysctl") or ()),
+        ulimits=tuple(params.get("ulimit") or ()),
+        userns=params.get("userns") or "",
+        host_network=params.get("network") == "host",
+    )}

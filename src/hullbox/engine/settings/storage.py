@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hullbox.errors import InvalidArgument
+from hullbox.volume.mountflag import parse_mount_flag
 from hullbox.volume.mountpoint import MountPoint
 from hullbox.volume.parse import (
-    parse_mount_flag,
     parse_tmpfs_flag,
     parse_volume_flag,
     parse_volumes_from,

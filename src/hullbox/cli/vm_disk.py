@@ -1,0 +1,72 @@
+"""``hullbox vm clone|export`` and ``hullbox vm disk create|attach|detach``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def _service(obj: Any) -> Any:
+    from hullbox.cli.vm import _service as service
+
+    return service(obj)
+
+
+@click.command()
+@click.argument("source")
+@click.argument("name")
+@click.pass_obj
+def clone(obj: Any, source: str, name: str) -> None:
+    """Make NAME from a stopped machine SOURCE: a qcow2 overlay on its disk (a
+    full copy if SOURCE has snapshots)."""
+    click.echo(_service(obj).clone(source, name).id)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("target")
+@click.pass_obj
+def export(obj: Any, name: str, target: str) -> None:
+    """Write a stopped machine's disk to TARGET (qcow2; raw for .raw/.img)."""
+    click.echo(_service(obj).export(name, target))
+
+
+@click.group()
+def disk() -> None:
+    """Data disks: create qcow2 files, attach them to stopped machines."""
+
+
+@disk.command(name="create")
+@click.argument("path")
+@click.argument("size")
+@click.pass_obj
+def create_disk(obj: Any, path: str, size: str) -> None:
+    """Create an empty qcow2 disk of SIZE (10G) at PATH."""
+    click.echo(_service(obj).create_disk(path, size))
+
+
+@disk.command()
+@click.argument("name")
+@click.argument("path")
+@click.pass_obj
+def attach(obj: Any, name: str, path: str) -> None:
+    """Attach the disk at PATH to the stopped machine NAME (a virtio disk)."""
+    _service(obj).attach_disk(name, path)
+    click.echo(path)
+
+
+@disk.command()
+@click.argument("name")
+@click.argument("path")
+@click.pass_obj
+def detach(obj: Any, name: str, path: str) -> None:
+    """Detach the disk at PATH from the stopped machine NAME (the file stays)."""
+    _service(obj).detach_disk(name, path)
+    click.echo(path)
+
+
+def register(vm: click.Group) -> None:
+    vm.add_command(clone)
+    vm.add_command(export)
+    vm.add_command(disk)

@@ -1,0 +1,240 @@
+"""When a container's network is made and unmade.
+
+The runtime never sets up networking (DESIGN.md): for a bridge network the
+engine makes a named network namespace (/run/hullbox/netns/ID), plugs a veth
+from each network's bridge into it, publishes its ports, writes its hosts
+and resolv.conf, and points config.json's network namespace at it; the
+runtime only joins it. The container's keeper (the monitor, or a foreground
+``run``) undoes all of it when the container ends; ``disconnect_all`` is the
+same undo driven by the store alone, for a keeper that was killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hullbox.engine.options import ContainerOptions
+from hullbox.errors import Conflict, ContainerNotFound, InvalidArgument
+from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
+    from hullbox.engine.rootfs import ContainerPaths
+    from hullbox.network.ipam import Lease, Network
+    from hullbox.network.ports import PortSpec
+    from hullbox.store.containers import ContainerRecord
+
+DEFAULT_ROOT = Path("/var/lib/hullbox")
+
+
+def mode_of(options: ContainerOptions) -> str:
+    """The network mode: none, host, container:X, or a network's name
+    (``bridge`` for the default network)."""
+    return "bridge" if options.network in ("default", "bridge") else options.network
+
+
+def is_bridged(mode: str) -> bool:
+    return mode not in ("none", "host") and not mode.startswith("container:")
+
+
+def netns_path(container_id: str) -> Path:
+    from hullbox.engine.launch import runtime_state_root
+
+    return runtime_state_root() / "netns" / container_id
+
+
+def endpoints(options: ContainerOptions) -> list[tuple[str, list[str], str]]:
+    """(network, aliases, requested address) of every network the container
+    joins at start, the first (--network) first."""
+    settings = options.networking
+    found = [(mode_of(options), list(settings.aliases), settings.ip)]
+    for name, config in settings.connected.items():
+        found.append((name, list(config.get("aliases", [])), str(config.get("ip", ""))))
+    return found
+
+
+def default_network(store: Store) -> Network:
+    """The store's ``bridge`` network, recorded on first use: hullbox0 on
+    10.88.0.0/16 for the default store, a /24 of its own for any other."""
+    from hullbox.engine.names import new_id
+    from hullbox.network import bridge, ipam
+
+    network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
+    if network is not None:
+        return network
+    bridge.sweep_orphans()  # once per store: the bridges of deleted stores go
+    with bridge.host_lock():
+        network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
+        if network is None:
+            network_id = new_id()
+            default = store.root.resolve() == DEFAULT_ROOT
+            taken = [n.subnet for n in ipam.list_networks(store)]
+            subnet = bridge.choose_subnet(taken, default=default)
+            base, _ = ipam.parse_cidr(subnet)
+            network = ipam.Network(
+                id=network_id, name=ipam.DEFAULT_NETWORK,
+                bridge=bridge.DEFAULT_BRIDGE if default else f"hb-{network_id[:12]}",
+                subnet=subnet, gateway=ipam.int_to_ip(base + 1))
+            ipam.insert_network(store, network)
+    return network
+
+
+def resolve_network(store: Store, name: str) -> Network:
+    from hullbox.network import ipam
+
+    if name == ipam.DEFAULT_NETWORK:
+        return default_network(store)
+    return ipam.get_network(store, name)
+
+
+def port_specs(options: ContainerOptions, exposed: dict[str, Any]) -> list[PortSpec]:
+    from hullbox.network.ports import exposed as exposed_specs
+    from hullbox.network.ports import parse_publish
+
+    specs = [parse_publish(p) for p in options.networking.ports]
+    if options.networking.publish_all:
+        taken = {(s.container_port, s.proto) for s in specs}
+        specs += [s for s in exposed_specs(exposed) if (s.container_port, s.proto) not in taken]
+    return specs
+
+
+def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, Any]) -> None:
+    """What ``create`` can check before anything is made: the networks and
+    the container to share exist, fixed host ports are free."""
+    from hullbox.network import ipam
+    from hullbox.network.ports import check_free
+    from hullbox.store import containers as container_db
+
+    mode = mode_of(options)
+    if mode.startswith("container:"):
+        target = mode.partition(":")[2]
+        if not container_db.find(store, target):
+            raise ContainerNotFound(f"--network {mode}: no such container: {target}")
+        return
+    if not is_bridged(mode):
+        return
+    for name, _aliases, _ip in endpoints(options):
+        if name != ipam.DEFAULT_NETWORK:
+            ipam.get_network(store, name)
+    check_free([s for s in port_specs(options, exposed) if s.host_port])
+
+
+def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
+                  container_id: str) -> None:
+    """Point config.json's network namespace where the container joins one."""
+    mode = mode_of(options)
+    if mode.startswith("container:"):
+        path = f"/proc/{_running_pid(store, mode.partition(':')[2])}/ns/net"
+    elif is_bridged(mode):
+        path = str(netns_path(container_id))
+    else:
+        return
+    for namespace in spec["linux"]["namespaces"]:
+        if namespace["type"] == "network":
+            namespace["path"] = path
+
+
+def _running_pid(store: Store, name: str) -> int:
+    from hullbox.store import containers as container_db
+
+    found = container_db.find(store, name)
+    if not found:
+        raise ContainerNotFound(f"--network container:{name}: no such container: {name}")
+    record = found[0]
+    if record.state != "running" or not record.pid:
+        raise Conflict(f"--network container:{name}: container {name} is not running; "
+                       f"start it first: hullbox start {name}")
+    return record.pid
+
+
+@contextlib.contextmanager
+def hosts_lock(store: Store) -> Iterator[None]:
+    """Joins and leaves on one store rewrite the hosts files one at a time."""
+    fd = os.open(store.root / "network.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def setup(store: Store, images: ImageService, record: ContainerRecord,
+          paths: ContainerPaths) -> Callable[[], None]:
+    """Make the container's network before its process starts; returns the
+    undo, for the container's end. On failure nothing is left."""
+    from hullbox.engine import netfiles
+
+    options = ContainerOptions.from_json(record.config)
+    mode = mode_of(options)
+    if not is_bridged(mode):
+        netfiles.write_unbridged(store, record, options, paths, mode)
+        return _nothing
+    from hullbox.linux import netns
+    from hullbox.network import bridge, endpoint, ports
+
+    exposed: dict[str, Any] = {}
+    if options.networking.publish_all:
+        exposed = images.get(record.image_id).config.config.exposed_ports
+    with contextlib.ExitStack() as undo:
+        reserved = []
+        for spec in port_specs(options, exposed):
+            sock, port = ports.reserve(spec)
+            undo.callback(sock.close)
+            reserved.append((spec, port))
+        path = netns_path(record.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        netns.remove(str(path))  # left by a keeper that was killed
+        netns.create(str(path))
+        undo.callback(disconnect_all, store, record.id)
+        leases: list[tuple[Network, Lease]] = []
+        for index, (name, aliases, address) in enumerate(endpoints(options)):
+            network = resolve_network(store, name)
+            bridge.ensure_bridge(network, store.root / "hullbox.db")
+            lease = endpoint.attach(
+                store, network, record.id, str(path), index, address=address,
+                mac=options.networking.mac_address if index == 0 else "",
+                aliases=aliases if name != "bridge" else [], default_route=index == 0)
+            leases.append((network, lease))
+        if reserved:
+            primary = leases[0][1].address
+            ports.publish(store, record.id, [
+                ports.PublishedPort(spec.proto, spec.host_ip, port, primary,
+                                    spec.container_port) for spec, port in reserved])
+        netfiles.write_resolv_conf(options, paths)
+        with hosts_lock(store):
+            netfiles.refresh_hosts(store, {n.id for n, _ in leases}, also=record.id)
+        keep = undo.pop_all()
+    return keep.close
+
+
+def _nothing() -> None:
+    return None
+
+
+def disconnect_all(store: Store, container_id: str) -> None:
+    """Unplug every endpoint, unpublish the ports, drop the namespace, and
+    tell the peers; each step skips what is gone already."""
+    from hullbox.engine import netfiles
+    from hullbox.linux import netns
+    from hullbox.network import endpoint, ipam, ports
+
+    leases = ipam.leases_of(store, container_id)
+    ports.unpublish(store, container_id)
+    for lease in leases:
+        endpoint.detach(store, lease)
+    netns.remove(str(netns_path(container_id)))
+    if leases:
+        with hosts_lock(store):
+            netfiles.refresh_hosts(store, {lease.network_id for lease in leases})
+
+
+def check_connectable(options: ContainerOptions, name: str) -> None:
+    mode = mode_of(options)
+    if not is_bridged(mode):
+        raise InvalidArgument(f"cannot connect a container with --network {mode} to network "
+                              f"{name}; it has no network of its own")

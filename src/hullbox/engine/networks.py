@@ -1,0 +1,247 @@
+"""Network use cases: ``hullbox network create/ls/inspect/rm/prune/connect/
+disconnect`` and the port listings of ``hullbox port`` and ``ps``."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import re
+import time
+from typing import Any
+
+from hullbox.engine import networking
+from hullbox.engine.options import ContainerOptions
+from hullbox.errors import Conflict, HullboxError, InvalidArgument
+from hullbox.network import bridge, ipam
+from hullbox.network.ipam import Network
+from hullbox.network.ports import PublishedPort
+from hullbox.store import containers as container_db
+from hullbox.store.store import Store
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+PREDEFINED = ("bridge", "host", "none")
+
+
+class NetworkService:
+    """``Engine().networks``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(self, name: str, *, subnet: str = "", gateway: str = "", driver: str = "bridge",
+               labels: dict[str, str] | None = None, internal: bool = False) -> Network:
+        """A user-defined bridge network, its bridge made at once."""
+        from hullbox.engine.names import new_id
+
+        if not _NAME.match(name):
+            raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, "
+                                  "'_', '.' and '-', starting with a letter or digit")
+        if name in PREDEFINED:
+            raise Conflict(f"network name {name} is reserved for the predefined network")
+        if driver != "bridge":
+            raise InvalidArgument(f"network driver {driver!r} is not supported; use bridge")
+        if gateway and not subnet:
+            raise InvalidArgument("--gateway needs --subnet")
+        if ipam.find_network(self.store, name) is not None:
+            raise Conflict(f"network with name {name} already exists")
+        bridge.sweep_orphans()
+        network_id = new_id()
+        with bridge.host_lock():
+            taken = [n.subnet for n in ipam.list_networks(self.store)]
+            if subnet:
+                base, prefix = ipam.parse_cidr(subnet)
+                _check_free(subnet, taken)
+            else:
+                subnet = bridge.choose_subnet(taken, default=False)
+                base, prefix = ipam.parse_cidr(subnet)
+            if gateway:
+                address = ipam.ip_to_int(gateway)
+                size = 1 << (32 - prefix)
+                if not base < address < base + size - 1:
+                    raise InvalidArgument(f"--gateway {gateway} is not a host address of "
+                                          f"subnet {subnet}")
+            network = Network(id=network_id, name=name, bridge=f"hb-{network_id[:12]}",
+                              subnet=subnet, gateway=gateway or ipam.int_to_ip(base + 1),
+                              internal=internal, labels=dict(labels or {}),
+                              created=time.time())
+            ipam.insert_network(self.store, network)
+        try:
+            bridge.ensure_bridge(network, self.store.root / "hullbox.db")
+        except BaseException:
+            ipam.delete_network(self.store, network.id)
+            raise
+        return network
+
+    def list(self) -> builtins.list[Network]:
+        networking.default_network(self.store)
+        return ipam.list_networks(self.store)
+
+    def get(self, name_or_id: str) -> Network:
+        if name_or_id == ipam.DEFAULT_NETWORK:
+            return networking.default_network(self.store)
+        return ipam.get_network(self.store, name_or_id)
+
+    def inspect(self, name_or_id: str) -> dict[str, Any]:
+        """Docker's ``network inspect`` object."""
+        from hullbox.engine.inspect import rfc3339
+
+        network = self.get(name_or_id)
+        members = {}
+        for lease in ipam.leases_on(self.store, network.id):
+            record = container_db.get(self.store, lease.container_id)
+            members[lease.container_id] = {
+                "Name": record.name if record else "",
+                "EndpointID": lease.host_ifname,
+                "MacAddress": lease.mac,
+                "IPv4Address": f"{lease.address}/{network.prefix}",
+                "IPv6Address": "",
+            }
+        return {
+            "Name": network.name, "Id": network.id, "Created": rfc3339(network.created),
+            "Scope": "local", "Driver": network.driver, "EnableIPv6": False,
+            "IPAM": ipam.as_json(network), "Internal": network.internal,
+            "Attachable": False, "Ingress": False, "Containers": members,
+            "Options": {"com.docker.network.bridge.name": network.bridge},
+            "Labels": network.labels,
+        }
+
+    def users(self, network: Network) -> builtins.list[str]:
+        """Names of containers that run on the network or are set to join it."""
+        found = []
+        running = {lease.container_id for lease in ipam.leases_on(self.store, network.id)}
+        for record in container_db.list_all(self.store):
+            options = ContainerOptions.from_json(record.config)
+            joined = [name for name, _a, _i in networking.endpoints(options)]
+            if record.id in running or network.name in joined or network.id in joined:
+                found.append(record.name)
+        return found
+
+    def remove(self, name_or_id: str) -> Network:
+        """``network rm``: refused for the default network and while used."""
+        if name_or_id in PREDEFINED:
+            raise Conflict(f"{name_or_id} is a predefined network and cannot be removed")
+        network = ipam.get_network(self.store, name_or_id)
+        users = self.users(network)
+        if users:
+            raise Conflict(f"cannot remove network {network.name}: containers use it "
+                           f"({', '.join(users)}); remove them or disconnect them first "
+                           f"(hullbox network disconnect {network.name} CONTAINER)")
+        bridge.remove_bridge(network.id, network.bridge, network.subnet)
+        ipam.delete_network(self.store, network.id)
+        return network
+
+    def prune(self) -> builtins.list[str]:
+        """Remove every user-defined network no container uses; their names."""
+        removed = []
+        for network in ipam.list_networks(self.store):
+            if network.name in PREDEFINED or self.users(network):
+                continue
+            with contextlib.suppress(HullboxError):
+                self.remove(network.id)
+                removed.append(network.name)
+        return removed
+
+    def connect(self, name_or_id: str, container: str, *, aliases: builtins.list[str] | None = None,
+                ip: str = "") -> None:
+        """Join a container to a network: at once if it runs, else at its next start."""
+        from hullbox.engine import netfiles
+        from hullbox.network import endpoint
+
+        network = self.get(name_or_id)
+        record = _container(self.store, container)
+        options = ContainerOptions.from_json(record.config)
+        networking.check_connectable(options, network.name)
+        if network.name in [name for name, _a, _i in networking.endpoints(options)]:
+            raise Conflict(f"container {record.name} is already connected to network "
+                           f"{network.name}")
+        if ip:
+            ipam.ip_to_int(ip)
+        if record.state == "running":
+            taken = {lease.host_ifname[-1] for lease in ipam.leases_of(self.store, record.id)}
+            index = next(i for i in range(1, 16) if f"{i:x}" not in taken)
+            endpoint.attach(self.store, network, record.id,
+                            str(networking.netns_path(record.id)), index, address=ip,
+                            aliases=list(aliases or []), default_route=False)
+            with networking.hosts_lock(self.store):
+                netfiles.refresh_hosts(self.store, {network.id}, also=record.id)
+        options.networking.connected[network.name] = {"aliases": list(aliases or []),
+                                                      "ip": ip}
+        container_db.update(self.store, record.id, config=options.to_json())
+
+    def disconnect(self, name_or_id: str, container: str) -> None:
+        """Leave a network joined with ``connect``."""
+        from hullbox.engine import netfiles
+        from hullbox.network import endpoint
+
+        network = self.get(name_or_id)
+        record = _container(self.store, container)
+        options = ContainerOptions.from_json(record.config)
+        if network.name not in options.networking.connected:
+            if networking.mode_of(options) == network.name:
+                raise InvalidArgument(f"container {record.name} was created on network "
+                                      f"{network.name} (--network); only networks joined "
+                                      "with `network connect` can be left")
+            raise Conflict(f"container {record.name} is not connected to network "
+                           f"{network.name}")
+        for lease in ipam.leases_of(self.store, record.id):
+            if lease.network_id == network.id:
+                endpoint.detach(self.store, lease)
+                with networking.hosts_lock(self.store):
+                    netfiles.refresh_hosts(self.store, {network.id}, also=record.id)
+        del options.networking.connected[network.name]
+        container_db.update(self.store, record.id, config=options.to_json())
+
+
+def published(store: Store, container_id: str) -> builtins.list[PublishedPort]:
+    """The ports a running container publishes now."""
+    from hullbox.network.ports import published as rows
+
+    return rows(store, container_id)
+
+
+def network_settings(store: Store, container_id: str, running: bool) -> dict[str, Any]:
+    """``NetworkSettings`` of Docker's container inspect."""
+    from hullbox.network.ports import published as rows
+
+    ports: dict[str, Any] = {}
+    for p in rows(store, container_id) if running else []:
+        ports.setdefault(f"{p.container_port}/{p.proto}", []).append(
+            {"HostIp": p.host_ip, "HostPort": str(p.host_port)})
+    networks: dict[str, Any] = {}
+    by_id = {n.id: n for n in ipam.list_networks(store)}
+    for lease in ipam.leases_of(store, container_id) if running else []:
+        net = by_id.get(lease.network_id)
+        if net is None:
+            continue
+        networks[net.name] = {
+            "NetworkID": net.id, "EndpointID": lease.host_ifname, "Gateway": net.gateway,
+            "IPAddress": lease.address, "IPPrefixLen": net.prefix, "MacAddress": lease.mac,
+            "Aliases": lease.aliases or None,
+        }
+    first: dict[str, Any] = next(iter(networks.values()), {})
+    return {
+        "Bridge": "", "SandboxKey": str(networking.netns_path(container_id)) if networks else "",
+        "Ports": ports, "IPAddress": first.get("IPAddress", ""),
+        "IPPrefixLen": first.get("IPPrefixLen", 0), "Gateway": first.get("Gateway", ""),
+        "MacAddress": first.get("MacAddress", ""), "Networks": networks,
+    }
+
+
+def _check_free(subnet: str, taken: builtins.list[str]) -> None:
+    device = bridge.overlapping_route(subnet)
+    if device is not None:
+        raise Conflict(f"subnet {subnet} overlaps a route of this host (device {device}); "
+                       "choose another --subnet")
+    for other in taken:
+        if bridge.overlaps(subnet, other):
+            raise Conflict(f"subnet {subnet} overlaps subnet {other} of another network; "
+                           "choose another --subnet")
+
+
+def _container(store: Store, name: str) -> Any:
+    from hullbox.errors import ContainerNotFound
+
+    found = container_db.find(store, name)
+    if len(found) != 1:
+        raise ContainerNotFound(f"no such container: {name}")
+    return found[0]

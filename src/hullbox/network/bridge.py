@@ -1,0 +1,189 @@
+"""The Linux bridge of each network, its gateway address and its nftables
+rules: made when the network is created (or first used after a reboot),
+removed with it.
+
+Bridges, subnets and the nftables table belong to the host, not to a store,
+so they are chosen and made under one host-wide lock, and a subnet is only
+taken when no route of the host overlaps it. Each bridge carries an alias
+naming its network, subnet and store database, so the bridges of a store that
+was deleted (a test's private root) are found and removed later
+(``sweep_orphans``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from hullbox.errors import Conflict, RuntimeFailure
+from hullbox.linux.netlink import Netlink, link_index
+from hullbox.network import nft
+from hullbox.network.ipam import Network, int_to_ip, ip_to_int, mask, parse_cidr
+
+DEFAULT_BRIDGE = "hullbox0"
+ALIAS_PREFIX = "hullbox "
+SYS_NET = Path("/sys/class/net")
+#: Where subnets are taken from: the default network first (Podman's choice),
+#: then /24s for user networks and private stores.
+DEFAULT_POOL = ("10.88.0.0/16",)
+USER_POOL_START, USER_POOL_END = ip_to_int("10.89.0.0"), ip_to_int("10.127.255.0")
+
+
+def run_dir() -> Path:
+    """Host-wide state of hullbox's networking (a tmpfs, gone at reboot)."""
+    return Path("/run/hullbox")
+
+
+@contextlib.contextmanager
+def host_lock() -> Iterator[None]:
+    """One command at a time choosing subnets or making bridges on this host."""
+    run_dir().mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir() / "network.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def host_routes() -> list[tuple[int, int, str]]:
+    """(destination, netmask, device) of the host's IPv4 routes, default route left out."""
+    routes = []
+    with open("/proc/net/route") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            # Printed as the bytes in memory, network order: read back as little-endian.
+            dest, netmask = (struct.unpack("<I", bytes.fromhex(f))[0] for f in (fields[1],
+                                                                                fields[7]))
+            if netmask:
+                routes.append((dest, netmask, fields[0]))
+    return routes
+
+
+def overlapping_route(subnet: str, *, ignore_device: str = "") -> str | None:
+    """The device of a host route that overlaps ``subnet``, if any."""
+    base, prefix = parse_cidr(subnet)
+    for dest, netmask, device in host_routes():
+        if device == ignore_device:
+            continue
+        common = netmask & mask(prefix)
+        if dest & common == base & common:
+            return device
+    return None
+
+
+def choose_subnet(taken: list[str], *, default: bool) -> str:
+    """A free subnet: 10.88.0.0/16 for the default network of the default
+    store, else the first free /24 from 10.89.0.0 on."""
+    def free(subnet: str) -> bool:
+        return overlapping_route(subnet) is None and not any(overlaps(subnet, t) for t in taken)
+
+    if default:
+        for subnet in DEFAULT_POOL:
+            if free(subnet):
+                return subnet
+    for base in range(USER_POOL_START, USER_POOL_END + 1, 256):
+        subnet = f"{int_to_ip(base)}/24"
+        if free(subnet):
+            return subnet
+    raise Conflict("no free subnet left in 10.88.0.0-10.127.255.0; remove unused networks "
+                   "(hullbox network prune) or give one with --subnet")
+
+
+def overlaps(a: str, b: str) -> bool:
+    (base_a, len_a), (base_b, len_b) = parse_cidr(a), parse_cidr(b)
+    common = mask(min(len_a, len_b))
+    return base_a & common == base_b & common
+
+
+def exists(name: str) -> bool:
+    return (SYS_NET / name).exists()
+
+
+def ensure_bridge(network: Network, db_path: Path) -> None:
+    """Make the network's bridge if it is missing: a stat on every start,
+    the work only on first use (or after a reboot)."""
+    if exists(network.bridge):
+        return
+    with host_lock():
+        if exists(network.bridge):
+            return
+        device = overlapping_route(network.subnet)
+        if device is not None:
+            raise Conflict(f"network {network.name}: subnet {network.subnet} overlaps a route "
+                           f"of this host (device {device}); remove the network and create it "
+                           "with another --subnet")
+        _make_bridge(network, db_path)
+
+
+def _make_bridge(network: Network, db_path: Path) -> None:
+    name = network.bridge
+    with Netlink() as nl, contextlib.ExitStack() as undo:
+        try:
+            nl.add_bridge(name)
+            undo.callback(nl.delete_link, name)
+            _write(SYS_NET / name / "ifalias",
+                   f"{ALIAS_PREFIX}{network.id} {network.subnet} {db_path}")
+            index = link_index(name)
+            nl.add_address(index, network.gateway, network.prefix)
+            # The host reaching 127.0.0.1:PORT of a published port: after DNAT
+            # the packet leaves through the bridge with a loopback source.
+            _write(Path(f"/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1")
+            nl.set_up(index)
+        except OSError as exc:
+            raise RuntimeFailure(f"create bridge {name} for network {network.name}: "
+                                 f"{exc.strerror}") from exc
+        forward = Path("/proc/sys/net/ipv4/ip_forward")
+        if forward.read_text().strip() != "1":
+            _write(forward, "1")  # as Docker does: containers reach out through the host
+        nft.ensure_base()
+        nft.remove_network(network.id, name, network.subnet)  # left from before a reboot
+        nft.run(nft.network_commands(network.id, name, network.subnet),
+                f"add the nftables rules of network {network.name}")
+        undo.pop_all()
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise RuntimeFailure(f"write {path}: {exc.strerror}") from exc
+
+
+def remove_bridge(network_id: str, bridge: str, subnet: str) -> None:
+    """Delete the bridge and the network's nftables rules."""
+    with host_lock():
+        with Netlink() as nl:
+            try:
+                nl.delete_link(bridge)
+            except OSError as exc:
+                raise RuntimeFailure(f"delete bridge {bridge}: {exc.strerror}") from exc
+        nft.remove_network(network_id, bridge, subnet)
+
+
+def owned_bridges() -> list[tuple[str, str, str, str]]:
+    """(bridge, network id, subnet, store db path) of every hullbox bridge."""
+    found = []
+    for device in SYS_NET.iterdir() if SYS_NET.exists() else []:
+        try:
+            alias = (device / "ifalias").read_text().strip()
+        except OSError:
+            continue
+        if alias.startswith(ALIAS_PREFIX):
+            parts = alias[len(ALIAS_PREFIX):].split(" ", 2)
+            if len(parts) == 3:
+                found.append((device.name, parts[0], parts[1], parts[2]))
+    return found
+
+
+def sweep_orphans() -> None:
+    """Remove the bridges (and rules) of stores that no longer exist."""
+    for bridge, network_id, subnet, db_path in owned_bridges():
+        if not os.path.exists(db_path):
+            with contextlib.suppress(RuntimeFailure):
+                remove_bridge(network_id, bridge, subnet)

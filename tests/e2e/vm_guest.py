@@ -1,0 +1,94 @@
+"""A small guest for the VM tests: the Debian cloud kernel and a busybox
+initramfs made here, and a driver for its serial console socket."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from hullbox.vm.initramfs import busybox_initramfs
+from hullbox.vm.kernel import guest_kernel_path
+
+READY = "HULLBOX-GUEST-READY"
+_DONE = b"@@DONE"
+
+INIT = f"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+echo {READY}
+while true; do setsid cttyhack sh; done
+"""
+
+
+def guest_files(directory: Path) -> tuple[Path, Path]:
+    """(kernel, initrd), or a skip naming what is missing."""
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("qemu-img") is None:
+        pytest.skip("QEMU is not installed (apt-get install qemu-system-x86 qemu-utils)")
+    kernel = guest_kernel_path()
+    if not kernel.is_file():
+        pytest.skip(f"no guest kernel at {kernel}; run scripts/fetch-guest-kernel.sh")
+    if not Path("/bin/busybox").is_file():
+        pytest.skip("busybox-static is not installed")
+    initrd = busybox_initramfs(INIT).write(directory / "initrd.gz")
+    return kernel, initrd
+
+
+def wait_for_log(log: Path, text: str, timeout: float = 180) -> None:
+    """Wait until the guest has written ``text`` to its console log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise AssertionError(f"guest did not print {text!r} in {timeout}s; console:\n{tail}")
+
+
+class GuestConsole:
+    """Types shell commands on the serial console and reads their output."""
+
+    def __init__(self, path: Path) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(str(path))
+        self._sock.settimeout(1)
+
+    def run(self, command: str, timeout: float = 120) -> str:
+        """Output of ``command``; the end marker is quoted when typed so the
+        terminal's echo of the line never matches it."""
+        self._sock.sendall(f"{command}; echo '@@'DONE\n".encode())
+        data = b""
+        deadline = time.monotonic() + timeout
+        while _DONE not in data:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no answer to {command!r} in {timeout}s: {data!r}")
+            try:
+                chunk = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise AssertionError(f"console closed while running {command!r}: {data!r}")
+            data += chunk
+        return data.decode(errors="replace")
+
+    def send_last(self, line: str, timeout: float = 120) -> None:
+        """Type a line that ends the machine and wait until QEMU hangs up."""
+        self._sock.sendall(line.encode() + b"\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self._sock.recv(65536):
+                    return
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                return
+        raise AssertionError(f"the machine still runs {timeout}s after {line!r}")
+
+    def close(self) -> None:
+        self._sock.close()
