@@ -171,8 +171,10 @@ def contenders(layout: Path, store: Path, pull_store: Path, podman_root: Path
         run(hb(store, "tag", TAG, f"{host}/bench/img:1"))
 
     def hb_pull_prepare(host: str) -> None:
-        subprocess.run(hb(pull_store, "rmi", f"{host}/bench/img:1"), capture_output=True,
-                       check=False)
+        # An empty store (the registry's port, so the image's name, changes
+        # every round: an rmi by name would leave the last round's layers).
+        shutil.rmtree(pull_store, ignore_errors=True)
+        run(hb(pull_store, "images", "-q"))
 
     oci_dest = WORK / "skopeo-pull"
     podman = ["podman", "--root", str(podman_root / "storage"),
