@@ -8,25 +8,27 @@ mid-stream or alters a manifest, for the resume and bad-content cases.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import http.server
-import io
 import json
 import os
 import shutil
-import socket
 import subprocess
-import tarfile
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from .conftest import Hullbox
+from .registry_helpers import (
+    Registry,
+    fails,
+    free_port,
+    pushed,
+    running_registry,
+    skopeo_binary,
+    unique_image,
+    untag_registry_images,
+)
+from .registry_proxy import Proxy, proxied
 
 pytestmark = pytest.mark.root
 
@@ -34,65 +36,15 @@ BUSYBOX_OCI = "images/busybox-1.38.0-musl-amd64-oci-layout"
 ZERO_DIGEST = "sha256:" + "0" * 64
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Registry:
-    """A running docker-registry; ``host`` is what goes in a reference."""
-
-    host: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _start_registry(tmp: Path, auth: str = "") -> Registry:
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    port = _free_port()
-    config = tmp / "config.yml"
-    config.write_text(
-        "version: 0.1\nlog: {level: warn}\n"
-        f"storage: {{filesystem: {{rootdirectory: {tmp / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: 127.0.0.1:{port}}}\n{auth}"
-    )
-    log = tmp / "registry.log"
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log.open("wb"),
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/v2/")
-            if conn.getresponse().status in (200, 401):
-                return Registry(f"127.0.0.1:{port}", process, log)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    pytest.fail(f"docker-registry did not start: {log.read_text()[-2000:]}")
-
-
-@contextlib.contextmanager
-def _registry(tmp: Path, auth: str = "") -> Iterator[Registry]:
-    registry = _start_registry(tmp, auth)
-    try:
-        yield registry
-    finally:
-        registry.process.terminate()
-        try:
-            registry.process.wait(10)
-        except subprocess.TimeoutExpired:
-            registry.process.kill()
+@pytest.fixture(scope="module", autouse=True)
+def _clean_tags(hullbox: Hullbox) -> Iterator[None]:
+    yield
+    untag_registry_images(hullbox)
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with _registry(tmp_path_factory.mktemp("registry")) as running:
+    with running_registry(tmp_path_factory.mktemp("registry")) as running:
         yield running
 
 
@@ -106,7 +58,7 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry
     users.write_bytes(subprocess.run(["htpasswd", "-Bbn", "alice", "wonderland"],
                                      check=True, capture_output=True).stdout)
     auth = f"auth: {{htpasswd: {{realm: hullbox-test, path: {users}}}}}\n"
-    with _registry(tmp, auth) as running:
+    with running_registry(tmp, auth) as running:
         yield running
 
 
@@ -118,45 +70,11 @@ def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "docker" / "config.json"
 
 
-def _skopeo() -> str:
-    binary = shutil.which("skopeo")
-    if binary is None:
-        pytest.skip("skopeo is not installed (apt-get install skopeo)")
-    return binary
-
-
-def _pushed(hullbox: Hullbox, ref: str) -> str:
-    """Tag busybox as ``ref``, push it and return the manifest digest."""
-    hullbox.ok("tag", "busybox:latest", ref)
-    out = hullbox.ok("push", ref)
-    last = out.strip().splitlines()[-1]
-    assert " digest: sha256:" in last, out
-    return last.split(" digest: ")[1].split()[0]
-
-
-def _unique_image(hullbox: Hullbox, busybox_tar: Path, tmp: Path, ref: str) -> None:
-    """Import busybox plus a file of its own as ``ref``: a layer no other image
-    in the store or the registry shares."""
-    rootfs = tmp / "unique-rootfs.tar"
-    shutil.copyfile(busybox_tar, rootfs)
-    with tarfile.open(rootfs, "a") as tar:
-        data = ref.encode()
-        info = tarfile.TarInfo("etc/hullbox-test-image")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    hullbox.ok("import", str(rootfs), ref)
-
-
-def _store_entries(hullbox: Hullbox) -> dict[str, list[str]]:
-    return {name: sorted(p.name for p in (hullbox.root / sub).iterdir())
-            for name, sub in (("blobs", "blobs/sha256"), ("layers", "layers"))}
-
-
 # -- round trips ---------------------------------------------------------------
 
 def test_push_rmi_pull_run(hullbox: Hullbox, registry: Registry) -> None:
     ref = f"{registry.host}/hb/busybox:1"
-    digest = _pushed(hullbox, ref)
+    digest = pushed(hullbox, ref)
     hullbox.ok("rmi", ref)
     assert ref not in hullbox.ok("images")
     out = hullbox.ok("pull", ref)
@@ -179,7 +97,7 @@ def test_push_again_skips_blobs_and_mounts_across_repositories(
     hullbox: Hullbox, registry: Registry
 ) -> None:
     first = f"{registry.host}/hb/mount-src:1"
-    _pushed(hullbox, first)
+    pushed(hullbox, first)
     assert "Layer already exists" in hullbox.ok("push", first)
     second = f"{registry.host}/hb/mount-dst:1"
     hullbox.ok("tag", first, second)
@@ -190,7 +108,7 @@ def test_push_again_skips_blobs_and_mounts_across_repositories(
 
 def test_pull_by_digest(hullbox: Hullbox, registry: Registry) -> None:
     ref = f"{registry.host}/hb/bydigest:1"
-    digest = _pushed(hullbox, ref)
+    digest = pushed(hullbox, ref)
     hullbox.ok("rmi", ref)
     pinned = f"{registry.host}/hb/bydigest@{digest}"
     assert hullbox.ok("pull", "-q", pinned) == pinned + "\n"
@@ -206,7 +124,7 @@ def test_chunked_push_is_readable(
     # An image of its own, so no other name of it on the registry can lend
     # its blobs by a mount.
     ref = f"{registry.host}/hb/chunked:1"
-    _unique_image(hullbox, busybox_tar, tmp_path, ref)
+    unique_image(hullbox, busybox_tar, tmp_path, ref)
     with Engine(hullbox.root) as engine:
         result = engine.distribution.push(ref, chunk_size=256 * 1024)
     assert [e.status for e in result.events] == ["Pushed", "Pushed"]
@@ -220,9 +138,9 @@ def test_chunked_push_is_readable(
 def test_skopeo_reads_what_hullbox_pushed(
     hullbox: Hullbox, registry: Registry, tmp_path: Path
 ) -> None:
-    skopeo = _skopeo()
+    skopeo = skopeo_binary()
     ref = f"{registry.host}/hb/toskopeo:1"
-    digest = _pushed(hullbox, ref)
+    digest = pushed(hullbox, ref)
     inspected = subprocess.run(
         [skopeo, "inspect", "--tls-verify=false", f"docker://{ref}"],
         check=True, capture_output=True, text=True).stdout
@@ -236,7 +154,7 @@ def test_skopeo_reads_what_hullbox_pushed(
 def test_hullbox_pulls_what_skopeo_pushed(
     hullbox: Hullbox, registry: Registry, corpora: Path
 ) -> None:
-    skopeo = _skopeo()
+    skopeo = skopeo_binary()
     layout = corpora / BUSYBOX_OCI
     if not layout.is_dir():
         pytest.skip(f"{layout} is missing from the corpora")
@@ -253,41 +171,28 @@ def test_hullbox_pulls_what_skopeo_pushed(
 
 # -- bad input -----------------------------------------------------------------------
 
-def _fails(hullbox: Hullbox, *args: str) -> str:
-    """Run a command that must fail with one line and leave the store as it was."""
-    before = _store_entries(hullbox)
-    images = hullbox.ok("images", "-q")
-    result = hullbox(*args)
-    assert result.returncode == 125, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hullbox: "), result.stderr
-    assert _store_entries(hullbox) == before
-    assert hullbox.ok("images", "-q") == images
-    return lines[0]
-
-
 def test_bad_reference(hullbox: Hullbox) -> None:
-    line = _fails(hullbox, "pull", "Bad:Ref")
+    line = fails(hullbox, "pull", "Bad:Ref")
     assert "invalid reference format" in line
 
 
 def test_wrong_digest_is_refused(hullbox: Hullbox, registry: Registry) -> None:
-    line = _fails(hullbox, "pull", f"{registry.host}/hb/busybox@{ZERO_DIGEST}")
+    line = fails(hullbox, "pull", f"{registry.host}/hb/busybox@{ZERO_DIGEST}")
     assert "not found" in line and "hb/busybox" in line
 
 
 def test_unknown_tag(hullbox: Hullbox, registry: Registry) -> None:
-    line = _fails(hullbox, "pull", f"{registry.host}/hb/busybox:no-such-tag")
+    line = fails(hullbox, "pull", f"{registry.host}/hb/busybox:no-such-tag")
     assert "manifest for" in line and "not found" in line
 
 
 def test_unreachable_registry(hullbox: Hullbox) -> None:
-    line = _fails(hullbox, "pull", f"127.0.0.1:{_free_port()}/nothing:1")
+    line = fails(hullbox, "pull", f"127.0.0.1:{free_port()}/nothing:1")
     assert "cannot reach registry" in line and "running" in line
 
 
 def test_unknown_platform(hullbox: Hullbox, registry: Registry) -> None:
-    line = _fails(hullbox, "pull", "--platform", "linux", f"{registry.host}/hb/busybox:1")
+    line = fails(hullbox, "pull", "--platform", "linux", f"{registry.host}/hb/busybox:1")
     assert "invalid platform" in line
 
 
@@ -299,7 +204,7 @@ def test_login_then_push_and_pull(
     host = auth_registry.host
     ref = f"{host}/private/busybox:1"
     hullbox.ok("tag", "busybox:latest", ref)
-    refused = _fails(hullbox, "push", ref)
+    refused = fails(hullbox, "push", ref)
     assert "requires authentication" in refused and f"hullbox login {host}" in refused
     wrong = hullbox("login", host, "-u", "alice", "--password-stdin", input=b"nope\n")
     assert wrong.returncode == 125 and "wrong username or password" in wrong.stderr
@@ -314,7 +219,7 @@ def test_login_then_push_and_pull(
     hullbox.ok("pull", ref)
     assert hullbox.ok("logout", host) == f"Removing login credentials for {host}\n"
     assert host not in json.loads(docker_config.read_text())["auths"]
-    assert "requires authentication" in _fails(hullbox, "pull", f"{host}/private/other:1")
+    assert "requires authentication" in fails(hullbox, "pull", f"{host}/private/other:1")
     hullbox.ok("rmi", ref)
 
 
@@ -322,11 +227,11 @@ def test_skopeo_uses_hullbox_login(
     hullbox: Hullbox, auth_registry: Registry, docker_config: Path
 ) -> None:
     """The credentials hullbox saves are the ones skopeo (and docker) read."""
-    skopeo = _skopeo()
+    skopeo = skopeo_binary()
     host = auth_registry.host
     ref = f"{host}/private/shared:1"
     hullbox.ok("login", host, "-u", "alice", "-p", "wonderland")
-    _pushed(hullbox, ref)
+    pushed(hullbox, ref)
     env = dict(os.environ, REGISTRY_AUTH_FILE=str(docker_config))
     subprocess.run([skopeo, "inspect", "--tls-verify=false", f"docker://{ref}"],
                    check=True, capture_output=True, env=env)
@@ -335,83 +240,15 @@ def test_skopeo_uses_hullbox_login(
 
 # -- resume, and content that does not match its digest --------------------------
 
-@dataclass
-class Proxy:
-    """Forwards to the registry; cuts the first GET of a blob after ``cut_at``
-    bytes, or flips a byte of every manifest, and records what it was asked."""
-
-    upstream: str
-    cut_at: int = 0
-    tamper_manifests: bool = False
-    requests: list[tuple[str, str, str]] = field(default_factory=list)
-    cut_done: set[str] = field(default_factory=set)
-
-
-def _proxy_handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_HEAD(self) -> None:
-            self.do_GET()
-
-        def do_GET(self) -> None:
-            proxy.requests.append((self.command, self.path, self.headers.get("Range", "")))
-            host, port = proxy.upstream.split(":")
-            conn = http.client.HTTPConnection(host, int(port), timeout=10)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            conn.request(self.command, self.path, headers=headers)
-            upstream = conn.getresponse()
-            body = upstream.read()
-            is_blob = "/blobs/sha256:" in self.path and self.command == "GET"
-            cut = is_blob and proxy.cut_at and len(body) > proxy.cut_at \
-                and self.path not in proxy.cut_done
-            if "/manifests/" in self.path and proxy.tamper_manifests and body:
-                body = body.replace(b'"schemaVersion":2', b'"schemaVersion": 2', 1) \
-                    if b'"schemaVersion":2' in body else body + b" "
-            self.send_response(upstream.status)
-            for key, value in upstream.getheaders():
-                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            if cut:
-                proxy.cut_done.add(self.path)
-                self.wfile.write(body[:proxy.cut_at])
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(body)
-
-    return Handler
-
-
-@contextlib.contextmanager
-def _proxy(proxy: Proxy) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(proxy))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_cut_download_resumes_with_range(
     hullbox: Hullbox, registry: Registry, busybox_tar: Path, tmp_path: Path
 ) -> None:
     ref_path = "hb/resume:1"
-    _unique_image(hullbox, busybox_tar, tmp_path, f"{registry.host}/{ref_path}")
+    unique_image(hullbox, busybox_tar, tmp_path, f"{registry.host}/{ref_path}")
     hullbox.ok("push", f"{registry.host}/{ref_path}")
     hullbox.ok("rmi", f"{registry.host}/{ref_path}")  # its layer leaves the store
     proxy = Proxy(registry.host, cut_at=300_000)
-    with _proxy(proxy) as host:
+    with proxied(proxy) as host:
         out = hullbox.ok("pull", f"{host}/{ref_path}")
     blob_gets = [(path, rng) for method, path, rng in proxy.requests
                  if method == "GET" and "/blobs/" in path]
@@ -431,7 +268,7 @@ def test_killed_pull_resumes_from_its_partial_file(
     """What a pull killed mid-layer leaves (the first bytes in the store's
     tmp, keyed by digest) is where the next pull starts."""
     ref_path = "hb/killed:1"
-    _unique_image(hullbox, busybox_tar, tmp_path, f"{registry.host}/{ref_path}")
+    unique_image(hullbox, busybox_tar, tmp_path, f"{registry.host}/{ref_path}")
     hullbox.ok("push", f"{registry.host}/{ref_path}")
     manifest = json.loads(hullbox.root.joinpath(
         "blobs/sha256", _manifest_digest(hullbox, f"{registry.host}/{ref_path}")).read_bytes())
@@ -440,7 +277,7 @@ def test_killed_pull_resumes_from_its_partial_file(
     hullbox.ok("rmi", f"{registry.host}/{ref_path}")
     (hullbox.root / "tmp" / f"pull-{layer.split(':')[1]}.partial").write_bytes(head)
     proxy = Proxy(registry.host)
-    with _proxy(proxy) as host:
+    with proxied(proxy) as host:
         out = hullbox.ok("pull", f"{host}/{ref_path}")
     ranges = [rng for method, path, rng in proxy.requests if path.endswith(layer)]
     assert ranges == ["bytes=123456-"]
@@ -457,8 +294,8 @@ def _manifest_digest(hullbox: Hullbox, ref: str) -> str:
 
 def test_altered_manifest_is_refused(hullbox: Hullbox, registry: Registry) -> None:
     ref_path = "hb/tampered:1"
-    digest = _pushed(hullbox, f"{registry.host}/{ref_path}")
-    with _proxy(Proxy(registry.host, tamper_manifests=True)) as host:
-        by_tag = _fails(hullbox, "pull", f"{host}/{ref_path}")
-        by_digest = _fails(hullbox, "pull", f"{host}/hb/tampered@{digest}")
+    digest = pushed(hullbox, f"{registry.host}/{ref_path}")
+    with proxied(Proxy(registry.host, tamper_manifests=True)) as host:
+        by_tag = fails(hullbox, "pull", f"{host}/{ref_path}")
+        by_digest = fails(hullbox, "pull", f"{host}/hb/tampered@{digest}")
     assert "refusing it" in by_tag and "refusing it" in by_digest

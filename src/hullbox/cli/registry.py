@@ -1,21 +1,18 @@
 """Registry verbs: pull, push, login, logout.
 
-Progress is a plain line per layer (as ``docker pull`` prints when its output
-is not a terminal); per-layer progress bars on a terminal are still to come.
+Progress: live per-layer bars on a terminal, one plain line per layer
+otherwise (see registry_progress).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import click
 
 _INSECURE_HELP = "Allow plain HTTP and unverified TLS to this registry."
-
-
-def _short(digest: str) -> str:
-    return digest.removeprefix("sha256:")[:12]
 
 
 @click.command()
@@ -27,6 +24,7 @@ def _short(digest: str) -> str:
 @click.pass_obj
 def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str) -> None:
     """Download an image from a registry."""
+    from hullbox.cli.registry_progress import display
     from hullbox.oci.reference import parse
 
     ref = parse(name)
@@ -35,17 +33,10 @@ def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str)
             click.echo(f"Using default tag: {ref.tag}")
         click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.familiar_name}")
 
-    def show(event: Any) -> None:
-        if event.status in ("Downloading", "Download complete"):
-            return  # one line per layer: its outcome
-        line = f"{_short(event.digest)}: {event.status}"
-        if event.resumed_from:
-            line += f" (resumed at {event.resumed_from} bytes)"
-        click.echo(line)
-
-    result = obj.engine.distribution.pull(
-        name, platform=platform, insecure=insecure, listener=None if quiet else show
-    )
+    shown = display(quiet)
+    with shown or contextlib.nullcontext():
+        result = obj.engine.distribution.pull(
+            name, platform=platform, insecure=insecure, listener=shown)
     if quiet:
         click.echo(result.reference)
         return
@@ -65,18 +56,18 @@ def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str)
 @click.pass_obj
 def push(obj: Any, quiet: bool, insecure: bool, name: str) -> None:
     """Upload an image to a registry."""
+    from hullbox.cli.registry_progress import display
     from hullbox.oci.reference import parse
 
     ref = parse(name)
     if not quiet:
         click.echo(f"The push refers to repository [{ref.name}]")
 
-    def show(event: Any) -> None:
-        click.echo(f"{_short(event.digest)}: {event.status}")
-
-    result = obj.engine.distribution.push(
-        name, insecure=insecure, listener=None if quiet else show
-    )
+    shown = display(quiet)
+    with shown or contextlib.nullcontext():
+        result = obj.engine.distribution.push(name, insecure=insecure, listener=shown)
+    if result.note:
+        click.echo(f"WARNING: {result.note}", err=True)
     if not quiet:
         click.echo(f"{result.tag}: digest: {result.digest} size: {result.size}")
 

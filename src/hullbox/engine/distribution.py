@@ -71,7 +71,8 @@ class DistributionService:
         """``docker push``: upload the local image named ``ref`` to the
         registry and repository that name says."""
         from hullbox.registry.client import RegistryClient
-        from hullbox.registry.push import push_image
+        from hullbox.registry.multiarch import stored_index
+        from hullbox.registry.push import push_image, push_index
         from hullbox.registry.repository import Repository
 
         parsed = reference.parse(ref)
@@ -81,11 +82,22 @@ class DistributionService:
             other.path for other in (reference.parse(t) for t in image.record.tags)
             if other.domain == parsed.domain and other.path != parsed.path
         ]
+        index = stored_index(self.store, image.id, image.record.manifest_digest)
         with RegistryClient(parsed.domain, insecure=insecure) as client:
             repo = Repository(client, parsed.path, push=True)
-            result = push_image(repo, parsed, manifest_bytes, self.store.blob_path,
-                                mount_sources=sources, chunk_size=chunk_size,
-                                listener=listener)
+            if index is not None and not index.missing:
+                result = push_index(repo, parsed, index, self.store.read_blob,
+                                    self.store.blob_path, mount_sources=sources,
+                                    chunk_size=chunk_size, listener=listener)
+            else:
+                result = push_image(repo, parsed, manifest_bytes, self.store.blob_path,
+                                    mount_sources=sources, chunk_size=chunk_size,
+                                    listener=listener)
+        if index is not None and index.missing:
+            result.note = (
+                f"pushed only {index.platform} of the multi-platform image it was pulled "
+                f"as; {', '.join(index.missing)} are not in the store (pull each with "
+                "--platform to push the whole index)")
         image_db.add_repo_digest(self.store, parsed.name, result.digest, image.id)
         return result
 

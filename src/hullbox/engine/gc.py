@@ -25,6 +25,10 @@ def collect_garbage(store: Store) -> int:
         for image in image_db.list_images(store):
             live_blobs.add(digest_hex(image.id))
             live_blobs.add(digest_hex(image.manifest_digest))
+            # What registries know it by: its manifest, or the index it was
+            # pulled through (kept so a push can send the index back).
+            live_blobs.update(digest_hex(ref.rsplit("@", 1)[1])
+                              for ref in image_db.repo_digests(store, image.id))
             with contextlib.suppress(StoreError, ValueError, KeyError):
                 manifest = Manifest.from_json(json.loads(store.read_blob(image.manifest_digest)))
                 live_blobs.update(digest_hex(layer.digest) for layer in manifest.layers)

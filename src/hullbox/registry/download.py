@@ -14,7 +14,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -88,9 +88,7 @@ def fetch_blob(
     A lock on the file makes a second pull of the same blob wait, then find it
     whole."""
     path = partial_path(tmp_dir, digest)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "r+b") as out:
-        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
+    with _locked(path) as out:
         partial = _Partial(out, size)
         resumed_from = partial.offset
         attempt = 0
@@ -113,12 +111,33 @@ def fetch_blob(
         os.fsync(out.fileno())
         if partial.digest != digest:
             got = partial.digest
-            partial.restart()  # bad bytes must not be resumed from
+            path.unlink()  # bad bytes must not be resumed from
             raise DigestMismatch(
                 f"blob {digest[:19]} of {repo.name} from {repo.client.registry} does not "
                 f"match its digest (got {got[:19]}): refusing it"
             )
     return path, resumed_from
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[BinaryIO]:
+    """The partial file at ``path``, opened and locked. A file the previous
+    holder renamed into the store or unlinked is not the one to write to:
+    open again until the locked file is the one the path names."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        out = os.fdopen(fd, "r+b")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = -1
+            if current == os.fstat(fd).st_ino:
+                yield out
+                return
+        finally:
+            out.close()
 
 
 class _ShortRead(Exception):

@@ -44,6 +44,7 @@ from hullbox.store.store import LayerStaging, Store
 
 _CHUNK = 1 << 20
 PARALLEL_LAYERS = 4
+_PROGRESS_STEP = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ class LayerEvent:
     """Progress of one layer, for the front end to draw."""
 
     digest: str
-    status: str  # "Already exists", "Downloading", "Pull complete" ...
+    # "Already exists", "Downloading", "Download complete", "Extracting",
+    # "Pull complete"; progress-only ("Downloading" with bytes, "Extracting")
+    # events go to the listener but not into PullResult.events.
+    status: str
     current: int = 0
     total: int = 0
     resumed_from: int = 0
@@ -139,18 +143,22 @@ def pull_image(
             f"{len(config.diff_ids)} diff_ids in its config"
         )
     tag = str(Reference(ref.domain, ref.path, None, ref.digest)) if ref.digest else str(ref)
-    session = _Session(store, repo, listener)
     with contextlib.ExitStack() as stack:
-        jobs = session.plan(manifest.layers, config.diff_ids, stack)
+        session = _Session(store, repo, listener, stack)
+        jobs = session.plan(manifest.layers, config.diff_ids)
         session.run(jobs)
-        record = session.commit(jobs, config_bytes, fetched.data, config.created, tag)
+        # An index is kept too (the image's RepoDigest names it), so a push
+        # can send it back whole once every platform is here.
+        extra = [top.data] if top.digest != fetched.digest else []
+        record = session.commit(jobs, [config_bytes, fetched.data, *extra],
+                                config.created, tag)
     return PullResult(
         reference=tag,
         digest=top.digest,
         image=record,
         downloaded=sum(1 for j in jobs if j.blob_path is not None and not j.had_blob),
         resumed=sum(1 for j in jobs if j.resumed_from),
-        existing=sum(1 for j in jobs if j.staging is None and j.had_blob),
+        existing=sum(1 for j in jobs if not j.unpack and j.had_blob),
         events=session.events,
     )
 
@@ -178,36 +186,55 @@ class _Job:
     diff_id: str
     chain_id: str
     parent: str | None
-    staging: LayerStaging | None  # None: the layer is already unpacked
+    unpack: bool  # False: the layer is already unpacked in the store
     had_blob: bool
+    # Made when unpacking starts, so a pull killed while downloading leaves
+    # nothing but its partial files.
+    staging: LayerStaging | None = None
     size: int = 0
     blob_path: Path | None = None
     resumed_from: int = 0
 
 
 class _Session:
-    def __init__(self, store: Store, repo: Repository, listener: Listener | None) -> None:
+    def __init__(self, store: Store, repo: Repository, listener: Listener | None,
+                 stack: contextlib.ExitStack) -> None:
         self.store = store
+        self._stack = stack  # the staging dirs, removed unless committed
         self.repo = repo
         self.listener = listener
         self.events: list[LayerEvent] = []
         self._lock = threading.Lock()
         self._fetched: dict[str, threading.Lock] = {}
 
-    def emit(self, event: LayerEvent) -> None:
+    def emit(self, event: LayerEvent, *, record: bool = True) -> None:
         with self._lock:
-            self.events.append(event)
+            if record:
+                self.events.append(event)
             if self.listener is not None:
                 self.listener(event)
 
-    def plan(self, layers: list[Descriptor], diff_ids: list[str],
-             stack: contextlib.ExitStack) -> list[_Job]:
+    def _progress(self, desc: Descriptor) -> Callable[[int], None] | None:
+        """Byte counts of a download for the listener, at most one per
+        _PROGRESS_STEP (a bar needs no more), never kept in ``events``."""
+        if self.listener is None:
+            return None
+        last = [0]
+
+        def report(current: int) -> None:
+            if current - last[0] >= _PROGRESS_STEP or current >= desc.size:
+                last[0] = current
+                self.emit(LayerEvent(desc.digest, "Downloading", current, desc.size),
+                          record=False)
+
+        return report
+
+    def plan(self, layers: list[Descriptor], diff_ids: list[str]) -> list[_Job]:
         chains = chain_ids(diff_ids)
         jobs: list[_Job] = []
         for i, (desc, diff_id, chain) in enumerate(zip(layers, diff_ids, chains, strict=True)):
             have_layer = self.store.has_layer(chain)
-            staging = None if have_layer else stack.enter_context(self.store.stage_layer())
-            job = _Job(desc, diff_id, chain, chains[i - 1] if i else None, staging,
+            job = _Job(desc, diff_id, chain, chains[i - 1] if i else None, not have_layer,
                        self.store.has_blob(desc.digest))
             if have_layer:
                 job.size = _layer_size(self.store, chain)
@@ -215,9 +242,9 @@ class _Session:
         return jobs
 
     def run(self, jobs: list[_Job]) -> None:
-        todo = [j for j in jobs if j.staging is not None or not j.had_blob]
+        todo = [j for j in jobs if j.unpack or not j.had_blob]
         for job in jobs:
-            if job.staging is None and job.had_blob:
+            if not job.unpack and job.had_blob:
                 self.emit(LayerEvent(job.desc.digest, "Already exists"))
         if not todo:
             return
@@ -236,17 +263,24 @@ class _Session:
         else:
             self.emit(LayerEvent(desc.digest, "Downloading", 0, desc.size))
             path, job.resumed_from = fetch_blob(self.repo, desc.digest, desc.size,
-                                                self.store.tmp_dir)
+                                                self.store.tmp_dir,
+                                                progress=self._progress(desc))
             job.blob_path = path
             self.emit(LayerEvent(desc.digest, "Download complete", desc.size, desc.size,
                                  job.resumed_from))
-        if job.staging is not None:
+        if job.unpack:
+            with self._lock:
+                job.staging = self._stack.enter_context(self.store.stage_layer())
+            self.emit(LayerEvent(desc.digest, "Extracting", desc.size, desc.size), record=False)
             job.size = _unpack(path, job, self.repo.name)
             self.emit(LayerEvent(desc.digest, "Pull complete", desc.size, desc.size,
                                  job.resumed_from))
 
-    def commit(self, jobs: list[_Job], config_bytes: bytes, manifest_bytes: bytes,
-               created: str, tag: str) -> ImageRecord:
+    def commit(self, jobs: list[_Job], small_blobs: list[bytes], created: str,
+               tag: str) -> ImageRecord:
+        """Move the layers and blobs into the store and record the image;
+        ``small_blobs`` are its config, its manifest, then maybe its index."""
+        config_bytes, manifest_bytes = small_blobs[:2]
         store = self.store
         with store.lock(), contextlib.ExitStack() as undo:
             try:
@@ -257,7 +291,7 @@ class _Session:
                     if job.staging is not None and job.staging.commit(job.chain_id):
                         undo.callback(shutil.rmtree, store.layer_dir(job.chain_id).parent,
                                       ignore_errors=True)
-                for data in (config_bytes, manifest_bytes):
+                for data in small_blobs:
                     digest = sha256_digest(data)
                     if not store.has_blob(digest):
                         store.put_blob(data)

@@ -5,6 +5,7 @@ a registry never holds a manifest whose blobs are missing."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from pathlib import Path
 from hullbox.oci.image import MEDIA_MANIFEST, Descriptor
 from hullbox.oci.reference import Reference
 from hullbox.registry.errors import RegistryError
+from hullbox.registry.multiarch import StoredIndex
 from hullbox.registry.repository import Repository
 
 _CHUNK = 1 << 20
 PARALLEL_BLOBS = 4
+_PROGRESS_STEP = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,9 @@ class BlobEvent:
     """Progress of one blob, for the front end to draw."""
 
     digest: str
-    status: str  # "Layer already exists", "Mounted from ...", "Pushed"
+    status: str  # "Layer already exists", "Mounted from ...", "Pushing", "Pushed"
     size: int = 0
+    current: int = 0  # bytes sent so far, for "Pushing"
 
 
 @dataclass
@@ -37,6 +41,7 @@ class PushResult:
     digest: str
     size: int
     events: list[BlobEvent] = field(default_factory=list)
+    note: str = ""  # something the user should know, e.g. platforms left out
 
 
 def push_image(
@@ -56,12 +61,17 @@ def push_image(
     media_type = str(data.get("mediaType") or MEDIA_MANIFEST)
     blobs = [Descriptor.from_json(d) for d in [data["config"], *data.get("layers", [])]]
     unique = list({d.digest: d for d in blobs}.values())
-    events: list[BlobEvent] = []
+    lock = threading.Lock()
+
+    def tell(event: BlobEvent) -> None:
+        if listener is not None:
+            with lock:
+                listener(event)
 
     def one(desc: Descriptor) -> BlobEvent:
-        event = _push_blob(repo, desc, blob_path, mount_sources or [], chunk_size)
-        if listener is not None:
-            listener(event)
+        event = _push_blob(repo, desc, blob_path, mount_sources or [], chunk_size,
+                           tell if listener is not None else None)
+        tell(event)
         return event
 
     with ThreadPoolExecutor(max_workers=min(PARALLEL_BLOBS, len(unique))) as pool:
@@ -78,12 +88,41 @@ def push_image(
     return PushResult(str(ref), target, digest, len(manifest_bytes), events)
 
 
+def push_index(
+    repo: Repository,
+    ref: Reference,
+    index: StoredIndex,
+    read_blob: Callable[[str], bytes],
+    blob_path: Callable[[str], Path],
+    *,
+    mount_sources: list[str] | None = None,
+    chunk_size: int | None = None,
+    listener: Callable[[BlobEvent], None] | None = None,
+) -> PushResult:
+    """Push every image an index lists (by digest), then the index itself
+    under the tag: the registry never holds an index whose children are
+    missing."""
+    events: list[BlobEvent] = []
+    for entry in index.children:
+        child = Reference(ref.domain, ref.path, None, str(entry["digest"]))
+        result = push_image(repo, child, read_blob(child.digest or ""), blob_path,
+                            mount_sources=mount_sources, chunk_size=chunk_size,
+                            listener=listener)
+        events.extend(result.events)
+    target = ref.digest or ref.tag or "latest"
+    digest = repo.put_manifest(target, index.data, index.media_type)
+    if ref.digest and digest != ref.digest:
+        raise RegistryError(f"push {ref.familiar}: the image's index digest is {digest}")
+    return PushResult(str(ref), target, digest, len(index.data), events)
+
+
 def _push_blob(
     repo: Repository,
     desc: Descriptor,
     blob_path: Callable[[str], Path],
     sources: list[str],
     chunk_size: int | None,
+    tell: Callable[[BlobEvent], None] | None,
 ) -> BlobEvent:
     if repo.has_blob(desc.digest):
         return BlobEvent(desc.digest, "Layer already exists", desc.size)
@@ -98,9 +137,14 @@ def _push_blob(
         )
 
     def chunks() -> Iterator[bytes]:
+        sent = reported = 0
         with open(path, "rb") as src:
             while piece := src.read(_CHUNK):
                 yield piece
+                sent += len(piece)
+                if tell is not None and (sent - reported >= _PROGRESS_STEP or sent == desc.size):
+                    reported = sent
+                    tell(BlobEvent(desc.digest, "Pushing", desc.size, sent))
 
     repo.upload_blob(desc.digest, desc.size, chunks, chunk_size=chunk_size)
     return BlobEvent(desc.digest, "Pushed", desc.size)

@@ -1,0 +1,138 @@
+"""Shared by the registry tests: a real docker-registry on 127.0.0.1 (plain,
+htpasswd or token auth), skopeo, and checks that a failed command printed one
+line and left the store as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import Hullbox
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Registry:
+    """A running docker-registry; ``host`` is what goes in a reference."""
+
+    host: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_registry(tmp: Path, auth: str = "") -> Registry:
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    port = free_port()
+    config = tmp / "config.yml"
+    config.write_text(
+        "version: 0.1\nlog: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {tmp / 'data'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n{auth}"
+    )
+    log = tmp / "registry.log"
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/v2/")
+            if conn.getresponse().status in (200, 401):
+                return Registry(f"127.0.0.1:{port}", process, log)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail(f"docker-registry did not start: {log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def running_registry(tmp: Path, auth: str = "") -> Iterator[Registry]:
+    started = start_registry(tmp, auth)
+    try:
+        yield started
+    finally:
+        started.process.terminate()
+        try:
+            started.process.wait(10)
+        except subprocess.TimeoutExpired:
+            started.process.kill()
+
+
+def skopeo_binary() -> str:
+    binary = shutil.which("skopeo")
+    if binary is None:
+        pytest.skip("skopeo is not installed (apt-get install skopeo)")
+    return binary
+
+
+def pushed(hullbox: Hullbox, ref: str) -> str:
+    """Tag busybox as ``ref``, push it and return the manifest digest."""
+    hullbox.ok("tag", "busybox:latest", ref)
+    return push(hullbox, ref)
+
+
+def push(hullbox: Hullbox, ref: str) -> str:
+    """Push ``ref`` and return the digest the push printed."""
+    out = hullbox.ok("push", ref)
+    last = out.strip().splitlines()[-1]
+    assert " digest: sha256:" in last, out
+    return last.split(" digest: ")[1].split()[0]
+
+
+def unique_image(hullbox: Hullbox, busybox_tar: Path, tmp: Path, ref: str) -> None:
+    """Import busybox plus a file of its own as ``ref``: a layer no other image
+    in the store or the registry shares."""
+    rootfs = tmp / "unique-rootfs.tar"
+    shutil.copyfile(busybox_tar, rootfs)
+    with tarfile.open(rootfs, "a") as tar:
+        data = ref.encode()
+        info = tarfile.TarInfo("etc/hullbox-test-image")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    hullbox.ok("import", str(rootfs), ref)
+
+
+def store_entries(hullbox: Hullbox) -> dict[str, list[str]]:
+    return {name: sorted(p.name for p in (hullbox.root / sub).iterdir())
+            for name, sub in (("blobs", "blobs/sha256"), ("layers", "layers"))}
+
+
+def fails(hullbox: Hullbox, *args: str) -> str:
+    """Run a command that must fail with one line and leave the store as it was."""
+    before = store_entries(hullbox)
+    images = hullbox.ok("images", "-q")
+    result = hullbox(*args)
+    assert result.returncode == 125, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hullbox: "), result.stderr
+    assert store_entries(hullbox) == before
+    assert hullbox.ok("images", "-q") == images
+    return lines[0]
+
+
+def untag_registry_images(hullbox: Hullbox) -> None:
+    """Remove every tag naming a loopback registry, so the session store is
+    left as the other test modules expect it."""
+    names = hullbox.ok("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+    for name in names:
+        if name.startswith("127.0.0.1:"):
+            hullbox("rmi", name)
