@@ -9,10 +9,8 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hullbox.engine.images import ImageService
-from hullbox.engine.networking import apply_to_spec as apply_network_to_spec
-from hullbox.engine.networking import setup as setup_network
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import (
     ContainerPaths,
@@ -22,11 +20,15 @@ from hullbox.engine.rootfs import (
     resolve_user,
     unmount_rootfs,
 )
-from hullbox.engine.specgen import build_spec
 from hullbox.errors import HullboxError
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RUNNING, ContainerRecord
 from hullbox.store.store import Store
+
+# runtime_state_root is all that the monitor's exited phase needs from here:
+# the bundle's makings (spec, network) are imported where they are used.
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
 
 
 def runtime_state_root() -> Path:
@@ -39,6 +41,9 @@ def runtime_state_root() -> Path:
 def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) -> ContainerPaths:
     """Mount the rootfs and write config.json plus the /etc files; the caller
     unmounts (unmount_rootfs) when the container is done."""
+    from hullbox.engine.networking import apply_to_spec as apply_network_to_spec
+    from hullbox.engine.specgen import build_spec
+
     image = images.get(record.image_id)
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
@@ -91,6 +96,8 @@ def launch_attached(
 ) -> int:
     """Run the container to its end with the given stdio; returns the exit code.
     ``on_start(pid)`` runs once its process has exec'd (the monitor reports it)."""
+    from hullbox.engine.networking import setup as setup_network
+
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
     with contextlib.ExitStack() as cleanup:
