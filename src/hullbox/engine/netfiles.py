@@ -5,7 +5,6 @@ ID), ``--add-host``, ``--dns*``. Rewritten in place (network/hosts.py)."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 from typing import TYPE_CHECKING
 
 from hullbox.engine.options import ContainerOptions
@@ -49,6 +48,8 @@ def write_unbridged(store: Store, record: ContainerRecord, options: ContainerOpt
 
         target = container_db.find(store, mode.partition(":")[2])
         if target:
+            import shutil
+
             source = store.container_dir(target[0].id)
             for name in ("hosts", "resolv.conf"):
                 with contextlib.suppress(OSError):

@@ -107,7 +107,6 @@ def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, 
     """What ``create`` can check before anything is made: the networks and
     the container to share exist, fixed host ports are free."""
     from hullbox.network import ipam
-    from hullbox.network.ports import check_free
     from hullbox.store import containers as container_db
 
     mode = mode_of(options)
@@ -121,6 +120,8 @@ def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, 
     for name, _aliases, _ip in endpoints(options):
         if name != ipam.DEFAULT_NETWORK:
             ipam.get_network(store, name)
+    from hullbox.network.ports import check_free  # not for --network none/host
+
     check_free([s for s in port_specs(options, exposed) if s.host_port])
 
 
