@@ -44,7 +44,13 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
     paths = ContainerPaths(store.container_dir(record.id))
     lowers = [store.layer_dir(c) for c in reversed(image.layer_chain_ids())]
     unmount_rootfs(paths)  # left mounted by a hullbox that was killed
-    mount_overlay(paths, lowers, volatile=options.auto_remove)
+    from hullbox.engine import userns
+
+    mapping = userns.mapping_for(store, record.id, options.security)
+    if mapping is None:
+        mount_overlay(paths, lowers, volatile=options.auto_remove)
+    else:
+        userns.mount_rootfs(store, paths, lowers, mapping, volatile=options.auto_remove)
     try:
         user = resolve_user(paths.rootfs, options.user or image.config.config.user)
         hostname = options.hostname or record.id[:12]
@@ -72,6 +78,8 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)
+        if mapping is not None:
+            userns.apply_to_spec(spec, mapping, [path for path, _ in etc_files.values()])
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)

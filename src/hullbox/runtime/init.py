@@ -19,10 +19,24 @@ import signal
 import stat
 
 from hullbox.linux import mounts as m
-from hullbox.linux.namespaces import CLONE_NEWPID, NAMESPACE_FLAGS, setns, unshare
+from hullbox.linux.namespaces import (
+    CLONE_NEWPID,
+    CLONE_NEWUSER,
+    NAMESPACE_FLAGS,
+    setns,
+    unshare,
+)
 from hullbox.linux.net import set_link_up, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
+from hullbox.linux.userns import (
+    AT_RECURSIVE,
+    OPEN_TREE_CLOEXEC,
+    OPEN_TREE_CLONE,
+    move_mount,
+    open_tree,
+)
+from hullbox.oci.runtime_spec import Mount
 from hullbox.runtime import devices, mounts, security
 
 # Only for the type checker: typing and the spec's classes are not needed to run this.
@@ -40,8 +54,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class InitContext:
     """What the child needs; built by the parent before fork."""
 
-    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "rootfs", "seccomp", "spec",
-                 "stdio", "sync")
+    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "mounts", "rootfs", "seccomp",
+                 "spec", "stdio", "sync", "trees")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, sync: Socket,
                  stdio: tuple[int, int, int], cgroup: Cgroup | None = None,
@@ -56,6 +70,8 @@ class InitContext:
         self.cgroup_procs = [] if cgroup_procs is None else cgroup_procs  # open cgroup.procs fds
         self.exec_fifo = exec_fifo
         self.seccomp = seccomp  # compiled by the parent: libseccomp is not reachable here
+        self.mounts = spec.mounts  # with a user namespace: bind sources as opened fds
+        self.trees: list[int | None] = []  # and those fds, by mount index
 
 
 class _Stage:
@@ -91,7 +107,6 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    os.setsid()
     stage.name = "join cgroup"
     for fd in ctx.cgroup_procs:
         os.write(fd, b"0")
@@ -99,22 +114,16 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if not spec.process.terminal:
         stage.name = "set up stdio"
         _dup_stdio(ctx.stdio)
-    stage.name = "join namespaces"
-    flags = 0
-    for ns in spec.namespaces:
-        if ns.type == "pid":
-            continue  # the parent forked us into it
-        if ns.path:
-            stage.name = f"join {ns.type} namespace {ns.path}"
-            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
-            setns(fd, NAMESPACE_FLAGS[ns.type])
-            os.close(fd)
-        else:
-            flags |= NAMESPACE_FLAGS[ns.type]
-    stage.name = "create namespaces"
-    unshare(flags & ~CLONE_NEWPID)
-    os.umask(0)
+    userns = spec.namespace("user") is not None
+    flags = _join_namespaces(spec, stage, userns)
     os.chdir(ctx.bundle)  # relative bind sources are relative to the bundle
+    if userns:
+        _enter_userns(ctx, stage, flags)  # returns in the container's PID 1
+    else:
+        stage.name = "create namespaces"
+        unshare(flags & ~CLONE_NEWPID)
+    os.setsid()
+    os.umask(0)
     new = {ns.type for ns in spec.namespaces if not ns.path}
     if spec.namespace("mount") is not None:
         _prepare_rootfs(ctx, stage, new)
@@ -164,6 +173,78 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     return command
 
 
+def _join_namespaces(spec: Spec, stage: _Stage, userns: bool) -> int:
+    """setns into the spec's namespaces given by path (not the user namespace,
+    joined later); returns the CLONE_* flags of those to create."""
+    flags = 0
+    for ns in spec.namespaces:
+        if ns.type == "user" or (ns.type == "pid" and not userns):
+            continue  # without a user namespace the parent forked us into the pid one
+        if ns.path:
+            stage.name = f"join {ns.type} namespace {ns.path}"
+            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+            setns(fd, NAMESPACE_FLAGS[ns.type])
+            os.close(fd)
+        else:
+            flags |= NAMESPACE_FLAGS[ns.type]
+    return flags
+
+
+def _enter_userns(ctx: InitContext, stage: _Stage, flags: int) -> None:
+    """Enter the user namespace, then create the others inside it (so it owns
+    them), then fork: the child is PID 1 and returns, this process exits.
+
+    What lies outside the rootfs is opened first, with the host's rights: the
+    mapped root may not be allowed to walk the paths that lead to it. The
+    rootfs itself is reached through the working directory from here on.
+    """
+    stage.name = "open mount sources"
+    opened = [_opened_source(entry) for entry in ctx.mounts]
+    ctx.mounts = tuple(entry for entry, _ in opened)
+    ctx.trees = [tree for _, tree in opened]
+    if ctx.exec_fifo is not None:
+        fifo = os.open(ctx.exec_fifo, os.O_PATH | os.O_CLOEXEC)
+        ctx.exec_fifo = f"/proc/self/fd/{fifo}"
+    stage.name = f"chdir {ctx.rootfs}"
+    os.chdir(ctx.rootfs)
+    ctx.rootfs = "."
+    user = ctx.spec.namespace("user")
+    if user is not None and user.path:
+        stage.name = f"join user namespace {user.path}"
+        fd = os.open(user.path, os.O_RDONLY | os.O_CLOEXEC)
+        setns(fd, CLONE_NEWUSER)
+        os.close(fd)
+    else:
+        stage.name = "create user namespace"
+        unshare(CLONE_NEWUSER)
+        ctx.sync.send(b"U", MSG_NOSIGNAL)  # the parent writes uid_map and gid_map
+        if ctx.sync.recv(16) != b"M":
+            os._exit(1)  # the parent could not map us, and says why itself
+    stage.name = "become root of the user namespace"
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    stage.name = "create namespaces"
+    unshare(flags)
+    stage.name = "fork PID 1"
+    pid = os.fork()
+    if pid != 0:
+        ctx.sync.send(b"P%d" % pid, MSG_NOSIGNAL)
+        os._exit(0)
+
+
+def _opened_source(entry: Mount) -> tuple[Mount, int | None]:
+    """A bind mount's source as a detached copy (open_tree) named /proc/self/fd/N."""
+    flags, _, _ = mounts.parse_options(entry.options)
+    if not (entry.type == "bind" or flags & m.MS_BIND) or not entry.source:
+        return entry, None
+    recursive = AT_RECURSIVE if flags & m.MS_REC else 0
+    try:
+        fd = open_tree(entry.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive)
+    except OSError:
+        return entry, None  # the mount itself will fail and say why
+    return Mount(entry.destination, entry.type, f"/proc/self/fd/{fd}", entry.options), fd
+
+
 def _dup_stdio(stdio: tuple[int, int, int]) -> None:
     # dup first so that a mapping like stdout=2, stderr=1 does not clobber itself
     high = [os.dup(fd) for fd in stdio]
@@ -179,22 +260,26 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
     m.mount(None, "/", None, mounts.PROPAGATION.get(spec.rootfs_propagation or "rprivate",
                                                     m.MS_PRIVATE | m.MS_REC))
     stage.name = f"bind {rootfs}"
-    m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
+    if rootfs == ".":
+        _bind_cwd()
+    else:
+        m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     cg = ctx.cgroup
-    for entry in spec.mounts:
+    for index, entry in enumerate(ctx.mounts):
         stage.name = f"mount {entry.destination}"
         # A network namespace joined by path (the engine's bridge setup) is the
         # container's own as much as a new one: its sysfs is mountable.
         mounts.mount_entry(rootfs, entry, new_netns=spec.namespace("network") is not None,
                            new_ipcns="ipc" in new,
                            cgroup_dirs=cg.dirs if cg else {}, cgroupns="cgroup" in new,
-                           cgroup_v2=bool(cg and cg.v2))
+                           cgroup_v2=bool(cg and cg.v2),
+                           tree=ctx.trees[index] if ctx.trees else None)
     stage.name = "create devices"
     devices.create_devices(rootfs, spec.devices)
     stage.name = f"create cwd {spec.process.cwd}"
     os.umask(0o022)
     os.makedirs(mounts.secure_join(rootfs, spec.process.cwd), exist_ok=True)
-    if ctx.exec_fifo is not None:
+    if ctx.exec_fifo is not None and not ctx.exec_fifo.startswith("/proc/self/fd/"):
         # The fifo is outside the rootfs: hold it by an O_PATH fd, reopen via /proc later.
         fifo = os.open(ctx.exec_fifo, os.O_PATH | os.O_CLOEXEC)
         ctx.exec_fifo = f"/proc/self/fd/{fifo}"
@@ -203,6 +288,17 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
     if spec.process.terminal:
         stage.name = "set up console"
         _setup_console(ctx.sync)
+
+
+def _bind_cwd() -> None:
+    """Bind the working directory on itself and move onto the new mount
+    (pivot_root wants a mount point), without naming its path."""
+    tree = open_tree(".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
+    try:
+        move_mount(tree, ".")
+        os.fchdir(tree)
+    finally:
+        os.close(tree)
 
 
 def _setup_console(sync: Socket) -> None:
