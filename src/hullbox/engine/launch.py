@@ -31,14 +31,19 @@ from hullbox.store.store import Store
 
 def runtime_state_root() -> Path:
     """Where runtimes keep state of live containers: a tmpfs, gone at reboot."""
-    if os.geteuid() == 0:
+    from hullbox.engine.rootless import host_uid, is_rootless
+
+    if not is_rootless():
         return Path("/run/hullbox")
-    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{os.geteuid()}")) / "hullbox"
+    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{host_uid()}")) / "hullbox"
 
 
 def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) -> ContainerPaths:
     """Mount the rootfs and write config.json plus the /etc files; the caller
     unmounts (unmount_rootfs) when the container is done."""
+    from hullbox.engine import rootless
+
+    rootless.prepare(record.config)
     image = images.get(record.image_id)
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))

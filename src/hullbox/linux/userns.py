@@ -73,6 +73,16 @@ def idmapped_bind(source: str, target: str, userns_fd: int) -> None:
         os.close(fd)
 
 
+def in_user_namespace() -> bool:
+    """True when this process is not in the host's user namespace (its uid_map
+    is not the identity of every id)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
 def format_map(maps: list[IdMap] | tuple[IdMap, ...]) -> str:
     """The text of a uid_map/gid_map file."""
     return "".join(f"{inside} {outside} {count}\n" for inside, outside, count in maps)

@@ -41,8 +41,20 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class InitContext:
     """What the child needs; built by the parent before fork."""
 
-    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "mounts", "rootfs", "seccomp",
-                 "spec", "stdio", "sync", "trees")
+    __slots__ = (
+        "bundle",
+        "cgroup",
+        "cgroup_procs",
+        "exec_fifo",
+        "mounts",
+        "nested",
+        "rootfs",
+        "seccomp",
+        "spec",
+        "stdio",
+        "sync",
+        "trees",
+    )
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, sync: Socket,
                  stdio: tuple[int, int, int], cgroup: Cgroup | None = None,
@@ -59,6 +71,7 @@ class InitContext:
         self.seccomp = seccomp  # compiled by the parent: libseccomp is not reachable here
         self.mounts = spec.mounts  # with a user namespace: bind sources as opened fds
         self.trees: list[int | None] = []  # and those fds, by mount index
+        self.nested = False  # in a user namespace already (rootless): fork PID 1 here
 
 
 class _Stage:
@@ -101,7 +114,7 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if not spec.process.terminal:
         stage.name = "set up stdio"
         _dup_stdio(ctx.stdio)
-    userns = spec.namespace("user") is not None
+    userns = spec.namespace("user") is not None or ctx.nested
     flags = _join_namespaces(spec, stage, userns)
     os.chdir(ctx.bundle)  # relative bind sources are relative to the bundle
     if userns:

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from hullbox.errors import CommandNotFound, CommandNotInvokable, HullboxError, RuntimeFailure
 from hullbox.linux import seqpacket
 from hullbox.linux.namespaces import CLONE_NEWPID, setns, unshare
-from hullbox.linux.userns import set_child_subreaper, write_id_maps
+from hullbox.linux.userns import in_user_namespace, set_child_subreaper, write_id_maps
 from hullbox.runtime.cgroups import Cgroup, create_cgroup
 from hullbox.runtime.init import InitContext, container_init
 from hullbox.runtime.seccomp import prepare_seccomp
@@ -24,6 +24,9 @@ from hullbox.runtime.seccomp import prepare_seccomp
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hullbox.oci.runtime_spec import Spec
+
+
+_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class Spawned:
@@ -59,17 +62,21 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
             cgroup = create_cgroup(spec.cgroups_path or f"/hullbox/{container_id}",
                                    spec.resources)
         except OSError as exc:
-            raise _failure(container_id, "create cgroup", exc.errno) from exc
-        undo.callback(cgroup.destroy)
+            # Rootless without delegated cgroups: the engine warned about limits.
+            if exc.errno not in _REFUSED or not in_user_namespace():
+                raise _failure(container_id, "create cgroup", exc.errno) from exc
         procs = []
-        for path in cgroup.procs_files():
-            procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
-            undo.callback(os.close, procs[-1])
+        if cgroup is not None:
+            undo.callback(cgroup.destroy)
+            for path in cgroup.procs_files():
+                procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
+                undo.callback(os.close, procs[-1])
         ours, theirs = seqpacket.socketpair()
         undo.callback(ours.close)
         ctx = InitContext(spec, bundle, rootfs_path(spec, bundle), theirs, stdio,
                           cgroup, procs, exec_fifo, seccomp)
-        userns = spec.namespace("user") is not None
+        ctx.nested = in_user_namespace()
+        userns = spec.namespace("user") is not None or ctx.nested
         if userns:
             # The child makes the user namespace, forks PID 1 inside it and
             # exits: as a subreaper this process becomes PID 1's parent.

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 def enter_userns(ctx: InitContext, stage: _Stage, flags: int) -> None:
     """Enter the user namespace, then create the others inside it (so it owns
     them), then fork: the child is PID 1 and returns, this process exits.
+    Without a user namespace in the spec (rootless mode: the caller is in one
+    already, and cannot return to the host's pid namespace) only the rest is done.
 
     What lies outside the rootfs is opened first, with the host's rights: the
     mapped root may not be allowed to walk the paths that lead to it. The
@@ -48,7 +50,9 @@ def enter_userns(ctx: InitContext, stage: _Stage, flags: int) -> None:
     os.chdir(ctx.rootfs)
     ctx.rootfs = "."
     user = ctx.spec.namespace("user")
-    if user is not None and user.path:
+    if user is None:
+        pass  # rootless mode: the caller's user namespace is the container's
+    elif user.path:
         stage.name = f"join user namespace {user.path}"
         fd = os.open(user.path, os.O_RDONLY | os.O_CLOEXEC)
         setns(fd, CLONE_NEWUSER)
@@ -59,9 +63,10 @@ def enter_userns(ctx: InitContext, stage: _Stage, flags: int) -> None:
         ctx.sync.send(b"U", MSG_NOSIGNAL)  # the parent writes uid_map and gid_map
         if ctx.sync.recv(16) != b"M":
             os._exit(1)  # the parent could not map us, and says why itself
-    stage.name = "become root of the user namespace"
-    os.setresgid(0, 0, 0)
-    os.setresuid(0, 0, 0)
+    if user is not None:
+        stage.name = "become root of the user namespace"
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
     stage.name = "create namespaces"
     unshare(flags)
     stage.name = "fork PID 1"
