@@ -110,7 +110,7 @@ def enter() -> None:
                                  "to run with a single id")
     else:
         os.close(go_w)
-        write_id_maps(parent, uids, gids)
+        write_id_maps(parent, uids, gids, caller=(uids[0][1], gids[0][1]))
     from hullbox.linux import mounts
 
     # what this process mounts stays in its namespace

@@ -88,20 +88,24 @@ def format_map(maps: list[IdMap] | tuple[IdMap, ...]) -> str:
     return "".join(f"{inside} {outside} {count}\n" for inside, outside, count in maps)
 
 
-def write_id_maps(pid: int, uid_maps: list[IdMap], gid_maps: list[IdMap]) -> None:
+def write_id_maps(pid: int, uid_maps: list[IdMap], gid_maps: list[IdMap],
+                  caller: tuple[int, int] | None = None) -> None:
     """Give the user namespace of ``pid`` its mappings.
 
     Root writes the files itself. An unprivileged caller may write a single
     line mapping its own uid/gid (after setgroups is denied); anything else
     goes through the setuid helpers newuidmap/newgidmap, which check
-    /etc/subuid and /etc/subgid. Raises OSError.
+    /etc/subuid and /etc/subgid. ``caller`` is the writer's host (uid, gid)
+    when it is no longer what geteuid() says (it wrote its own namespace's
+    maps after entering it). Raises OSError.
     """
-    if os.geteuid() == 0:
+    uid, gid = caller or (os.geteuid(), os.getegid())
+    if uid == 0:
         _write(f"/proc/{pid}/uid_map", format_map(uid_maps))
         _write(f"/proc/{pid}/gid_map", format_map(gid_maps))
         return
-    own = ([(uid_maps[0][0], os.geteuid(), 1)] == uid_maps
-           and [(gid_maps[0][0], os.getegid(), 1)] == gid_maps)
+    own = ([(uid_maps[0][0], uid, 1)] == uid_maps
+           and [(gid_maps[0][0], gid, 1)] == gid_maps)
     if own:
         _write(f"/proc/{pid}/setgroups", "deny")
         _write(f"/proc/{pid}/uid_map", format_map(uid_maps))
