@@ -124,6 +124,14 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (proto, host_ip, host_port)
         )""",
     ),
+    (   # 8: host id ranges of --userns auto containers, so no two overlap (issue 4)
+        """CREATE TABLE IF NOT EXISTS userns_ranges (
+            container_id TEXT PRIMARY KEY,
+            uid_start INTEGER NOT NULL,   -- host uid of the container's root
+            gid_start INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        )""",
+    ),
 )
 
 
