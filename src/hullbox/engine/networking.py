@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hullbox.engine.images import ImageService
     from hullbox.engine.rootfs import ContainerPaths
     from hullbox.network.ipam import Lease, Network
-    from hullbox.network.ports import PortSpec
+    from hullbox.network.portspec import PortSpec
     from hullbox.store.containers import ContainerRecord
 
 DEFAULT_ROOT = Path("/var/lib/hullbox")
@@ -93,10 +93,10 @@ def resolve_network(store: Store, name: str) -> Network:
 
 
 def port_specs(options: ContainerOptions, exposed: dict[str, Any]) -> list[PortSpec]:
-    from hullbox.network.ports import exposed as exposed_specs
-    from hullbox.network.ports import parse_publish
+    from hullbox.network.portspec import exposed as exposed_specs
+    from hullbox.network.portspec import parse_publish
 
-    specs = [parse_publish(p) for p in options.networking.ports]
+    specs = [spec for text in options.networking.ports for spec in parse_publish(text)]
     if options.networking.publish_all:
         taken = {(s.container_port, s.proto) for s in specs}
         specs += [s for s in exposed_specs(exposed) if (s.container_port, s.proto) not in taken]
