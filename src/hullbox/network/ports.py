@@ -21,6 +21,9 @@ from hullbox.network import nft
 from hullbox.network.portspec import PortSpec
 from hullbox.store.store import Store
 
+#: Ports on this address go through a relay process, not nftables (portmap.py).
+RELAYED = "::1"
+
 
 @dataclass(frozen=True)
 class PublishedPort:
@@ -115,7 +118,7 @@ def publish(store: Store, container_id: str, ports: list[PublishedPort]) -> None
     """Record the ports and add their DNAT elements (one nft batch)."""
     record(store, container_id, ports)
     nft.add_ports([(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
-                   for p in ports], tag(container_id),
+                   for p in ports if p.host_ip != RELAYED], tag(container_id),
                   f"publish the ports of container {container_id[:12]}")
 
 
@@ -123,7 +126,8 @@ def unpublish(store: Store, container_id: str) -> None:
     """Remove the container's DNAT elements and records; nothing when none."""
     ports = published(store, container_id)
     if ports:
-        keys = [nft.port_key(p.proto, p.host_ip, p.host_port) for p in ports]
+        keys = [nft.port_key(p.proto, p.host_ip, p.host_port) for p in ports
+                if p.host_ip != RELAYED]
         nft.delete_ports(keys, tag(container_id),
                          f"unpublish the ports of container {container_id[:12]}")
     with store.transaction() as conn:

@@ -124,6 +124,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (proto, host_ip, host_port)
         )""",
     ),
+    (   # 8: --ip-range and IPv6 networks (issue 7); '' where a network has none
+        "ALTER TABLE networks ADD COLUMN ip_range TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE network_leases ADD COLUMN address6 TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
