@@ -9,6 +9,7 @@ collide on a fixed one.
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import random
 import shutil
@@ -99,7 +100,7 @@ def free_subnet() -> tuple[str, str]:
 def free_subnet6() -> str:
     """A random unique-local /64 (fdXX:...)."""
     a, b, c, d = (random.randrange(n) for n in (256, 65536, 65536, 65536))
-    return f"fd{a:02x}:{b:04x}:{c:04x}:{d:04x}::/64"
+    return str(ipaddress.IPv6Network(f"fd{a:02x}:{b:04x}:{c:04x}:{d:04x}::/64"))
 
 
 def until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
