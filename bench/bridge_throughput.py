@@ -124,10 +124,10 @@ def main() -> int:
         median = {k: statistics.median(v) for k, v in samples.items() if v}
         print(f"TCP container -> container on a bridge, iperf3 -t {args.seconds}, "
               f"median of {args.rounds}, alternating:")
-        print(f"  host loopback   {median['loopback']:6.2f} Gbit/s")
-        for engine in ("hullbox", "podman"):
+        for engine in ("loopback", "hullbox", "podman"):
             if engine in median:
-                print(f"  {engine:<14}  {median[engine]:6.2f} Gbit/s   "
+                spread = f"(min {min(samples[engine]):.2f}, max {max(samples[engine]):.2f})"
+                print(f"  {engine:<9} {median[engine]:6.2f} Gbit/s {spread}   "
                       f"{median[engine] / median['loopback']:.2f} of loopback")
         if "podman" in median:
             print(f"  hullbox / podman: {median['hullbox'] / median['podman']:.2f}")

@@ -29,9 +29,11 @@ class NetworkService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def create(self, name: str, *, driver: str = "bridge", labels: dict[str, str] | None = None,
-               internal: bool = False, addressing: Addressing | None = None) -> Network:
-        """A user-defined bridge network, its bridge made at once."""
+    def create(self, name: str, *, subnet: str = "", gateway: str = "", driver: str = "bridge",
+               labels: dict[str, str] | None = None, internal: bool = False,
+               addressing: Addressing | None = None) -> Network:
+        """A user-defined bridge network, its bridge made at once; ``subnet``
+        and ``gateway`` (IPv4) are short for an ``addressing`` of just those."""
         from hullbox.engine.names import new_id
 
         if not _NAME.match(name):
@@ -46,7 +48,8 @@ class NetworkService:
         bridge.sweep_orphans()
         network_id = new_id()
         with bridge.host_lock():
-            chosen = netplan.choose(addressing or Addressing(), ipam.list_networks(self.store))
+            asked = addressing or Addressing(subnet=subnet, gateway=gateway)
+            chosen = netplan.choose(asked, ipam.list_networks(self.store))
             network = Network(id=network_id, name=name, bridge=f"hb-{network_id[:12]}",
                               subnet=chosen.subnet, gateway=chosen.gateway,
                               internal=internal, labels=dict(labels or {}),
