@@ -132,6 +132,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             size INTEGER NOT NULL
         )""",
     ),
+    (   # 9: --ip-range and IPv6 networks (issue 7); '' where a network has none
+        "ALTER TABLE networks ADD COLUMN ip_range TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE network_leases ADD COLUMN address6 TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
