@@ -41,12 +41,10 @@ class NetworkSettings:
         """Check the values alone (no store): one line naming the bad one."""
         from hullbox.network.hosts import parse_add_host
         from hullbox.network.ipam import ip_to_int
+        from hullbox.network.portspec import parse_publish
 
-        if self.ports:  # lazily: ports imports nft and subprocess, which `run` rarely needs
-            from hullbox.network.ports import parse_publish
-
-            for spec in self.ports:
-                parse_publish(spec)
+        for spec in self.ports:
+            parse_publish(spec)
         for value in self.add_hosts:
             try:
                 name, address = parse_add_host(value)
