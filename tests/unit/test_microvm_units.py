@@ -69,7 +69,8 @@ def test_the_script_quotes_what_the_user_typed() -> None:
     assert words[4:] == ["/bin/nsenter", "-F", "-r/newroot", "-w/newroot/my dir", "-S", "1000",
                          "-G", "1001", "--", "sh", "-c", "echo 'it''s' $HOME; exit 3"]
     assert "printf '%s' box >/proc/sys/kernel/hostname" in script
-    assert script.rstrip().endswith("printf '\\000hullbox-exit-n0nce %d\\n' $code >&4")
+    assert script.splitlines()[-2:] == ["printf '\\000hullbox-exit-n0nce %d\\n' $code >&4",
+                                        "#end-of-script"]
     assert "sync" in script.split() and "sync" not in render(command, "n", keep_writes=False)
 
 

@@ -7,7 +7,6 @@ in which the guest writes before hullbox listens.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -86,10 +85,3 @@ def last_words(log: Path, console: Path) -> str:
             return prefix + lines[-1].removeprefix("qemu-system-x86_64: ")
     return "no message"
 
-
-def fd_is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True

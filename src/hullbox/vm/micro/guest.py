@@ -33,6 +33,8 @@ dev /newroot/dev devtmpfs nosuid 0 0
 devpts /newroot/dev/pts devpts newinstance,ptmxmode=0666,mode=0620 0 0
 shm /newroot/dev/shm tmpfs nosuid,nodev,mode=1777 0 0
 """
+#: the line that ends a run's script on the control port
+END_OF_SCRIPT = "#end-of-script"
 #: directories the run mounts on; the root disk is made with them
 MOUNTPOINTS = ("proc", "sys", "dev", "tmp")
 
@@ -65,10 +67,17 @@ done
 # stop and kill reach the command whose pid the run writes to /run/child
 while read -r sig; do read -r child </run/child && kill -s "$sig" "$child"; done \
     </dev/hullbox.sig &
-echo ready >/dev/hullbox.ctl
-# The template snapshot is taken while this waits for its first byte: a
-# restored guest runs the script as it arrives (no process to start for it).
-. /dev/hullbox.ctl
+# The port stays open from here on: data the host sends while the guest has
+# it closed may sit unread. The template snapshot is taken while this waits
+# in read, a builtin: a restored guest starts no process to take its script.
+exec 3<>/dev/hullbox.ctl
+echo ready >&3
+script=""
+while IFS= read -r line <&3 && [ "$line" != "{END_OF_SCRIPT}" ]; do
+    script="$script$line
+"
+done
+eval "$script"
 """
 
 

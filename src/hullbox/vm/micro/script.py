@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullbox.vm.micro.guest import NET_MODULES
+from hullbox.vm.micro.guest import END_OF_SCRIPT, NET_MODULES
 
 ROOT = "/newroot"
 
@@ -108,6 +108,7 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> st
         *(["sync"] if keep_writes else []),
         f"printf '{marker}\\n' >&5",
         f"printf '{marker}%d\\n' $code >&4",
+        END_OF_SCRIPT,
     ]
     return "\n".join(lines) + "\n"
 
