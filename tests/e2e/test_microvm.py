@@ -127,6 +127,8 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
     (("--isolation", "vm", "-t"), "-t"),
     (("--isolation", "vm", "-i"), "-i"),
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
+    (("--isolation", "vm", "-v", "/tmp:/host"), "-v/--mount/--tmpfs/--volumes-from"),
+    (("--isolation", "vm", "-p", "8080:80"), "-p/-P"),
 ])
 def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, ...],
                                             message: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hullbox.engine.options import ContainerOptions
+from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 from hullbox.vm.micro.guest import module_depends
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
@@ -36,6 +37,8 @@ def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
     ({"isolation_kind": "vm", "interactive": True}, "-i is not supported"),
     ({"isolation_kind": "vm", "runtime": "runc"}, "--runtime runc and --isolation vm"),
     ({"isolation_kind": "vm", "memory": "32m"}, "at least 64m"),
+    ({"isolation_kind": "vm", "storage": StorageSettings(tmpfs={"/run": ""})},
+     "-v/--mount/--tmpfs"),
 ])
 def test_isolation_refuses_what_a_microvm_cannot_do(kwargs: dict[str, object],
                                                     message: str) -> None:

@@ -30,16 +30,22 @@ class IsolationSettings:
     @classmethod
     def parse(cls, *, isolation: str | None = None, memory_bytes: int = 0,
               nano_cpus: int = 0, terminal: tuple[bool, bool] = (False, False),
-              runtime: str = "hullbox") -> IsolationSettings:
+              runtime: str = "hullbox",
+              unsupported: dict[str, bool] | None = None) -> IsolationSettings:
         """From ``--isolation`` as typed; with ``vm`` the container's --memory
         and --cpus size the guest (a guest needs at least 64 MiB).
-        ``terminal`` is (-t, -i): a microVM has no terminal or input yet."""
+        ``terminal`` is (-t, -i): a microVM has no terminal or input yet, nor
+        what ``unsupported`` names (flag -> given)."""
         kind = (isolation or "default").lower()
         if kind not in KINDS:
             raise InvalidArgument(f"invalid --isolation {isolation!r}: use process or vm")
         settings = cls("vm" if kind == "vm" else "process")
         if settings.vm:
             _check_vm_flags(terminal, runtime)
+            for flag, given in (unsupported or {}).items():
+                if given:
+                    raise InvalidArgument(f"{flag} is not supported with --isolation vm yet: "
+                                          "the microVM has no shared folders or network")
         if settings.vm and memory_bytes:
             settings.vm_memory_mib = memory_bytes >> 20
             if settings.vm_memory_mib < MIN_VM_MEMORY_MIB:
