@@ -124,7 +124,12 @@ def launch_attached(
                 on_start(pid)
 
         try:
-            if options.runtime == "hullbox":
+            if options.isolation.vm:
+                from hullbox.engine.microvm import run_attached
+
+                code, oom = run_attached(store, record, paths, stdout=stdout, stderr=stderr,
+                                         on_start=record_pid), False
+            elif options.runtime == "hullbox":
                 from hullbox.runtime.run import run_container
 
                 status = run_container(

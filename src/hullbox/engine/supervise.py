@@ -176,7 +176,11 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
     try:
         container_db.update(store, record.id, state=RUNNING, started=time.time(),
                             exit_code=0, error="", pid=0)
-        if options.runtime == "hullbox":
+        if options.isolation.vm:
+            from hullbox.engine.microvm import start_runner
+
+            pid = start_runner(store, images, record, paths, (null, out_w, err_w))
+        elif options.runtime == "hullbox":
             from hullbox.runtime.run import start_container
 
             pid, master = start_container(paths.base, record.id,
