@@ -146,6 +146,17 @@ def test_index_without_the_platform(
     assert "--platform" in line
 
 
+def test_single_platform_image_of_another_platform(
+    hullbox: Hullbox, registry: Registry, pushed: Pushed
+) -> None:
+    ref = f"{registry.host}/{REF_PATH}"
+    line = fails(hullbox, "pull", "--platform", "linux/arm64", ref)
+    assert "does not match the specified platform: wanted linux/arm64, actual: linux/amd64" \
+        in line, line
+    hullbox.ok("pull", "--platform", "linux/amd64", ref)  # the right one is fine
+    hullbox.ok("rmi", ref)
+
+
 def test_killed_pull_leaves_only_a_resumable_partial(
     hullbox: Hullbox, registry: Registry, pushed: Pushed
 ) -> None:

@@ -99,12 +99,15 @@ def pull_image(
     platform: Platform,
     *,
     listener: Listener | None = None,
+    platform_given: bool = False,
 ) -> PullResult:
     """Pull ``ref`` from ``repo`` into ``store``; see the module docstring."""
     top, fetched = resolve_manifest(repo, ref, platform)
     manifest = Manifest.from_json(json.loads(fetched.data))
     config_bytes = _small_blob(store, repo, manifest.config)
     config = ImageConfig.from_json(json.loads(config_bytes))
+    if platform_given and top.digest == fetched.digest:
+        _check_platform(ref, config, platform)
     if len(config.diff_ids) != len(manifest.layers):
         raise RegistryError(
             f"image {ref.familiar} is inconsistent: {len(manifest.layers)} layers but "
@@ -129,6 +132,19 @@ def pull_image(
         existing=sum(1 for j in jobs if j.existing),
         events=session.events,
     )
+
+
+def _check_platform(ref: Reference, config: ImageConfig, wanted: Platform) -> None:
+    """A single-platform image asked for with ``--platform``: it must be the
+    one asked for, as ``docker pull`` checks."""
+    actual = {"os": config.os, "architecture": config.architecture,
+              "variant": config.variant}
+    if not wanted.matches(actual):
+        shown = "/".join(p for p in (config.os, config.architecture, config.variant) if p)
+        raise RegistryError(
+            f"image {ref.familiar} was found but does not match the specified platform: "
+            f"wanted {wanted}, actual: {shown or 'unknown'}; drop --platform to pull it anyway"
+        )
 
 
 def _small_blob(store: Store, repo: Repository, desc: Descriptor) -> bytes:
