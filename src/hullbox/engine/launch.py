@@ -31,20 +31,31 @@ from hullbox.store.store import Store
 
 def runtime_state_root() -> Path:
     """Where runtimes keep state of live containers: a tmpfs, gone at reboot."""
-    if os.geteuid() == 0:
+    from hullbox.engine.rootless import host_uid, is_rootless
+
+    if not is_rootless():
         return Path("/run/hullbox")
-    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{os.geteuid()}")) / "hullbox"
+    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{host_uid()}")) / "hullbox"
 
 
 def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) -> ContainerPaths:
     """Mount the rootfs and write config.json plus the /etc files; the caller
     unmounts (unmount_rootfs) when the container is done."""
+    from hullbox.engine import rootless
+
+    rootless.prepare(record.config)
     image = images.get(record.image_id)
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
     lowers = [store.layer_dir(c) for c in reversed(image.layer_chain_ids())]
     unmount_rootfs(paths)  # left mounted by a hullbox that was killed
-    mount_overlay(paths, lowers, volatile=options.auto_remove)
+    from hullbox.engine import userns
+
+    mapping = userns.mapping_for(store, record.id, options.security)
+    if mapping is None:
+        mount_overlay(paths, lowers, volatile=options.auto_remove)
+    else:
+        userns.mount_rootfs(store, paths, lowers, mapping, volatile=options.auto_remove)
     try:
         user = resolve_user(paths.rootfs, options.user or image.config.config.user)
         hostname = options.hostname or record.id[:12]
@@ -72,6 +83,8 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)
+        if mapping is not None:
+            userns.apply_to_spec(spec, mapping, [path for path, _ in etc_files.values()])
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)
