@@ -23,7 +23,7 @@ from hullbox.build.instructions import Dockerfile, Instruction, Stage, instructi
 from hullbox.build.parser import DockerfileSyntaxError, parse
 from hullbox.build.runops import CopyOp, RunOp, copy_op, run_op
 from hullbox.build.shell_lex import Env, ShellLex
-from hullbox.errors import InvalidArgument
+from hullbox.errors import HullboxError, InvalidArgument
 from hullbox.oci.image import ContainerConfig, Descriptor, ImageConfig
 
 #: Build args Docker accepts without an ARG and never warns about.
@@ -182,7 +182,12 @@ class Planner:
         else:
             if not base_name:
                 raise DockerfileSyntaxError("FROM names no image (an empty ARG?)", stage.line)
-            base = self.resolve(base_name)
+            try:
+                base = self.resolve(base_name)
+            except DockerfileSyntaxError:
+                raise
+            except HullboxError as exc:  # a pull that failed: say which FROM
+                raise DockerfileSyntaxError(str(exc), stage.line) from exc
             planned = PlannedStage(stage, base, None, step_key("", {"from": base.id or "scratch"}),
                                    config=StageConfig(copy.deepcopy(base.config.config),
                                                       base.config.author))
@@ -217,7 +222,7 @@ class _StagePlanner:
                 self._one(inst)
             except DockerfileSyntaxError:
                 raise
-            except InvalidArgument as exc:
+            except HullboxError as exc:
                 raise DockerfileSyntaxError(str(exc), inst.line) from exc
         self.planned.key = self.key
 

@@ -40,6 +40,8 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
               help="Set a label on the image.")
 @click.option("--no-cache", is_flag=True, help="Do not use the cache.")
+@click.option("--pull", is_flag=True,
+              help="Always pull the images FROM names (else only when missing).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
 @click.option("--progress", type=click.Choice(["auto", "plain", "tty", "quiet"]),
               default="auto", help="Progress output (plain, as docker).")
@@ -48,7 +50,7 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
 @click.argument("path")
 @click.pass_obj
 def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[str, ...],
-          target: str | None, labels: tuple[str, ...], no_cache: bool, quiet: bool,
+          target: str | None, labels: tuple[str, ...], no_cache: bool, pull: bool, quiet: bool,
           progress: str, network: str, platform: str | None, path: str) -> None:
     """Build an image from a Dockerfile."""
     from hullbox.engine.build import BuildRequest
@@ -56,7 +58,7 @@ def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[s
     if platform not in (None, "", "linux/amd64", "linux/x86_64"):
         raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
     request = BuildRequest(
-        context=Path(path), tags=list(tags), target=target, no_cache=no_cache,
+        context=Path(path), tags=list(tags), target=target, no_cache=no_cache, pull=pull,
         build_args=_pairs(build_args, "--build-arg", from_env=True),
         labels=_pairs(labels, "--label", from_env=False), network=network)
     with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:

@@ -33,6 +33,7 @@ class BuildRequest:
     target: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
+    pull: bool = False  # always ask the registry for FROM images, even when stored
     network: str = "none"
 
 

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 from hullbox.build.context import BuildContext
 from hullbox.build.instructions import load
 from hullbox.build.parser import DockerfileSyntaxError, parse
-from hullbox.build.plan import BaseImage, Planner
+from hullbox.build.plan import Planner
 from hullbox.build.solver import Solver, image_config
+from hullbox.engine.build_images import BaseImages
 from hullbox.engine.build_run import run_step
 from hullbox.engine.images import ImageService
-from hullbox.errors import ImageNotFound, InvalidArgument
+from hullbox.errors import InvalidArgument
 from hullbox.image.layerwriter import write_image
-from hullbox.oci import reference
-from hullbox.oci.image import ImageConfig
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
@@ -37,21 +36,6 @@ def _read_dockerfile(request: BuildRequest) -> tuple[str, str]:
                               "give its path with -f") from None
     except OSError as exc:
         raise InvalidArgument(f"failed to read dockerfile {path}: {exc.strerror}") from exc
-
-
-def _resolver(images: ImageService) -> Callable[[str], BaseImage]:
-    def resolve(name: str) -> BaseImage:
-        if name == "scratch":
-            return BaseImage("", "scratch", ImageConfig(), [])
-        try:
-            image = images.get(name)
-        except ImageNotFound:
-            familiar = reference.parse(name).familiar
-            raise ImageNotFound(f"image {familiar!r} not found locally; pull it with: "
-                                f"hullbox pull {familiar}") from None
-        return BaseImage(image.id, reference.parse(name).familiar if not name.startswith(
-            "sha256:") else name, image.config, images.manifest(image).layers)
-    return resolve
 
 
 def run_build(store: Store, images: ImageService, request: BuildRequest, tags: list[str],
@@ -78,8 +62,10 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     progress("#2 [internal] load .dockerignore")
     context = BuildContext(request.context.resolve())
     progress("#2 DONE 0.0s")
+    resolver = BaseImages(store, images, always_pull=request.pull, progress=progress,
+                          first_vertex=3)
     planner = Planner(dockerfile, build_args=request.build_args, context=context,
-                      resolve=_resolver(images), escape=parsed.escape_token,
+                      resolve=resolver, escape=parsed.escape_token,
                       network="host" if request.network == "host" else "none")
     try:
         plan = planner.plan(request.target)
@@ -90,6 +76,7 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
                         + ", ".join(plan.unused_args))
     solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
                     progress=progress, dockerfile_name=name)
+    solver.vertex = resolver.vertex
     state, target = solver.solve()
     solver.vertex += 1
     vertex = solver.vertex
