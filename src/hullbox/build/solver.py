@@ -9,8 +9,6 @@ ends, whether it worked or not.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,12 +17,12 @@ from typing import Any
 
 from hullbox.build.cache import BuildCache, CachedLayer
 from hullbox.build.context import BuildContext
-from hullbox.build.copier import Copier, scoped
-from hullbox.build.mounts import RunMount
+from hullbox.build.copier import Copier
 from hullbox.build.plan import BaseImage, Plan, PlannedStage, Step
+from hullbox.build.runmounts import RunMounts
 from hullbox.build.runops import CopyOp, RunOp
 from hullbox.build.workspace import Workspace, remove_mount_points
-from hullbox.errors import BuildFailed, HullboxError, InvalidArgument
+from hullbox.errors import BuildFailed, HullboxError
 from hullbox.image.layerwriter import WrittenLayer, now_rfc3339, write_layer
 from hullbox.oci.digest import chain_ids
 from hullbox.oci.image import Descriptor, ImageConfig
@@ -66,7 +64,8 @@ class Solver:
     """Builds the stages of a plan in order."""
 
     def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
-                 no_cache: bool, progress: Callable[[str], None], dockerfile_name: str) -> None:
+                 no_cache: bool, progress: Callable[[str], None], dockerfile_name: str,
+                 secrets: dict[str, bytes] | None = None) -> None:
         self.store = store
         self.plan = plan
         self.context = context
@@ -78,6 +77,7 @@ class Solver:
         self.states: dict[int, FsState] = {}
         self.vertex = 2  # #1 and #2 were the Dockerfile and the context
         self.multi = len({s.stage.index for s in plan.stages}) > 1
+        self.mounts = RunMounts(store, context, self._view, secrets or {})
 
     def solve(self) -> tuple[FsState, PlannedStage]:
         for planned in self.plan.stages:
@@ -167,8 +167,9 @@ class Solver:
     def _run(self, step: Step, op: RunOp, space: Workspace) -> None:
         with contextlib.ExitStack() as stack:
             (space.rootfs / op.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
-            extra = [self._mount(m, space, stack) for m in op.mounts]
-            extra += self._scripts(op, space)
+            extra, secret_env = self.mounts.make(op, space, stack)
+            if secret_env:  # for this run only: never in the op, its key or history
+                op = replace(op, env=[*op.env, *secret_env])
             tail: list[str] = []
 
             def output(line: str) -> None:
@@ -184,46 +185,6 @@ class Solver:
                 tail)
         remove_mount_points(space, [*RUNTIME_MOUNT_POINTS, *(m.target for m in op.mounts),
                                     *(["dev/pipes"] if op.scripts else [])])
-
-    def _scripts(self, op: RunOp, space: Workspace) -> list[dict[str, Any]]:
-        mounts = []
-        for name, body in op.scripts.items():
-            path = space.base / f"script-{name}"
-            path.write_text(body)
-            path.chmod(0o755)
-            mounts.append({"destination": f"/dev/pipes/{name}", "type": "bind",
-                           "source": str(path), "options": ["rbind", "ro"]})
-        return mounts
-
-    def _mount(self, mount: RunMount, space: Workspace,
-               stack: contextlib.ExitStack) -> dict[str, Any]:
-        spec: dict[str, Any] = {"destination": mount.target}
-        if mount.kind == "tmpfs":
-            options = ["nosuid", "nodev"] + ([f"size={mount.size}"] if mount.size else [])
-            return {**spec, "type": "tmpfs", "source": "tmpfs", "options": options}
-        if mount.kind == "cache":
-            path = self.store.root / "buildcache-mounts" / hashlib.sha256(
-                mount.cache_id.encode()).hexdigest()[:32]
-            if not path.is_dir():
-                path.mkdir(parents=True, mode=mount.mode if mount.mode is not None else 0o755)
-                os.chown(path, mount.uid or 0, mount.gid or 0)
-            return {**spec, "type": "bind", "source": str(path), "options": ["rbind", "rw"]}
-        source = self._bind_source(mount, stack)
-        if not mount.readonly:  # writes allowed but thrown away, as in BuildKit
-            if not source.is_dir():
-                raise InvalidArgument(f"--mount={mount.target}: rw needs a directory source")
-            source = stack.enter_context(Workspace(self.store.tmp_dir, [source])).rootfs
-        return {**spec, "type": "bind", "source": str(source),
-                "options": ["rbind", "ro" if mount.readonly else "rw"]}
-
-    def _bind_source(self, mount: RunMount, stack: contextlib.ExitStack) -> Path:
-        if mount.from_stage is None and mount.from_image is None:
-            return self.context.path(mount.context_source())
-        root = self._view(mount.from_stage, mount.from_image, stack)
-        found = scoped(root, mount.source or "/")
-        if not found.exists():
-            raise InvalidArgument(f"--mount: {mount.source} not found in {mount.from_name}")
-        return found
 
     def _view(self, stage: int | None, image: BaseImage | None,
               stack: contextlib.ExitStack) -> Path:

@@ -83,8 +83,13 @@ class Workspace:
 def remove_mount_points(space: Workspace, destinations: list[str]) -> None:
     """Take out of the upper dir what the runtime made only to mount over
     (an /etc/hosts the image lacks, a cache mount's target): they are not
-    the step's changes. Only empty files and directories are removed."""
-    for dest in sorted({d.strip("/") for d in destinations if d.strip("/")}, reverse=True):
+    the step's changes, nor the directories made to hold them (/run/secrets).
+    Only empty files and directories are removed."""
+    wanted: set[str] = set()
+    for dest in (d.strip("/") for d in destinations):
+        parts = dest.split("/") if dest else []
+        wanted.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    for dest in sorted(wanted, reverse=True):
         path = space.upper / dest
         if space.in_lowers(dest) or not os.path.lexists(path):
             continue

@@ -6,11 +6,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hullbox.errors import BuildFailed, InvalidArgument
+
+if TYPE_CHECKING:
+    from hullbox.engine.build import BuildRequest
 
 
 def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, str]:
@@ -30,12 +33,27 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
     return out
 
 
+def _request(path: str, params: dict[str, Any]) -> BuildRequest:
+    from hullbox.engine.build import BuildRequest
+
+    platform = params["platform"]
+    if platform not in (None, "", "linux/amd64", "linux/x86_64"):
+        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
+    return BuildRequest(
+        context=Path(path), tags=list(params["tags"]), target=params["target"],
+        no_cache=params["no_cache"], pull=params["pull"], secrets=list(params["secrets"]),
+        build_args=_pairs(params["build_args"], "--build-arg", from_env=True),
+        labels=_pairs(params["labels"], "--label", from_env=False), network=params["network"])
+
+
 @click.command()
 @click.option("-f", "--file", "file", default=None, metavar="PATH",
               help="Dockerfile (default PATH/Dockerfile; - for stdin).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name the image (name:tag).")
 @click.option("--build-arg", "build_args", multiple=True, metavar="NAME=VALUE",
               help="Set a build-time variable.")
+@click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
+              help="A secret RUN --mount=type=secret may read (src=FILE or env=VAR).")
 @click.option("--target", default=None, help="The stage to build.")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
               help="Set a label on the image.")
@@ -49,18 +67,10 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
 @click.option("--platform", default=None, help="Only linux/amd64 (this host).")
 @click.argument("path")
 @click.pass_obj
-def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[str, ...],
-          target: str | None, labels: tuple[str, ...], no_cache: bool, pull: bool, quiet: bool,
-          progress: str, network: str, platform: str | None, path: str) -> None:
+def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
+          **params: Any) -> None:
     """Build an image from a Dockerfile."""
-    from hullbox.engine.build import BuildRequest
-
-    if platform not in (None, "", "linux/amd64", "linux/x86_64"):
-        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
-    request = BuildRequest(
-        context=Path(path), tags=list(tags), target=target, no_cache=no_cache, pull=pull,
-        build_args=_pairs(build_args, "--build-arg", from_env=True),
-        labels=_pairs(labels, "--label", from_env=False), network=network)
+    request = _request(path, params)
     with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:
         if path == "-":  # the Dockerfile on stdin, no context (docker build -)
             request.context = Path(empty)

@@ -34,6 +34,7 @@ class BuildRequest:
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
     pull: bool = False  # always ask the registry for FROM images, even when stored
+    secrets: list[str] = field(default_factory=list)  # --secret id=NAME,src=FILE
     network: str = "none"
 
 

@@ -12,6 +12,8 @@ from hullbox.build.context import BuildContext
 from hullbox.build.instructions import load
 from hullbox.build.parser import DockerfileSyntaxError, parse
 from hullbox.build.plan import Planner
+from hullbox.build.runmounts import check_required_secrets
+from hullbox.build.secrets import load_secrets
 from hullbox.build.solver import Solver, image_config
 from hullbox.engine.build_images import BaseImages
 from hullbox.engine.build_run import run_step
@@ -45,6 +47,7 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     if not request.context.is_dir():
         raise InvalidArgument(f"build context {request.context} is not a directory")
     text, name = _read_dockerfile(request)
+    secrets = load_secrets(request.secrets)
     progress(f"#1 [internal] load build definition from {name}")
     progress(f"#1 transferring dockerfile: {len(text.encode(errors='surrogateescape'))}B done")
     warnings: list[str] = []
@@ -74,8 +77,9 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     if plan.unused_args:
         warnings.append("one or more build-args were not consumed: "
                         + ", ".join(plan.unused_args))
+    check_required_secrets(plan, secrets, name)
     solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
-                    progress=progress, dockerfile_name=name)
+                    progress=progress, dockerfile_name=name, secrets=secrets)
     solver.vertex = resolver.vertex
     state, target = solver.solve()
     solver.vertex += 1
