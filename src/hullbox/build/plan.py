@@ -90,6 +90,11 @@ class Plan:
         return self.stages[-1]
 
 
+#: what FROM --platform may name here (the host, without emulation)
+HOST_PLATFORMS = ("linux/amd64", "linux/x86_64", "linux/amd64/v1", "linux/amd64/v2",
+                  "linux/amd64/v3")
+
+
 def step_key(parent: str, op: object) -> str:
     data = json.dumps({"parent": parent, "op": op}, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
@@ -173,6 +178,11 @@ class Planner:
             raise DockerfileSyntaxError("circular dependency between stages", stage.line)
         self._planning.add(index)
         base_name = self.lex.process_word(stage.base, Env(self.meta))
+        platform = self.lex.process_word(stage.platform, Env(self.meta))
+        if platform and platform not in HOST_PLATFORMS:
+            raise DockerfileSyntaxError(
+                f"FROM --platform={platform}: this host builds {HOST_PLATFORMS[0]} only; "
+                "use --platform=$BUILDPLATFORM or leave it out", stage.line)
         base_stage = self.stage_ref(base_name, index)
         if base_stage is not None:
             parent = self._plan_stage(base_stage)

@@ -9,7 +9,6 @@ ends, whether it worked or not.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from hullbox.build.cache import BuildCache, CachedLayer
 from hullbox.build.context import BuildContext
 from hullbox.build.copier import Copier
 from hullbox.build.plan import BaseImage, Plan, PlannedStage, Step
+from hullbox.build.progress import Progress
 from hullbox.build.runmounts import RunMounts
 from hullbox.build.runops import CopyOp, RunOp
 from hullbox.build.workspace import Workspace, remove_mount_points
@@ -64,7 +64,7 @@ class Solver:
     """Builds the stages of a plan in order."""
 
     def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
-                 no_cache: bool, progress: Callable[[str], None], dockerfile_name: str,
+                 no_cache: bool, progress: Progress, dockerfile_name: str,
                  secrets: dict[str, bytes] | None = None) -> None:
         self.store = store
         self.plan = plan
@@ -75,7 +75,6 @@ class Solver:
         self.name = dockerfile_name
         self.cache = BuildCache(store)
         self.states: dict[int, FsState] = {}
-        self.vertex = 2  # #1 and #2 were the Dockerfile and the context
         self.multi = len({s.stage.index for s in plan.stages}) > 1
         self.mounts = RunMounts(store, context, self._view, secrets or {})
 
@@ -102,9 +101,9 @@ class Solver:
         total = 1 + sum(1 for s in planned.steps if s.makes_layer)
         prefix = f"{planned.label} " if self.multi else ""
         base = planned.base_image.name if planned.base_image else planned.stage.base
-        started = self._begin(f"[{prefix}1/{total}] FROM {base}")
+        vertex = self.progress.start(f"[{prefix}1/{total}] FROM {base}")
         state = self._base(planned)
-        self._end(started)
+        self.progress.done(vertex)
         number = 1
         for step in planned.steps:
             if not step.makes_layer:
@@ -112,18 +111,20 @@ class Solver:
                                       "comment": HISTORY_COMMENT, "empty_layer": True})
                 continue
             number += 1
-            started = self._begin(f"[{prefix}{number}/{total}] {_title(step)}")
+            vertex = self.progress.start(f"[{prefix}{number}/{total}] {_title(step)}")
             entry = None if self.no_cache else self.cache.get(step.key)
             if entry is not None:
-                self.progress(f"#{self.vertex} CACHED")
+                self.progress.cached(vertex)
             else:
                 try:
-                    entry = self._execute(step, state)
-                except BuildFailed:
+                    entry = self._execute(step, state, vertex)
+                except BuildFailed as exc:
+                    self.progress.error(vertex, str(exc))
                     raise
                 except HullboxError as exc:
+                    self.progress.error(vertex, str(exc))
                     raise type(exc)(f"{self.name}:{step.inst.line}: {exc}") from exc
-                self._end(started)
+                self.progress.done(vertex)
             state.layers.append(entry.descriptor)
             state.diff_ids.append(entry.diff_id)
             state.records.append(LayerRecord(entry.chain_id, entry.diff_id, entry.parent,
@@ -133,20 +134,11 @@ class Solver:
                                   "comment": HISTORY_COMMENT})
         return state
 
-    def _begin(self, title: str) -> float:
-        self.vertex += 1
-        self.progress("")
-        self.progress(f"#{self.vertex} {title}")
-        return time.monotonic()
-
-    def _end(self, started: float) -> None:
-        self.progress(f"#{self.vertex} DONE {time.monotonic() - started:.1f}s")
-
-    def _execute(self, step: Step, state: FsState) -> CachedLayer:
+    def _execute(self, step: Step, state: FsState, vertex: int) -> CachedLayer:
         parent = state.chain[-1] if state.chain else None
         with Workspace(self.store.tmp_dir, state.lowers(self.store)) as space:
             if step.run is not None:
-                self._run(step, step.run, space)
+                self._run(step, step.run, space, vertex)
             else:
                 assert step.copy is not None
                 self._copy(step.copy, space)
@@ -164,7 +156,7 @@ class Solver:
             return holder[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _run(self, step: Step, op: RunOp, space: Workspace) -> None:
+    def _run(self, step: Step, op: RunOp, space: Workspace, vertex: int) -> None:
         with contextlib.ExitStack() as stack:
             (space.rootfs / op.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
             extra, secret_env = self.mounts.make(op, space, stack)
@@ -175,7 +167,7 @@ class Solver:
             def output(line: str) -> None:
                 tail.append(line)
                 del tail[:-10]
-                self.progress(f"#{self.vertex} {line}")
+                self.progress.log(vertex, line)
 
             code = self.runner(op, space, extra, output)
         if code != 0:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hullbox.errors import BuildFailed, InvalidArgument
+from hullbox.store.atomic import write_atomic
 
 if TYPE_CHECKING:
     from hullbox.engine.build import BuildRequest
@@ -35,11 +36,27 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
 
 def _request(path: str, params: dict[str, Any]) -> BuildRequest:
     from hullbox.engine.build import BuildRequest
+    from hullbox.engine.build_export import parse_output
 
     platform = params["platform"]
     if platform not in (None, "", "linux/amd64", "linux/x86_64"):
-        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
+        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only; "
+                              "build on such a host or leave --platform out")
+    output = parse_output(params["output"]) if params["output"] else None
+    iidfile = params["iidfile"]
+    if output is not None and iidfile:
+        raise InvalidArgument("--iidfile: -o writes a filesystem, not an image; use one "
+                              "or the other")
+    if iidfile and not Path(iidfile).parent.is_dir():
+        raise InvalidArgument(f"--iidfile {iidfile}: its directory does not exist")
+    stdout = None
+    if output is not None and output.dest == "-":
+        if sys.stdout.isatty():
+            raise InvalidArgument("-o -: refusing to write a tar to the terminal; "
+                                  "redirect stdout or give dest=FILE")
+        stdout = sys.stdout.buffer
     return BuildRequest(
+        output=output, stdout=stdout,
         context=Path(path), tags=list(params["tags"]), target=params["target"],
         no_cache=params["no_cache"], pull=params["pull"], secrets=list(params["secrets"]),
         build_args=_pairs(params["build_args"], "--build-arg", from_env=True),
@@ -54,6 +71,9 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
               help="Set a build-time variable.")
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
               help="A secret RUN --mount=type=secret may read (src=FILE or env=VAR).")
+@click.option("-o", "--output", default=None, metavar="type=local|tar,dest=PATH",
+              help="Write the result's filesystem to PATH instead of making an image.")
+@click.option("--iidfile", default=None, metavar="FILE", help="Write the image ID to FILE.")
 @click.option("--target", default=None, help="The stage to build.")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
               help="Set a label on the image.")
@@ -94,6 +114,10 @@ def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
             raise
     for warning in result.warnings:
         click.echo(f"[Warning] {warning}", err=True)
+    if result.image is None:
+        return
+    if params["iidfile"]:
+        write_atomic(Path(params["iidfile"]), result.image.id.encode(), 0o644)
     if quiet:
         click.echo(result.image.id)
 

@@ -5,10 +5,8 @@ per build; a pull shows as BuildKit's "load metadata" step."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from hullbox.build.plan import BaseImage
+from hullbox.build.progress import Progress
 from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import Image, ImageService
 from hullbox.errors import HullboxError, ImageNotFound
@@ -20,16 +18,14 @@ SCRATCH = BaseImage("", "scratch", ImageConfig(), [])
 
 
 class BaseImages:
-    """Resolves image names for one build; ``pulls`` counts the progress
-    steps it printed."""
+    """Resolves image names for one build."""
 
     def __init__(self, store: Store, images: ImageService, *, always_pull: bool,
-                 progress: Callable[[str], None], first_vertex: int) -> None:
+                 progress: Progress) -> None:
         self.images = images
         self.distribution = DistributionService(store, images)
         self.always_pull = always_pull
         self.progress = progress
-        self.vertex = first_vertex - 1
         self.resolved: dict[str, BaseImage] = {}
 
     def __call__(self, name: str) -> BaseImage:
@@ -55,14 +51,11 @@ class BaseImages:
         return BaseImage(image.id, label, image.config, self.images.manifest(image).layers)
 
     def _pull(self, name: str, full: str) -> Image:
-        self.vertex += 1
-        self.progress("")
-        self.progress(f"#{self.vertex} [internal] load metadata for {full}")
-        started = time.monotonic()
+        vertex = self.progress.start(f"[internal] load metadata for {full}")
         try:
             result = self.distribution.pull(name)
         except HullboxError as exc:
-            self.progress(f"#{self.vertex} ERROR: {exc}")
+            self.progress.error(vertex, str(exc))
             raise ImageNotFound(f"{full}: failed to resolve source metadata: {exc}") from exc
-        self.progress(f"#{self.vertex} DONE {time.monotonic() - started:.1f}s")
+        self.progress.done(vertex)
         return self.images.get(result.image.id)

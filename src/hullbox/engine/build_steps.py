@@ -1,20 +1,21 @@
 """One ``hullbox build``: read and parse the Dockerfile, plan the stages the
-target needs, run them, record the image. Every error names the Dockerfile
-and its line."""
+target needs, run them, record the image (or write its filesystem out, with
+``-o``). Every error names the Dockerfile and its line."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hullbox.build.context import BuildContext
-from hullbox.build.instructions import load
-from hullbox.build.parser import DockerfileSyntaxError, parse
+from hullbox.build.instructions import Dockerfile, load
+from hullbox.build.parser import DockerfileSyntaxError, ParseResult, parse
 from hullbox.build.plan import Planner
+from hullbox.build.progress import Progress
 from hullbox.build.runmounts import check_required_secrets
 from hullbox.build.secrets import load_secrets
 from hullbox.build.solver import Solver, image_config
+from hullbox.engine.build_export import BuildOutput, check_output, export_filesystem
 from hullbox.engine.build_images import BaseImages
 from hullbox.engine.build_run import run_step
 from hullbox.engine.images import ImageService
@@ -41,32 +42,22 @@ def _read_dockerfile(request: BuildRequest) -> tuple[str, str]:
 
 
 def run_build(store: Store, images: ImageService, request: BuildRequest, tags: list[str],
-              progress: Callable[[str], None], started: float) -> BuildResult:
+              progress: Progress) -> BuildResult:
     from hullbox.engine.build import BuildResult
 
     if not request.context.is_dir():
         raise InvalidArgument(f"build context {request.context} is not a directory")
+    output = request.output
+    if output is not None:
+        check_output(output, request.stdout)
     text, name = _read_dockerfile(request)
     secrets = load_secrets(request.secrets)
-    progress(f"#1 [internal] load build definition from {name}")
-    progress(f"#1 transferring dockerfile: {len(text.encode(errors='surrogateescape'))}B done")
     warnings: list[str] = []
-    try:
-        parsed = parse(text)
-        dockerfile = load(parsed.ast)
-    except DockerfileSyntaxError as exc:
-        raise InvalidArgument(exc.at(name)) from None
-    for directive in parsed.directives:
-        if directive.name == "syntax":
-            warnings.append(f"# syntax={directive.value} is ignored: hullbox builds with its "
-                            "own Dockerfile frontend")
-    progress(f"#1 DONE {time.monotonic() - started:.1f}s")
-    progress("")
-    progress("#2 [internal] load .dockerignore")
+    parsed, dockerfile = _parse(text, name, progress, warnings)
+    vertex = progress.start("[internal] load .dockerignore")
     context = BuildContext(request.context.resolve())
-    progress("#2 DONE 0.0s")
-    resolver = BaseImages(store, images, always_pull=request.pull, progress=progress,
-                          first_vertex=3)
+    progress.done(vertex)
+    resolver = BaseImages(store, images, always_pull=request.pull, progress=progress)
     planner = Planner(dockerfile, build_args=request.build_args, context=context,
                       resolve=resolver, escape=parsed.escape_token,
                       network="host" if request.network == "host" else "none")
@@ -80,16 +71,44 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     check_required_secrets(plan, secrets, name)
     solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
                     progress=progress, dockerfile_name=name, secrets=secrets)
-    solver.vertex = resolver.vertex
     state, target = solver.solve()
-    solver.vertex += 1
-    vertex = solver.vertex
-    progress("")
-    progress(f"#{vertex} exporting to image")
+    if output is not None:
+        _export(store, state.lowers(store), output, request, progress)
+        return BuildResult(None, warnings)
+    vertex = progress.start("exporting to image")
     config = image_config(state, target, request.labels)
     record = write_image(store, config, state.layers, state.records, tags)
-    progress(f"#{vertex} writing image {record.id} done")
+    progress.log(vertex, f"writing image {record.id} done")
     for tag in tags:
-        progress(f"#{vertex} naming to {tag} done")
-    progress(f"#{vertex} DONE 0.0s")
+        progress.log(vertex, f"naming to {tag} done")
+    progress.done(vertex)
     return BuildResult(record, warnings)
+
+
+def _parse(text: str, name: str, progress: Progress,
+           warnings: list[str]) -> tuple[ParseResult, Dockerfile]:
+    vertex = progress.start(f"[internal] load build definition from {name}")
+    progress.log(vertex, f"transferring dockerfile: "
+                         f"{len(text.encode(errors='surrogateescape'))}B done")
+    try:
+        parsed = parse(text)
+        dockerfile = load(parsed.ast)
+    except DockerfileSyntaxError as exc:
+        progress.error(vertex, exc.at(name))
+        raise InvalidArgument(exc.at(name)) from None
+    for directive in parsed.directives:
+        if directive.name == "syntax":
+            warnings.append(f"# syntax={directive.value} is ignored: hullbox builds with its "
+                            "own Dockerfile frontend")
+    progress.done(vertex)
+    return parsed, dockerfile
+
+
+def _export(store: Store, lowers: list[Path], output: BuildOutput, request: BuildRequest,
+            progress: Progress) -> None:
+    where = "client directory" if output.kind == "local" else "client tarball"
+    vertex = progress.start(f"exporting to {where}")
+    stats = export_filesystem(store, lowers, output, request.stdout)
+    progress.log(vertex, f"{'copying files' if output.kind == 'local' else 'sending tarball'} "
+                         f"{stats.size / 1e6:.2f}MB done")
+    progress.done(vertex)
