@@ -21,7 +21,7 @@ from hullbox.build.configops import StageConfig
 from hullbox.build.context import BuildContext
 from hullbox.build.instructions import Dockerfile, Instruction, Stage, instruction
 from hullbox.build.parser import DockerfileSyntaxError, parse
-from hullbox.build.runops import CopyOp, RunOp, copy_op, run_op
+from hullbox.build.runops import CopyOp, Download, RunOp, copy_op, run_op
 from hullbox.build.shell_lex import Env, ShellLex
 from hullbox.errors import HullboxError, InvalidArgument
 from hullbox.oci.image import ContainerConfig, Descriptor, ImageConfig
@@ -44,6 +44,7 @@ class BaseImage:
 
 
 ImageResolver = Callable[[str], BaseImage]
+Fetcher = Callable[[str], Download]  # ADD URL -> the file downloaded
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Step:
     key: str  # the filesystem's key after this step
     run: RunOp | None = None
     copy: CopyOp | None = None
+    layer_key: str = ""  # COPY --link: the key of its layer alone, whatever the parent
 
     @property
     def makes_layer(self) -> bool:
@@ -114,13 +116,14 @@ class Planner:
 
     def __init__(self, dockerfile: Dockerfile, *, build_args: dict[str, str],
                  context: BuildContext, resolve: ImageResolver, escape: str = "\\",
-                 network: str = "none") -> None:
+                 network: str = "none", fetch: Fetcher | None = None) -> None:
         self.dockerfile = dockerfile
         self.build_args = build_args
         self.context = context
         self.resolve = resolve
         self.lex = ShellLex(escape)
         self.network = network
+        self.fetch = fetch
         self.used_args: set[str] = set()
         self.auto_args = platform_args()
         self.meta = self._meta_args()
@@ -252,8 +255,10 @@ class _StagePlanner:
             self.planned.steps.append(Step(inst, op.created_by, self.key, run=op))
         elif inst.keyword in ("COPY", "ADD"):
             cop = copy_op(self.planner, inst, config, self.env(), self.planned.stage.index)
-            self.key = step_key(self.key, cop.key_data())
-            self.planned.steps.append(Step(inst, inst.original, self.key, copy=cop))
+            layer_key = step_key("link", cop.key_data()) if cop.link else ""
+            self.key = step_key(self.key, {"linked": layer_key} if cop.link else cop.key_data())
+            self.planned.steps.append(Step(inst, inst.original, self.key, copy=cop,
+                                           layer_key=layer_key))
         else:
             config.apply(inst, self.planner.lex, self.env())
             self.planned.steps.append(Step(inst, inst.original, self.key))

@@ -112,7 +112,7 @@ class Solver:
                 continue
             number += 1
             vertex = self.progress.start(f"[{prefix}{number}/{total}] {_title(step)}")
-            entry = None if self.no_cache else self.cache.get(step.key)
+            entry = self._cached(step, state)
             if entry is not None:
                 self.progress.cached(vertex)
             else:
@@ -134,14 +134,26 @@ class Solver:
                                   "comment": HISTORY_COMMENT})
         return state
 
+    def _cached(self, step: Step, state: FsState) -> CachedLayer | None:
+        if self.no_cache:
+            return None
+        entry = self.cache.get(step.key)
+        if entry is None and step.layer_key:  # the same --link layer, made over another base
+            linked = self.cache.get(step.layer_key)
+            if linked is not None:
+                entry = self.cache.rebased(linked, state.chain[-1] if state.chain else None,
+                                           step.key)
+        return entry
+
     def _execute(self, step: Step, state: FsState, vertex: int) -> CachedLayer:
         parent = state.chain[-1] if state.chain else None
-        with Workspace(self.store.tmp_dir, state.lowers(self.store)) as space:
+        linked = step.copy is not None and step.copy.link
+        with Workspace(self.store.tmp_dir, [] if linked else state.lowers(self.store)) as space:
             if step.run is not None:
                 self._run(step, step.run, space, vertex)
             else:
                 assert step.copy is not None
-                self._copy(step.copy, space)
+                self._copy(step.copy, space, state)
             space.unmount()
             created = now_rfc3339()
             holder: list[CachedLayer] = []
@@ -150,6 +162,8 @@ class Solver:
                 entry = CachedLayer(layer.descriptor, layer.diff_id, layer.chain_id,
                                     layer.parent, layer.size, created)
                 self.cache.put(step.key, entry)
+                if step.layer_key:
+                    self.cache.put(step.layer_key, entry)
                 holder.append(entry)
 
             write_layer(self.store, space.upper, parent, take_upper=True, on_commit=record)
@@ -186,12 +200,17 @@ class Solver:
         return stack.enter_context(
             Workspace(self.store.tmp_dir, state.lowers(self.store), readonly=True)).rootfs
 
-    def _copy(self, op: CopyOp, space: Workspace) -> None:
+    def _copy(self, op: CopyOp, space: Workspace, state: FsState) -> None:
         with contextlib.ExitStack() as stack:
-            source_root = None
+            source_root = passwd_root = None
             if op.from_stage is not None or op.from_image is not None:
                 source_root = self._view(op.from_stage, op.from_image, stack)
-            Copier(op, space.rootfs, context=self.context, source_root=source_root).run()
+            if op.link and op.chown and not op.chown.replace(":", "").isdigit():
+                # made on nothing, but --chown names the base's users
+                passwd_root = stack.enter_context(Workspace(
+                    self.store.tmp_dir, state.lowers(self.store), readonly=True)).rootfs
+            Copier(op, space.rootfs, context=self.context, source_root=source_root,
+                   passwd_root=passwd_root).run()
 
 
 def _title(step: Step) -> str:

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 from hullbox.build.context import BuildContext
 from hullbox.build.instructions import Dockerfile, load
 from hullbox.build.parser import DockerfileSyntaxError, ParseResult, parse
-from hullbox.build.plan import Planner
+from hullbox.build.plan import Plan, Planner
 from hullbox.build.progress import Progress
 from hullbox.build.runmounts import check_required_secrets
 from hullbox.build.secrets import load_secrets
 from hullbox.build.solver import Solver, image_config
 from hullbox.engine.build_export import BuildOutput, check_output, export_filesystem
+from hullbox.engine.build_fetch import UrlFetcher
 from hullbox.engine.build_images import BaseImages
 from hullbox.engine.build_run import run_step
 from hullbox.engine.images import ImageService
@@ -43,8 +44,6 @@ def _read_dockerfile(request: BuildRequest) -> tuple[str, str]:
 
 def run_build(store: Store, images: ImageService, request: BuildRequest, tags: list[str],
               progress: Progress) -> BuildResult:
-    from hullbox.engine.build import BuildResult
-
     if not request.context.is_dir():
         raise InvalidArgument(f"build context {request.context} is not a directory")
     output = request.output
@@ -58,13 +57,22 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     context = BuildContext(request.context.resolve())
     progress.done(vertex)
     resolver = BaseImages(store, images, always_pull=request.pull, progress=progress)
-    planner = Planner(dockerfile, build_args=request.build_args, context=context,
-                      resolve=resolver, escape=parsed.escape_token,
-                      network="host" if request.network == "host" else "none")
-    try:
-        plan = planner.plan(request.target)
-    except DockerfileSyntaxError as exc:
-        raise InvalidArgument(exc.at(name)) from None
+    with UrlFetcher(store.tmp_dir) as fetch:
+        planner = Planner(dockerfile, build_args=request.build_args, context=context,
+                          resolve=resolver, escape=parsed.escape_token, fetch=fetch,
+                          network="host" if request.network == "host" else "none")
+        try:
+            plan = planner.plan(request.target)
+        except DockerfileSyntaxError as exc:
+            raise InvalidArgument(exc.at(name)) from None
+        return _solve(store, plan, context, request, tags, progress, name, secrets, warnings)
+
+
+def _solve(store: Store, plan: Plan, context: BuildContext, request: BuildRequest,
+           tags: list[str], progress: Progress, name: str, secrets: dict[str, bytes],
+           warnings: list[str]) -> BuildResult:
+    from hullbox.engine.build import BuildResult
+
     if plan.unused_args:
         warnings.append("one or more build-args were not consumed: "
                         + ", ".join(plan.unused_args))
@@ -72,6 +80,7 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
     solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
                     progress=progress, dockerfile_name=name, secrets=secrets)
     state, target = solver.solve()
+    output = request.output
     if output is not None:
         _export(store, state.lowers(store), output, request, progress)
         return BuildResult(None, warnings)
