@@ -4,6 +4,7 @@ tar, and no image; ``--iidfile``; ``--platform`` refused in one line."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -115,3 +116,46 @@ def test_bad_outputs_and_platforms_fail_in_one_line(hullbox: Hullbox, ctx: Path,
     assert failed.returncode == 1 and not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert leftovers(hullbox) == []
+
+
+def _on_a_terminal(hullbox: Hullbox, *args: str) -> tuple[int, str]:
+    """Run ``hullbox ARGS`` with a pty as its terminal; (exit code, what it drew)."""
+    import pty
+
+    pid, master = pty.fork()
+    if pid == 0:
+        os.environ.update(hullbox.env())
+        os.environ["COLUMNS"] = "100"
+        argv = [*hullbox_command(), *args]
+        os.execvp(argv[0], argv)
+    seen = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        _, status = os.waitpid(pid, 0)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))  # colours
+    return os.waitstatus_to_exitcode(status), text
+
+
+def test_progress_on_a_terminal_is_a_live_view(hullbox: Hullbox, tmp_path: Path) -> None:
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo live-output; sleep 1\n"})
+    code, drawn = _on_a_terminal(hullbox, "build", "--no-cache", str(ctx))
+    assert code == 0, drawn
+    last = drawn[drawn.rindex("[+] Building"):]  # the final frame stays on the screen
+    assert re.search(r"\[\+\] Building \d+\.\ds \(5/5\) FINISHED", last), last
+    assert re.search(r" => \[2/2\] RUN /bin/sh -c echo live-output; sleep 1 +\d+\.\ds", last), last
+    assert "=> => # live-output" in drawn  # the running step's output, while it ran
+    code, drawn = _on_a_terminal(hullbox, "build", str(ctx))
+    last = drawn[drawn.rindex("[+] Building"):]
+    assert code == 0, drawn
+    assert re.search(r" => CACHED \[2/2\] RUN /bin/sh -c echo live-output; sleep 1 +\d+\.\ds", last)
+    code, drawn = _on_a_terminal(hullbox, "build", "--progress=plain", str(ctx))
+    assert "#4 CACHED" in drawn and "[+] Building" not in drawn

@@ -82,7 +82,8 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
               help="Always pull the images FROM names (else only when missing).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
 @click.option("--progress", type=click.Choice(["auto", "plain", "tty", "quiet"]),
-              default="auto", help="Progress output (plain, as docker).")
+              default="auto", help="plain: BuildKit's lines; tty: a live view "
+                                   "(auto: tty on a terminal).")
 @click.option("--network", default="none", help="RUN network: none (default) or host.")
 @click.option("--platform", default=None, help="Only linux/amd64 (this host).")
 @click.argument("path")
@@ -90,6 +91,9 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
 def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
           **params: Any) -> None:
     """Build an image from a Dockerfile."""
+    from hullbox.cli import build_progress
+    from hullbox.cli.build_progress import LiveView, choose, plain
+
     request = _request(path, params)
     with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:
         if path == "-":  # the Dockerfile on stdin, no context (docker build -)
@@ -99,16 +103,16 @@ def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
             request.dockerfile_text = sys.stdin.read()
         elif file is not None:
             request.dockerfile = Path(file)
-        show = not quiet and progress != "quiet"
-
-        def emit(line: str) -> None:
-            if show:
-                click.echo(line, err=True)
-
+        mode = choose(progress, quiet)
         try:
-            result = obj.engine.builds.build(request, emit)
+            if mode == "tty":
+                with LiveView() as view:
+                    result = obj.engine.builds.build(request, events=view)
+            else:
+                result = obj.engine.builds.build(
+                    request, events=plain if mode == "plain" else build_progress.quiet)
         except BuildFailed as exc:
-            if not show:
+            if mode == "quiet":
                 for line in exc.output_tail:
                     click.echo(line, err=True)
             raise
