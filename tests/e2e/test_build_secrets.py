@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,34 @@ def test_bad_secrets_fail_in_one_line(hullbox: Hullbox, tmp_path: Path) -> None:
     assert fails(hullbox, "build", "-q", str(ctx)) == (
         "hullbox: Dockerfile:3: secret key not found: give it with --secret id=key,src=FILE")
     assert leftovers(hullbox) == []
+
+
+def test_ssh_agent_socket_is_forwarded_to_run(hullbox: Hullbox, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("ssh-agent") is None:
+        pytest.skip("ssh-agent is not installed (apt-get install openssh-client)")
+    socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not socket.exists() and agent.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket))
+        ctx = write(tmp_path / "ctx", {
+            "Dockerfile": "FROM busybox\nRUN --mount=type=ssh,required test -S "
+                          "\"$SSH_AUTH_SOCK\" && echo \"$SSH_AUTH_SOCK\" > /agent-was\n"})
+        hullbox.ok("build", "--ssh", "default", "-t", "ssh:1", str(ctx))
+        assert hullbox.ok("run", "--rm", "ssh:1", "sh", "-c",
+                          "cat /agent-was; test -e /run || echo no /run") == (
+            "/run/buildkit/ssh_agent.0\nno /run\n")  # used while it ran, gone from the image
+        assert fails(hullbox, "build", "-q", "--no-cache", str(ctx)) == (
+            "hullbox: Dockerfile:2: no ssh agent 'default' was forwarded: give it with "
+            "--ssh default[=SOCKET]")
+        assert fails(hullbox, "build", "-q", "--ssh", f"default={ctx / 'Dockerfile'}",
+                     str(ctx)) == (
+            f"hullbox: --ssh default={ctx / 'Dockerfile'}: {ctx / 'Dockerfile'} is not an "
+            "agent socket; load the key into ssh-agent and give its socket")
+    finally:
+        agent.terminate()
+        agent.wait(10)

@@ -14,11 +14,12 @@ from hullbox.build.shell_lex import Env, ShellLex
 if TYPE_CHECKING:
     from hullbox.build.plan import BaseImage
 
-_KINDS = ("bind", "cache", "tmpfs", "secret")
+_KINDS = ("bind", "cache", "tmpfs", "secret", "ssh")
 _KEYS = frozenset({"type", "target", "dst", "destination", "source", "src", "from", "ro",
                    "readonly", "rw", "readwrite", "id", "sharing", "mode", "uid", "gid",
                    "size", "required", "env"})
 SECRETS_DIR = "/run/secrets"
+SSH_SOCKET = "/run/buildkit/ssh_agent.0"  # where BuildKit puts the first agent
 
 
 @dataclass
@@ -66,13 +67,17 @@ def parse_mount(text: str, inst: Instruction, lex: ShellLex, env: Env) -> RunMou
             raise inst.error(f"--mount: unexpected key {key!r} in {item!r}")
         fields[key] = value if sep else "true"
     kind = fields.get("type", "bind")
-    if kind == "ssh":
-        raise inst.error("RUN --mount=type=ssh is not supported; use type=secret")
     if kind not in _KINDS:
-        raise inst.error(f"--mount: unknown type {kind!r}; use bind, cache, tmpfs or secret")
+        raise inst.error(f"--mount: unknown type {kind!r}; use bind, cache, tmpfs, secret "
+                         "or ssh")
     target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
     if kind == "secret":
         return _secret(text, fields, target, inst)
+    if kind == "ssh":
+        mount = RunMount("ssh", posixpath.normpath(posixpath.join("/", target or SSH_SOCKET)),
+                         cache_id=fields.get("id") or "default", readonly=True)
+        mount.required = fields.get("required", "false").lower() in ("true", "1")
+        return mount
     if not target:
         raise inst.error(f"--mount={text}: a target is required")
     workdir = "/"

@@ -29,30 +29,37 @@ class SecretNotFound(InvalidArgument):
     """A ``required`` secret mount whose id no ``--secret`` gave."""
 
 
-def _not_found(secret_id: str) -> SecretNotFound:
+def _not_found(kind: str, secret_id: str) -> SecretNotFound:
+    if kind == "ssh":
+        return SecretNotFound(f"no ssh agent {secret_id!r} was forwarded: give it with "
+                              f"--ssh {secret_id}[=SOCKET]")
     return SecretNotFound(f"secret {secret_id} not found: give it with "
                           f"--secret id={secret_id},src=FILE")
 
 
-def check_required_secrets(plan: Plan, secrets: dict[str, bytes], dockerfile: str) -> None:
-    """Before anything runs: every ``required`` secret must have been given."""
+def check_required_secrets(plan: Plan, secrets: dict[str, bytes], ssh: dict[str, str],
+                           dockerfile: str) -> None:
+    """Before anything runs: every ``required`` secret or agent must be given."""
     for planned in plan.stages:
         for step in planned.steps:
             for mount in step.run.mounts if step.run is not None else []:
-                if mount.kind == "secret" and mount.required and mount.cache_id not in secrets:
+                given = secrets if mount.kind == "secret" else ssh
+                if mount.kind in ("secret", "ssh") and mount.required and (
+                        mount.cache_id not in given):
                     raise SecretNotFound(f"{dockerfile}:{step.inst.line}: "
-                                         f"{_not_found(mount.cache_id)}")
+                                         f"{_not_found(mount.kind, mount.cache_id)}")
 
 
 class RunMounts:
     """Makes the mounts of one build's RUN steps."""
 
     def __init__(self, store: Store, context: BuildContext, view: Viewer,
-                 secrets: dict[str, bytes]) -> None:
+                 secrets: dict[str, bytes], ssh: dict[str, str]) -> None:
         self.store = store
         self.context = context
         self.view = view
         self.secrets = secrets
+        self.ssh = ssh
 
     def make(self, op: RunOp, space: Workspace,
              stack: contextlib.ExitStack) -> tuple[list[dict[str, Any]], list[str]]:
@@ -62,6 +69,8 @@ class RunMounts:
         for mount in op.mounts:
             if mount.kind == "secret":
                 mounts += self._secret(mount, space, env)
+            elif mount.kind == "ssh":
+                mounts += self._agent(mount, env)
             else:
                 mounts.append(self._one(mount, stack))
         mounts += self._scripts(op, space)
@@ -71,7 +80,7 @@ class RunMounts:
         value = self.secrets.get(mount.cache_id)
         if value is None:
             if mount.required:
-                raise _not_found(mount.cache_id)
+                raise _not_found("secret", mount.cache_id)
             return []  # BuildKit runs the step without it
         if mount.secret_env:
             env.append(f"{mount.secret_env}={value.decode(errors='surrogateescape')}")
@@ -88,6 +97,16 @@ class RunMounts:
         os.chmod(path, mount.mode if mount.mode is not None else 0o400)
         return [{"destination": mount.target, "type": "bind", "source": str(path),
                  "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}]
+
+    def _agent(self, mount: RunMount, env: list[str]) -> list[dict[str, Any]]:
+        socket = self.ssh.get(mount.cache_id)
+        if socket is None:
+            if mount.required:
+                raise _not_found("ssh", mount.cache_id)
+            return []
+        env.append(f"SSH_AUTH_SOCK={mount.target}")
+        return [{"destination": mount.target, "type": "bind", "source": socket,
+                 "options": ["rbind", "nosuid", "nodev", "noexec"]}]
 
     def _scripts(self, op: RunOp, space: Workspace) -> list[dict[str, Any]]:
         mounts = []

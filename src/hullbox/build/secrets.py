@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 from pathlib import Path
 
 from hullbox.errors import InvalidArgument
@@ -64,3 +65,28 @@ def load_secret(spec: str) -> tuple[str, bytes]:
 def load_secrets(specs: list[str]) -> dict[str, bytes]:
     """Every ``--secret`` of a build, by id (a later one wins, as docker)."""
     return dict(load_secret(spec) for spec in specs)
+
+
+def load_ssh(specs: list[str]) -> dict[str, str]:
+    """``--ssh default`` or ``--ssh ID=SOCKET``: ssh-agent sockets a RUN
+    ``--mount=type=ssh`` may use, by id (``default`` is $SSH_AUTH_SOCK).
+    Only agent sockets: keys must be loaded into an agent first."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        ssh_id, sep, path = spec.partition("=")
+        if not ssh_id:
+            raise InvalidArgument(f"invalid --ssh {spec!r}: use default or ID=SOCKET")
+        if not sep:
+            path = os.environ.get("SSH_AUTH_SOCK", "")
+            if not path:
+                raise InvalidArgument(f"--ssh {spec}: SSH_AUTH_SOCK is not set; start "
+                                      "ssh-agent or give ID=SOCKET")
+        try:
+            is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+        except OSError as exc:
+            raise InvalidArgument(f"--ssh {spec}: {path}: {exc.strerror or exc}") from None
+        if not is_socket:
+            raise InvalidArgument(f"--ssh {spec}: {path} is not an agent socket; load the "
+                                  "key into ssh-agent and give its socket")
+        out[ssh_id] = path
+    return out

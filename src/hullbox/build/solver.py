@@ -65,7 +65,8 @@ class Solver:
 
     def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
                  no_cache: bool, progress: Progress, dockerfile_name: str,
-                 secrets: dict[str, bytes] | None = None) -> None:
+                 secrets: dict[str, bytes] | None = None,
+                 ssh: dict[str, str] | None = None) -> None:
         self.store = store
         self.plan = plan
         self.context = context
@@ -76,7 +77,7 @@ class Solver:
         self.cache = BuildCache(store)
         self.states: dict[int, FsState] = {}
         self.multi = len({s.stage.index for s in plan.stages}) > 1
-        self.mounts = RunMounts(store, context, self._view, secrets or {})
+        self.mounts = RunMounts(store, context, self._view, secrets or {}, ssh or {})
 
     def solve(self) -> tuple[FsState, PlannedStage]:
         for planned in self.plan.stages:

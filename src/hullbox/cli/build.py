@@ -59,6 +59,7 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
         output=output, stdout=stdout,
         context=Path(path), tags=list(params["tags"]), target=params["target"],
         no_cache=params["no_cache"], pull=params["pull"], secrets=list(params["secrets"]),
+        ssh=list(params["ssh"]),
         build_args=_pairs(params["build_args"], "--build-arg", from_env=True),
         labels=_pairs(params["labels"], "--label", from_env=False), network=params["network"])
 
@@ -71,6 +72,8 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
               help="Set a build-time variable.")
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
               help="A secret RUN --mount=type=secret may read (src=FILE or env=VAR).")
+@click.option("--ssh", "ssh", multiple=True, metavar="default|ID=SOCKET",
+              help="An ssh-agent socket RUN --mount=type=ssh may use.")
 @click.option("-o", "--output", default=None, metavar="type=local|tar,dest=PATH",
               help="Write the result's filesystem to PATH instead of making an image.")
 @click.option("--iidfile", default=None, metavar="FILE", help="Write the image ID to FILE.")

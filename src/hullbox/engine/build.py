@@ -39,6 +39,7 @@ class BuildRequest:
     no_cache: bool = False
     pull: bool = False  # always ask the registry for FROM images, even when stored
     secrets: list[str] = field(default_factory=list)  # --secret id=NAME,src=FILE
+    ssh: list[str] = field(default_factory=list)  # --ssh default|ID=SOCKET
     output: BuildOutput | None = None  # -o: the filesystem written out, not an image
     stdout: Writable | None = None  # where -o - writes
     network: str = "none"

@@ -13,7 +13,7 @@ from hullbox.build.parser import DockerfileSyntaxError, ParseResult, parse
 from hullbox.build.plan import Plan, Planner
 from hullbox.build.progress import Progress
 from hullbox.build.runmounts import check_required_secrets
-from hullbox.build.secrets import load_secrets
+from hullbox.build.secrets import load_secrets, load_ssh
 from hullbox.build.solver import Solver, image_config
 from hullbox.engine.build_export import BuildOutput, check_output, export_filesystem
 from hullbox.engine.build_fetch import UrlFetcher
@@ -51,6 +51,7 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
         check_output(output, request.stdout)
     text, name = _read_dockerfile(request)
     secrets = load_secrets(request.secrets)
+    agents = load_ssh(request.ssh)
     warnings: list[str] = []
     parsed, dockerfile = _parse(text, name, progress, warnings)
     vertex = progress.start("[internal] load .dockerignore")
@@ -65,20 +66,22 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
             plan = planner.plan(request.target)
         except DockerfileSyntaxError as exc:
             raise InvalidArgument(exc.at(name)) from None
-        return _solve(store, plan, context, request, tags, progress, name, secrets, warnings)
+        check_required_secrets(plan, secrets, agents, name)
+        return _solve(store, plan, context, request, tags, progress, name,
+                      (secrets, agents), warnings)
 
 
 def _solve(store: Store, plan: Plan, context: BuildContext, request: BuildRequest,
-           tags: list[str], progress: Progress, name: str, secrets: dict[str, bytes],
-           warnings: list[str]) -> BuildResult:
+           tags: list[str], progress: Progress, name: str,
+           secrets: tuple[dict[str, bytes], dict[str, str]], warnings: list[str]) -> BuildResult:
     from hullbox.engine.build import BuildResult
 
     if plan.unused_args:
         warnings.append("one or more build-args were not consumed: "
                         + ", ".join(plan.unused_args))
-    check_required_secrets(plan, secrets, name)
     solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
-                    progress=progress, dockerfile_name=name, secrets=secrets)
+                    progress=progress, dockerfile_name=name, secrets=secrets[0],
+                    ssh=secrets[1])
     state, target = solver.solve()
     output = request.output
     if output is not None:
