@@ -117,3 +117,14 @@ def test_ssh_agent_socket_is_forwarded_to_run(hullbox: Hullbox, tmp_path: Path,
     finally:
         agent.terminate()
         agent.wait(10)
+
+
+def test_mount_points_go_but_the_workdir_stays(hullbox: Hullbox, tmp_path: Path) -> None:
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox\nWORKDIR /work/dir\n"
+                      "RUN --mount=type=cache,target=/work/dir/cache "
+                      "--mount=type=tmpfs,target=/scratch/deep true\n"})
+    hullbox.ok("build", "-t", "workdir:1", str(ctx))
+    assert hullbox.ok("run", "--rm", "workdir:1", "sh", "-c",
+                      "pwd; ls -A /work/dir; test -e /scratch || echo no /scratch") == (
+        "/work/dir\nno /scratch\n")

@@ -191,7 +191,7 @@ class Solver:
                 f"\"{' '.join(op.args)}\" did not complete successfully: exit code: {code}",
                 tail)
         remove_mount_points(space, [*RUNTIME_MOUNT_POINTS, *(m.target for m in op.mounts),
-                                    *(["dev/pipes"] if op.scripts else [])])
+                                    *(["dev/pipes"] if op.scripts else [])], keep=op.cwd)
 
     def _view(self, stage: int | None, image: BaseImage | None,
               stack: contextlib.ExitStack) -> Path:
