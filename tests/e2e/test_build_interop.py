@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 
 from .conftest import Hullbox
-from .registry_helpers import Registry, push, running_registry, untag_registry_images
+from .registry_helpers import (
+    Registry,
+    push,
+    running_registry,
+    unique_image,
+    untag_registry_images,
+)
 from .test_build import remove_new_images, write
 
 pytestmark = pytest.mark.root
@@ -110,9 +116,11 @@ CMD ["sh", "-c", "echo $MADE_BY; cat /made"]
 
 
 def test_hullbox_builds_from_what_podman_built(hullbox: Hullbox, podman: Podman,
-                                               registry: Registry, tmp_path: Path) -> None:
+                                               registry: Registry, busybox_tar: Path,
+                                               tmp_path: Path) -> None:
     base = f"{registry.host}/interop/base:1"
-    hullbox.ok("tag", "busybox:latest", base)
+    # an image of its own: a push records a repo digest on the image it pushes
+    unique_image(hullbox, busybox_tar, tmp_path, base)
     push(hullbox, base)
     podman_ctx = write(tmp_path / "podman", {"Dockerfile": PODMAN_BUILT.format(base=base)})
     built = f"{registry.host}/interop/podman-built:1"
