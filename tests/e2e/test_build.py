@@ -197,11 +197,6 @@ def test_failed_run_exits_1_and_leaves_nothing(hullbox: Hullbox, tmp_path: Path)
 def test_bad_dockerfiles_name_the_line(hullbox: Hullbox, tmp_path: Path) -> None:
     cases = {
         "FROM busybox\nRUNN true\n": "hullbox: Dockerfile:2: unknown instruction: RUNN",
-        "FROM nothere:1\n": "hullbox: image 'nothere:1' not found locally; pull it with: "
-                            "hullbox pull nothere:1",
-        "FROM busybox\nADD http://example.com/x /x\n":
-            "hullbox: Dockerfile:2: ADD http://example.com/x: downloading is not supported "
-            "(builds have no network access); download it into the build context and COPY it",
         "FROM busybox\nCOPY a b c\n": "hullbox: Dockerfile:2: When using COPY with more than "
                                       "one source file, the destination must be a directory "
                                       "and end with a /",

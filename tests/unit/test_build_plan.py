@@ -128,8 +128,10 @@ def test_stages_the_target_does_not_need_are_not_planned(tmp_path: Path) -> None
             "FROM a AS c\nCOPY --from=a /x /y\n")
     result = plan(text, tmp_path, target="c")
     assert [s.stage.name for s in result.stages] == ["a", "c"]
-    with pytest.raises(ImageNotFound):
+    with pytest.raises(DockerfileSyntaxError) as failed:  # the FROM's line, the lookup's words
         plan(text, tmp_path, target="b")
+    assert failed.value.at("Dockerfile") == (
+        "Dockerfile:3: image 'missing:image' not found locally")
 
 
 @pytest.mark.parametrize(("text", "message", "line"), [

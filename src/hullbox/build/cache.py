@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from hullbox.image.layerwriter import chain_id_of, layer_from_blob
 from hullbox.oci.digest import digest_hex
 from hullbox.oci.image import Descriptor
 from hullbox.store.atomic import write_atomic
@@ -69,6 +70,18 @@ class BuildCache:
         """Record an entry; call under the store lock, with the layer's commit."""
         self.dir.mkdir(mode=0o700, exist_ok=True)
         write_atomic(self._path(key), json.dumps(entry.to_json()).encode(), 0o600)
+
+    def rebased(self, entry: CachedLayer, parent: str | None, key: str) -> CachedLayer:
+        """A ``COPY --link`` layer made over one parent, put over ``parent``:
+        the same blob and DiffID, unpacked under its new chain ID if needed,
+        and recorded under ``key`` (the step's key over this parent)."""
+        chain_id = chain_id_of(parent, entry.diff_id)
+        moved = replace(entry, chain_id=chain_id, parent=parent)
+        with self.store.lock():
+            if not self.store.has_layer(chain_id):
+                layer_from_blob(self.store, entry.descriptor.digest, chain_id)
+            self.put(key, moved)
+        return moved
 
     def entries(self) -> list[CachedLayer]:
         out: list[CachedLayer] = []

@@ -2,8 +2,10 @@
 
 Paths in the rootfs are resolved with every symlink taken as the container
 would take it (an absolute link is relative to the rootfs), so no crafted
-link in a layer sends a copy outside. New files belong to root, or to
-``--chown``; permission bits and modification times come from the source.
+link in a layer sends a copy outside. Files from the context belong to root,
+files from another stage or image keep their owners (as Docker since 19.03),
+and ``--chown`` overrides both; directories made on the way belong to root
+(or ``--chown``); permission bits and modification times come from the source.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from hullbox.build.context import BuildContext
-from hullbox.build.runops import CopyOp, CopySource
+from hullbox.build.runops import CopyOp, CopySource, Download
 from hullbox.errors import InvalidArgument, LayerError
 from hullbox.image.tarlayer import unpack_layer
 
@@ -85,12 +87,14 @@ class Copier:
     """One COPY/ADD: sources from the context or another rootfs."""
 
     def __init__(self, op: CopyOp, rootfs: Path, *, context: BuildContext | None,
-                 source_root: Path | None) -> None:
+                 source_root: Path | None, passwd_root: Path | None = None) -> None:
         self.op = op
         self.rootfs = rootfs
         self.context = context
         self.source_root = source_root
-        self.owner = lookup_owner(rootfs, op.chown) if op.chown else (0, 0)
+        self.chown = lookup_owner(passwd_root or rootfs, op.chown) if op.chown else None
+        self.owner = self.chown or (0, 0)
+        self.keep_owners = self.chown is None and source_root is not None
 
     def run(self) -> None:
         for source in self.op.sources:
@@ -121,6 +125,9 @@ class Copier:
             os.chmod(target, self.op.chmod if self.op.chmod is not None else 0o644)
             os.chown(target, *self.owner)
             return
+        if source.download is not None:
+            self._downloaded(source.download)
+            return
         host = self._source_path(source.path)
         st = host.lstat() if not host.is_dir() else host.stat()
         if stat.S_ISDIR(st.st_mode):
@@ -133,6 +140,19 @@ class Copier:
             self._extract(host)
             return
         self._put(host, self._dest_for(host.name))
+
+    def _downloaded(self, got: Download) -> None:
+        """As Docker: not unpacked, mode 0600, the server's time."""
+        target = self._dest_for(got.name)
+        if target.is_dir() and not target.is_symlink():
+            raise InvalidArgument(f"cannot add {got.name} over the directory "
+                                  f"{target.relative_to(self.rootfs)}")
+        _replace(target)
+        shutil.copyfile(got.local, target)
+        os.chown(target, *self.owner)
+        os.chmod(target, self.op.chmod if self.op.chmod is not None else 0o600)
+        if got.mtime is not None:
+            os.utime(target, (got.mtime, got.mtime))
 
     def _source_path(self, path: str) -> Path:
         if self.source_root is not None:
@@ -173,7 +193,7 @@ class Copier:
                 os.symlink(os.readlink(src), target)
             else:
                 shutil.copyfile(src, target, follow_symlinks=False)
-        os.lchown(target, *self.owner)
+        os.lchown(target, *((st.st_uid, st.st_gid) if self.keep_owners else self.owner))
         if not stat.S_ISLNK(st.st_mode):
             mode = self.op.chmod if self.op.chmod is not None else stat.S_IMODE(st.st_mode)
             os.chmod(target, mode)

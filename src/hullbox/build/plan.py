@@ -21,9 +21,9 @@ from hullbox.build.configops import StageConfig
 from hullbox.build.context import BuildContext
 from hullbox.build.instructions import Dockerfile, Instruction, Stage, instruction
 from hullbox.build.parser import DockerfileSyntaxError, parse
-from hullbox.build.runops import CopyOp, RunOp, copy_op, run_op
+from hullbox.build.runops import CopyOp, Download, RunOp, copy_op, run_op
 from hullbox.build.shell_lex import Env, ShellLex
-from hullbox.errors import InvalidArgument
+from hullbox.errors import HullboxError, InvalidArgument
 from hullbox.oci.image import ContainerConfig, Descriptor, ImageConfig
 
 #: Build args Docker accepts without an ARG and never warns about.
@@ -44,6 +44,7 @@ class BaseImage:
 
 
 ImageResolver = Callable[[str], BaseImage]
+Fetcher = Callable[[str], Download]  # ADD URL -> the file downloaded
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Step:
     key: str  # the filesystem's key after this step
     run: RunOp | None = None
     copy: CopyOp | None = None
+    layer_key: str = ""  # COPY --link: the key of its layer alone, whatever the parent
 
     @property
     def makes_layer(self) -> bool:
@@ -90,6 +92,11 @@ class Plan:
         return self.stages[-1]
 
 
+#: what FROM --platform may name here (the host, without emulation)
+HOST_PLATFORMS = ("linux/amd64", "linux/x86_64", "linux/amd64/v1", "linux/amd64/v2",
+                  "linux/amd64/v3")
+
+
 def step_key(parent: str, op: object) -> str:
     data = json.dumps({"parent": parent, "op": op}, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
@@ -109,13 +116,14 @@ class Planner:
 
     def __init__(self, dockerfile: Dockerfile, *, build_args: dict[str, str],
                  context: BuildContext, resolve: ImageResolver, escape: str = "\\",
-                 network: str = "none") -> None:
+                 network: str = "none", fetch: Fetcher | None = None) -> None:
         self.dockerfile = dockerfile
         self.build_args = build_args
         self.context = context
         self.resolve = resolve
         self.lex = ShellLex(escape)
         self.network = network
+        self.fetch = fetch
         self.used_args: set[str] = set()
         self.auto_args = platform_args()
         self.meta = self._meta_args()
@@ -173,6 +181,11 @@ class Planner:
             raise DockerfileSyntaxError("circular dependency between stages", stage.line)
         self._planning.add(index)
         base_name = self.lex.process_word(stage.base, Env(self.meta))
+        platform = self.lex.process_word(stage.platform, Env(self.meta))
+        if platform and platform not in HOST_PLATFORMS:
+            raise DockerfileSyntaxError(
+                f"FROM --platform={platform}: this host builds {HOST_PLATFORMS[0]} only; "
+                "use --platform=$BUILDPLATFORM or leave it out", stage.line)
         base_stage = self.stage_ref(base_name, index)
         if base_stage is not None:
             parent = self._plan_stage(base_stage)
@@ -182,7 +195,12 @@ class Planner:
         else:
             if not base_name:
                 raise DockerfileSyntaxError("FROM names no image (an empty ARG?)", stage.line)
-            base = self.resolve(base_name)
+            try:
+                base = self.resolve(base_name)
+            except DockerfileSyntaxError:
+                raise
+            except HullboxError as exc:  # a pull that failed: say which FROM
+                raise DockerfileSyntaxError(str(exc), stage.line) from exc
             planned = PlannedStage(stage, base, None, step_key("", {"from": base.id or "scratch"}),
                                    config=StageConfig(copy.deepcopy(base.config.config),
                                                       base.config.author))
@@ -217,7 +235,7 @@ class _StagePlanner:
                 self._one(inst)
             except DockerfileSyntaxError:
                 raise
-            except InvalidArgument as exc:
+            except HullboxError as exc:
                 raise DockerfileSyntaxError(str(exc), inst.line) from exc
         self.planned.key = self.key
 
@@ -237,8 +255,10 @@ class _StagePlanner:
             self.planned.steps.append(Step(inst, op.created_by, self.key, run=op))
         elif inst.keyword in ("COPY", "ADD"):
             cop = copy_op(self.planner, inst, config, self.env(), self.planned.stage.index)
-            self.key = step_key(self.key, cop.key_data())
-            self.planned.steps.append(Step(inst, inst.original, self.key, copy=cop))
+            layer_key = step_key("link", cop.key_data()) if cop.link else ""
+            self.key = step_key(self.key, {"linked": layer_key} if cop.link else cop.key_data())
+            self.planned.steps.append(Step(inst, inst.original, self.key, copy=cop,
+                                           layer_key=layer_key))
         else:
             config.apply(inst, self.planner.lex, self.env())
             self.planned.steps.append(Step(inst, inst.original, self.key))

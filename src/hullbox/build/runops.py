@@ -39,12 +39,25 @@ class RunOp:
 
 
 @dataclass(frozen=True)
+class Download:
+    """An ``ADD URL`` fetched: where it is on the host, its digest, the
+    name and time it gets."""
+
+    local: str
+    digest: str
+    name: str
+    mtime: float | None = None
+
+
+@dataclass(frozen=True)
 class CopySource:
-    """A context path, a path in another stage or image, or a heredoc body."""
+    """A context path, a path in another stage or image, a heredoc body or
+    a download."""
 
     path: str
     digest: str = ""
     data: bytes | None = None  # heredoc
+    download: Download | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +73,12 @@ class CopyOp:
     from_stage: int | None = None
     from_image: BaseImage | None = None
     from_key: str = ""
+    link: bool = False  # a layer of its own, made on nothing: reusable over any parent
 
     def key_data(self) -> dict[str, Any]:
         return {"add" if self.is_add else "copy": [(s.path, s.digest) for s in self.sources],
                 "dest": self.dest, "dir": self.dest_is_dir, "chown": self.chown,
-                "chmod": self.chmod, "from": self.from_key}
+                "chmod": self.chmod, "from": self.from_key, "link": self.link}
 
 
 def run_op(planner: Planner, inst: Instruction, config: StageConfig, env: Env,
@@ -150,7 +164,8 @@ def copy_op(planner: Planner, inst: Instruction, config: StageConfig, env: Env,
     if many and not dest_is_dir:
         raise inst.error(f"When using {inst.keyword} with more than one source file, the "
                          "destination must be a directory and end with a /")
-    return CopyOp(inst.keyword == "ADD", sources, dest, dest_is_dir, chown, chmod, **op)
+    return CopyOp(inst.keyword == "ADD", sources, dest, dest_is_dir, chown, chmod,
+                  link=inst.flag("link") == "true", **op)
 
 
 def _sources(planner: Planner, inst: Instruction, raw: list[str], env: Env,
@@ -168,16 +183,28 @@ def _sources(planner: Planner, inst: Instruction, raw: list[str], env: Env,
             out.append(CopySource(doc.name, data=text.encode()))
             continue
         source = planner.lex.process_word(word, env) if inst.heredocs else word
-        if inst.keyword == "ADD" and source.startswith(("http://", "https://", "git@")):
-            raise inst.error(f"ADD {source}: downloading is not supported (builds have no "
-                             "network access); download it into the build context and "
-                             "COPY it")
+        if inst.keyword == "ADD" and source.startswith(("http://", "https://")):
+            out.append(_download(planner, inst, planner.lex.process_word(source, env)))
+            continue
+        if inst.keyword == "ADD" and source.startswith("git@"):
+            raise inst.error(f"ADD {source}: git sources are not supported; clone it into "
+                             "the build context and COPY it")
         if from_other:
             out.append(CopySource(source))
             continue
         for rel in planner.context.match(source, inst.keyword):
             out.append(CopySource(rel, planner.context.digest(rel)))
     return out
+
+
+def _download(planner: Planner, inst: Instruction, url: str) -> CopySource:
+    if planner.fetch is None:
+        raise inst.error(f"ADD {url}: this build cannot download")
+    got = planner.fetch(url)
+    wanted = inst.flag("checksum")
+    if wanted and wanted != got.digest:
+        raise inst.error(f"ADD {url}: checksum mismatch: wanted {wanted}, got {got.digest}")
+    return CopySource(url, got.digest, download=got)
 
 
 def _chmod(inst: Instruction) -> int | None:

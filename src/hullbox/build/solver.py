@@ -9,9 +9,6 @@ ends, whether it worked or not.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,12 +16,13 @@ from typing import Any
 
 from hullbox.build.cache import BuildCache, CachedLayer
 from hullbox.build.context import BuildContext
-from hullbox.build.copier import Copier, scoped
-from hullbox.build.mounts import RunMount
+from hullbox.build.copier import Copier
 from hullbox.build.plan import BaseImage, Plan, PlannedStage, Step
+from hullbox.build.progress import Progress
+from hullbox.build.runmounts import RunMounts
 from hullbox.build.runops import CopyOp, RunOp
 from hullbox.build.workspace import Workspace, remove_mount_points
-from hullbox.errors import BuildFailed, HullboxError, InvalidArgument
+from hullbox.errors import BuildFailed, HullboxError
 from hullbox.image.layerwriter import WrittenLayer, now_rfc3339, write_layer
 from hullbox.oci.digest import chain_ids
 from hullbox.oci.image import Descriptor, ImageConfig
@@ -66,7 +64,9 @@ class Solver:
     """Builds the stages of a plan in order."""
 
     def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
-                 no_cache: bool, progress: Callable[[str], None], dockerfile_name: str) -> None:
+                 no_cache: bool, progress: Progress, dockerfile_name: str,
+                 secrets: dict[str, bytes] | None = None,
+                 ssh: dict[str, str] | None = None) -> None:
         self.store = store
         self.plan = plan
         self.context = context
@@ -76,8 +76,8 @@ class Solver:
         self.name = dockerfile_name
         self.cache = BuildCache(store)
         self.states: dict[int, FsState] = {}
-        self.vertex = 2  # #1 and #2 were the Dockerfile and the context
         self.multi = len({s.stage.index for s in plan.stages}) > 1
+        self.mounts = RunMounts(store, context, self._view, secrets or {}, ssh or {})
 
     def solve(self) -> tuple[FsState, PlannedStage]:
         for planned in self.plan.stages:
@@ -102,9 +102,9 @@ class Solver:
         total = 1 + sum(1 for s in planned.steps if s.makes_layer)
         prefix = f"{planned.label} " if self.multi else ""
         base = planned.base_image.name if planned.base_image else planned.stage.base
-        started = self._begin(f"[{prefix}1/{total}] FROM {base}")
+        vertex = self.progress.start(f"[{prefix}1/{total}] FROM {base}")
         state = self._base(planned)
-        self._end(started)
+        self.progress.done(vertex)
         number = 1
         for step in planned.steps:
             if not step.makes_layer:
@@ -112,18 +112,20 @@ class Solver:
                                       "comment": HISTORY_COMMENT, "empty_layer": True})
                 continue
             number += 1
-            started = self._begin(f"[{prefix}{number}/{total}] {_title(step)}")
-            entry = None if self.no_cache else self.cache.get(step.key)
+            vertex = self.progress.start(f"[{prefix}{number}/{total}] {_title(step)}")
+            entry = self._cached(step, state)
             if entry is not None:
-                self.progress(f"#{self.vertex} CACHED")
+                self.progress.cached(vertex)
             else:
                 try:
-                    entry = self._execute(step, state)
-                except BuildFailed:
+                    entry = self._execute(step, state, vertex)
+                except BuildFailed as exc:
+                    self.progress.error(vertex, str(exc))
                     raise
                 except HullboxError as exc:
+                    self.progress.error(vertex, str(exc))
                     raise type(exc)(f"{self.name}:{step.inst.line}: {exc}") from exc
-                self._end(started)
+                self.progress.done(vertex)
             state.layers.append(entry.descriptor)
             state.diff_ids.append(entry.diff_id)
             state.records.append(LayerRecord(entry.chain_id, entry.diff_id, entry.parent,
@@ -133,23 +135,26 @@ class Solver:
                                   "comment": HISTORY_COMMENT})
         return state
 
-    def _begin(self, title: str) -> float:
-        self.vertex += 1
-        self.progress("")
-        self.progress(f"#{self.vertex} {title}")
-        return time.monotonic()
+    def _cached(self, step: Step, state: FsState) -> CachedLayer | None:
+        if self.no_cache:
+            return None
+        entry = self.cache.get(step.key)
+        if entry is None and step.layer_key:  # the same --link layer, made over another base
+            linked = self.cache.get(step.layer_key)
+            if linked is not None:
+                entry = self.cache.rebased(linked, state.chain[-1] if state.chain else None,
+                                           step.key)
+        return entry
 
-    def _end(self, started: float) -> None:
-        self.progress(f"#{self.vertex} DONE {time.monotonic() - started:.1f}s")
-
-    def _execute(self, step: Step, state: FsState) -> CachedLayer:
+    def _execute(self, step: Step, state: FsState, vertex: int) -> CachedLayer:
         parent = state.chain[-1] if state.chain else None
-        with Workspace(self.store.tmp_dir, state.lowers(self.store)) as space:
+        linked = step.copy is not None and step.copy.link
+        with Workspace(self.store.tmp_dir, [] if linked else state.lowers(self.store)) as space:
             if step.run is not None:
-                self._run(step, step.run, space)
+                self._run(step, step.run, space, vertex)
             else:
                 assert step.copy is not None
-                self._copy(step.copy, space)
+                self._copy(step.copy, space, state)
             space.unmount()
             created = now_rfc3339()
             holder: list[CachedLayer] = []
@@ -158,23 +163,26 @@ class Solver:
                 entry = CachedLayer(layer.descriptor, layer.diff_id, layer.chain_id,
                                     layer.parent, layer.size, created)
                 self.cache.put(step.key, entry)
+                if step.layer_key:
+                    self.cache.put(step.layer_key, entry)
                 holder.append(entry)
 
             write_layer(self.store, space.upper, parent, take_upper=True, on_commit=record)
             return holder[0]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _run(self, step: Step, op: RunOp, space: Workspace) -> None:
+    def _run(self, step: Step, op: RunOp, space: Workspace, vertex: int) -> None:
         with contextlib.ExitStack() as stack:
             (space.rootfs / op.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
-            extra = [self._mount(m, space, stack) for m in op.mounts]
-            extra += self._scripts(op, space)
+            extra, secret_env = self.mounts.make(op, space, stack)
+            if secret_env:  # for this run only: never in the op, its key or history
+                op = replace(op, env=[*op.env, *secret_env])
             tail: list[str] = []
 
             def output(line: str) -> None:
                 tail.append(line)
                 del tail[:-10]
-                self.progress(f"#{self.vertex} {line}")
+                self.progress.log(vertex, line)
 
             code = self.runner(op, space, extra, output)
         if code != 0:
@@ -183,47 +191,7 @@ class Solver:
                 f"\"{' '.join(op.args)}\" did not complete successfully: exit code: {code}",
                 tail)
         remove_mount_points(space, [*RUNTIME_MOUNT_POINTS, *(m.target for m in op.mounts),
-                                    *(["dev/pipes"] if op.scripts else [])])
-
-    def _scripts(self, op: RunOp, space: Workspace) -> list[dict[str, Any]]:
-        mounts = []
-        for name, body in op.scripts.items():
-            path = space.base / f"script-{name}"
-            path.write_text(body)
-            path.chmod(0o755)
-            mounts.append({"destination": f"/dev/pipes/{name}", "type": "bind",
-                           "source": str(path), "options": ["rbind", "ro"]})
-        return mounts
-
-    def _mount(self, mount: RunMount, space: Workspace,
-               stack: contextlib.ExitStack) -> dict[str, Any]:
-        spec: dict[str, Any] = {"destination": mount.target}
-        if mount.kind == "tmpfs":
-            options = ["nosuid", "nodev"] + ([f"size={mount.size}"] if mount.size else [])
-            return {**spec, "type": "tmpfs", "source": "tmpfs", "options": options}
-        if mount.kind == "cache":
-            path = self.store.root / "buildcache-mounts" / hashlib.sha256(
-                mount.cache_id.encode()).hexdigest()[:32]
-            if not path.is_dir():
-                path.mkdir(parents=True, mode=mount.mode if mount.mode is not None else 0o755)
-                os.chown(path, mount.uid or 0, mount.gid or 0)
-            return {**spec, "type": "bind", "source": str(path), "options": ["rbind", "rw"]}
-        source = self._bind_source(mount, stack)
-        if not mount.readonly:  # writes allowed but thrown away, as in BuildKit
-            if not source.is_dir():
-                raise InvalidArgument(f"--mount={mount.target}: rw needs a directory source")
-            source = stack.enter_context(Workspace(self.store.tmp_dir, [source])).rootfs
-        return {**spec, "type": "bind", "source": str(source),
-                "options": ["rbind", "ro" if mount.readonly else "rw"]}
-
-    def _bind_source(self, mount: RunMount, stack: contextlib.ExitStack) -> Path:
-        if mount.from_stage is None and mount.from_image is None:
-            return self.context.path(mount.context_source())
-        root = self._view(mount.from_stage, mount.from_image, stack)
-        found = scoped(root, mount.source or "/")
-        if not found.exists():
-            raise InvalidArgument(f"--mount: {mount.source} not found in {mount.from_name}")
-        return found
+                                    *(["dev/pipes"] if op.scripts else [])], keep=op.cwd)
 
     def _view(self, stage: int | None, image: BaseImage | None,
               stack: contextlib.ExitStack) -> Path:
@@ -233,12 +201,17 @@ class Solver:
         return stack.enter_context(
             Workspace(self.store.tmp_dir, state.lowers(self.store), readonly=True)).rootfs
 
-    def _copy(self, op: CopyOp, space: Workspace) -> None:
+    def _copy(self, op: CopyOp, space: Workspace, state: FsState) -> None:
         with contextlib.ExitStack() as stack:
-            source_root = None
+            source_root = passwd_root = None
             if op.from_stage is not None or op.from_image is not None:
                 source_root = self._view(op.from_stage, op.from_image, stack)
-            Copier(op, space.rootfs, context=self.context, source_root=source_root).run()
+            if op.link and op.chown and not op.chown.replace(":", "").isdigit():
+                # made on nothing, but --chown names the base's users
+                passwd_root = stack.enter_context(Workspace(
+                    self.store.tmp_dir, state.lowers(self.store), readonly=True)).rootfs
+            Copier(op, space.rootfs, context=self.context, source_root=source_root,
+                   passwd_root=passwd_root).run()
 
 
 def _title(step: Step) -> str:

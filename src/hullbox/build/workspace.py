@@ -80,11 +80,21 @@ class Workspace:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def remove_mount_points(space: Workspace, destinations: list[str]) -> None:
+def _with_parents(path: str) -> set[str]:
+    parts = [p for p in path.split("/") if p]
+    return {"/".join(parts[:n]) for n in range(1, len(parts) + 1)}
+
+
+def remove_mount_points(space: Workspace, destinations: list[str], *, keep: str = "") -> None:
     """Take out of the upper dir what the runtime made only to mount over
     (an /etc/hosts the image lacks, a cache mount's target): they are not
-    the step's changes. Only empty files and directories are removed."""
-    for dest in sorted({d.strip("/") for d in destinations if d.strip("/")}, reverse=True):
+    the step's changes, nor the directories made to hold them (/run/secrets).
+    Only empty files and directories are removed, never ``keep`` (the
+    step's working directory, which WORKDIR promised) or its parents."""
+    wanted: set[str] = set()
+    for dest in destinations:
+        wanted |= _with_parents(dest)
+    for dest in sorted(wanted - _with_parents(keep), reverse=True):
         path = space.upper / dest
         if space.in_lowers(dest) or not os.path.lexists(path):
             continue

@@ -6,11 +6,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hullbox.errors import BuildFailed, InvalidArgument
+from hullbox.store.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from hullbox.engine.build import BuildRequest
 
 
 def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, str]:
@@ -30,35 +34,70 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
     return out
 
 
+def _request(path: str, params: dict[str, Any]) -> BuildRequest:
+    from hullbox.engine.build import BuildRequest
+    from hullbox.engine.build_export import parse_output
+
+    platform = params["platform"]
+    if platform not in (None, "", "linux/amd64", "linux/x86_64"):
+        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only; "
+                              "build on such a host or leave --platform out")
+    output = parse_output(params["output"]) if params["output"] else None
+    iidfile = params["iidfile"]
+    if output is not None and iidfile:
+        raise InvalidArgument("--iidfile: -o writes a filesystem, not an image; use one "
+                              "or the other")
+    if iidfile and not Path(iidfile).parent.is_dir():
+        raise InvalidArgument(f"--iidfile {iidfile}: its directory does not exist")
+    stdout = None
+    if output is not None and output.dest == "-":
+        if sys.stdout.isatty():
+            raise InvalidArgument("-o -: refusing to write a tar to the terminal; "
+                                  "redirect stdout or give dest=FILE")
+        stdout = sys.stdout.buffer
+    return BuildRequest(
+        output=output, stdout=stdout,
+        context=Path(path), tags=list(params["tags"]), target=params["target"],
+        no_cache=params["no_cache"], pull=params["pull"], secrets=list(params["secrets"]),
+        ssh=list(params["ssh"]),
+        build_args=_pairs(params["build_args"], "--build-arg", from_env=True),
+        labels=_pairs(params["labels"], "--label", from_env=False), network=params["network"])
+
+
 @click.command()
 @click.option("-f", "--file", "file", default=None, metavar="PATH",
               help="Dockerfile (default PATH/Dockerfile; - for stdin).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name the image (name:tag).")
 @click.option("--build-arg", "build_args", multiple=True, metavar="NAME=VALUE",
               help="Set a build-time variable.")
+@click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
+              help="A secret RUN --mount=type=secret may read (src=FILE or env=VAR).")
+@click.option("--ssh", "ssh", multiple=True, metavar="default|ID=SOCKET",
+              help="An ssh-agent socket RUN --mount=type=ssh may use.")
+@click.option("-o", "--output", default=None, metavar="type=local|tar,dest=PATH",
+              help="Write the result's filesystem to PATH instead of making an image.")
+@click.option("--iidfile", default=None, metavar="FILE", help="Write the image ID to FILE.")
 @click.option("--target", default=None, help="The stage to build.")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
               help="Set a label on the image.")
 @click.option("--no-cache", is_flag=True, help="Do not use the cache.")
+@click.option("--pull", is_flag=True,
+              help="Always pull the images FROM names (else only when missing).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image ID.")
 @click.option("--progress", type=click.Choice(["auto", "plain", "tty", "quiet"]),
-              default="auto", help="Progress output (plain, as docker).")
+              default="auto", help="plain: BuildKit's lines; tty: a live view "
+                                   "(auto: tty on a terminal).")
 @click.option("--network", default="none", help="RUN network: none (default) or host.")
 @click.option("--platform", default=None, help="Only linux/amd64 (this host).")
 @click.argument("path")
 @click.pass_obj
-def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[str, ...],
-          target: str | None, labels: tuple[str, ...], no_cache: bool, quiet: bool,
-          progress: str, network: str, platform: str | None, path: str) -> None:
+def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
+          **params: Any) -> None:
     """Build an image from a Dockerfile."""
-    from hullbox.engine.build import BuildRequest
+    from hullbox.cli import build_progress
+    from hullbox.cli.build_progress import LiveView, choose, plain
 
-    if platform not in (None, "", "linux/amd64", "linux/x86_64"):
-        raise InvalidArgument(f"--platform {platform}: this host builds linux/amd64 only")
-    request = BuildRequest(
-        context=Path(path), tags=list(tags), target=target, no_cache=no_cache,
-        build_args=_pairs(build_args, "--build-arg", from_env=True),
-        labels=_pairs(labels, "--label", from_env=False), network=network)
+    request = _request(path, params)
     with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:
         if path == "-":  # the Dockerfile on stdin, no context (docker build -)
             request.context = Path(empty)
@@ -67,21 +106,25 @@ def build(obj: Any, file: str | None, tags: tuple[str, ...], build_args: tuple[s
             request.dockerfile_text = sys.stdin.read()
         elif file is not None:
             request.dockerfile = Path(file)
-        show = not quiet and progress != "quiet"
-
-        def emit(line: str) -> None:
-            if show:
-                click.echo(line, err=True)
-
+        mode = choose(progress, quiet)
         try:
-            result = obj.engine.builds.build(request, emit)
+            if mode == "tty":
+                with LiveView() as view:
+                    result = obj.engine.builds.build(request, events=view)
+            else:
+                result = obj.engine.builds.build(
+                    request, events=plain if mode == "plain" else build_progress.quiet)
         except BuildFailed as exc:
-            if not show:
+            if mode == "quiet":
                 for line in exc.output_tail:
                     click.echo(line, err=True)
             raise
     for warning in result.warnings:
         click.echo(f"[Warning] {warning}", err=True)
+    if result.image is None:
+        return
+    if params["iidfile"]:
+        write_atomic(Path(params["iidfile"]), result.image.id.encode(), 0o644)
     if quiet:
         click.echo(result.image.id)
 

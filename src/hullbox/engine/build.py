@@ -3,10 +3,10 @@ and ``export`` of a container's filesystem."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.images import ImageService
@@ -15,6 +15,10 @@ from hullbox.image.packlayer import Writable
 from hullbox.oci import reference
 from hullbox.store.images import ImageRecord
 from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.build.progress import BuildEvent, Sink
+    from hullbox.engine.build_export import BuildOutput
 
 
 def _quiet(_line: str) -> None:
@@ -33,6 +37,11 @@ class BuildRequest:
     target: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
+    pull: bool = False  # always ask the registry for FROM images, even when stored
+    secrets: list[str] = field(default_factory=list)  # --secret id=NAME,src=FILE
+    ssh: list[str] = field(default_factory=list)  # --ssh default|ID=SOCKET
+    output: BuildOutput | None = None  # -o: the filesystem written out, not an image
+    stdout: Writable | None = None  # where -o - writes
     network: str = "none"
 
 
@@ -40,7 +49,7 @@ class BuildRequest:
 class BuildResult:
     """The image made and what the build noticed on the way."""
 
-    image: ImageRecord
+    image: ImageRecord | None  # None when -o wrote the filesystem out instead
     warnings: list[str]
 
 
@@ -52,10 +61,16 @@ class BuildService:
         self.images = images
         self.containers = containers
 
-    def build(self, request: BuildRequest,
-              progress: Callable[[str], None] = _quiet) -> BuildResult:
-        """Build the Dockerfile; ``progress`` gets docker's plain progress lines."""
+    def build(self, request: BuildRequest, progress: Callable[[str], None] = _quiet, *,
+              events: Sink | None = None) -> BuildResult:
+        """Build the Dockerfile; ``progress`` gets docker's plain progress
+        lines, or ``events`` each step's events (for a live view)."""
+        from hullbox.build.progress import Progress, plain_lines
         from hullbox.engine.build_steps import run_build
+
+        def plain(event: BuildEvent) -> None:
+            for line in plain_lines(event):
+                progress(line)
 
         if request.network not in ("none", "host", "default"):
             raise InvalidArgument(f"--network {request.network}: builds use none or host")
@@ -65,8 +80,7 @@ class BuildService:
             if ref.digest:
                 raise InvalidArgument(f"tag {tag!r}: a digest cannot be a tag; give name[:tag]")
             tags.append(str(ref))
-        started = time.monotonic()
-        return run_build(self.store, self.images, request, tags, progress, started)
+        return run_build(self.store, self.images, request, tags, Progress(events or plain))
 
     def prune_cache(self) -> int:
         """``builder prune``: forget the build cache and collect what it held."""

@@ -101,6 +101,12 @@ def _adopt(upper: Path, final: Path) -> None:
         raise
 
 
+def layer_from_blob(store: Store, digest: str, chain_id: str) -> None:
+    """Unpack the stored layer blob ``digest`` as the layer ``chain_id`` (the
+    same content over another parent); call under the store lock."""
+    _unpack_blob(store, digest, chain_id)
+
+
 def _unpack_blob(store: Store, digest: str, chain_id: str) -> None:
     path = store.blob_path(digest)
     with store.stage_layer() as staging, open(path, "rb", buffering=_CHUNK) as tar:
