@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": (f"{_I}:import_",
                "Make an image from a root filesystem tarball (.tar, .tar.gz, - for stdin)."),
     "info": ("hullbox.cli.info:info",
-             "Show what this host gives hullbox: VM accelerator, cgroups, store root."),
+             "Show what this host gives hullbox: kernel, store, runtimes, networking, VMs."),
     "inspect": (f"{_C}:inspect", "Low-level information on containers or images, as JSON."),
     "kill": (f"{_L}:kill", "Send a signal to running containers."),
     "load": ("hullbox.cli.archives:load",

@@ -19,24 +19,52 @@ def _cgroup_version() -> str:
     return "1 (hybrid: cgroup2 at /sys/fs/cgroup/unified)" if os.path.ismount(unified) else "1"
 
 
-def _facts(root: str | None) -> dict[str, Any]:
+def _facts(obj: Any) -> dict[str, Any]:
+    import platform
+
+    from hullbox import __version__
+    from hullbox.engine import hostinfo
+    from hullbox.engine.runstatus import status
     from hullbox.engine.security import security_options
-    from hullbox.store.store import Store
     from hullbox.vm.accel import detect_accel
     from hullbox.vm.kernel import guest_kernel_path
     from hullbox.vm.layout import accel_cache
 
-    store_root = Store(root).root
+    store_root = obj.engine.store.root
     kernel = guest_kernel_path()
     accel = detect_accel(kernel if kernel.is_file() else None, accel_cache(store_root))
+    states = [status(record) for record in obj.engine.containers.list(all=True)]
+    network = hostinfo.network_facts()
+    userns = _userns_facts()
+    security = security_options()
     return {
-        "HullboxRootDir": str(store_root),
+        "Containers": len(states),
+        "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
+        "Images": len(obj.engine.images.list()),
+        "ServerVersion": __version__,
+        "Driver": "overlay",
+        "BackingFilesystem": hostinfo.backing_filesystem(store_root),
+        "CgroupDriver": "cgroupfs",
         "CgroupVersion": _cgroup_version(),
+        "Runtimes": hostinfo.runtimes(),
+        "DefaultRuntime": "hullbox",
+        "SecurityOptions": security,
+        "KernelVersion": platform.release(),
+        "OperatingSystem": hostinfo.operating_system(),
+        "OSType": "linux",
+        "Architecture": platform.machine(),
+        "NCPU": os.cpu_count() or 1,
+        "MemTotal": hostinfo.total_memory(),
+        "Name": platform.node(),
+        "HullboxRootDir": str(store_root),
+        **network,
         "VMAccelerator": accel.name,
         "VMAcceleratorReason": accel.reason,
         "GuestKernel": str(kernel) if kernel.is_file() else "",
-        "SecurityOptions": security_options(),
-        **_userns_facts(),
+        **userns,
+        "Warnings": hostinfo.warnings(network, security, userns["UserNamespaces"]),
     }
 
 
@@ -60,25 +88,64 @@ def _userns_facts() -> dict[str, Any]:
             "UserNamespaces": kernel_allows_userns() or "yes"}
 
 
+def _lines(facts: dict[str, Any]) -> list[str]:
+    """docker info's layout: a fact a line, details indented under it."""
+    def yes(value: Any) -> str:
+        return "yes" if value else "no"
+
+    bridge_nf = facts["BridgeNfIptables"]
+    bridge_nf = "not loaded" if bridge_nf is None else yes(bridge_nf == "1")
+    return [
+        f"Containers: {facts['Containers']}",
+        f" Running: {facts['ContainersRunning']}",
+        f" Paused: {facts['ContainersPaused']}",
+        f" Stopped: {facts['ContainersStopped']}",
+        f"Images: {facts['Images']}",
+        f"Server Version: {facts['ServerVersion']}",
+        f"Storage Driver: {facts['Driver']}",
+        f" Backing Filesystem: {facts['BackingFilesystem']}",
+        f"Cgroup Driver: {facts['CgroupDriver']}",
+        f"Cgroup Version: {facts['CgroupVersion']}",
+        f"Cgroup Limits: {facts['CgroupLimits']}",
+        f"Runtimes: {' '.join(facts['Runtimes'])}",
+        f"Default Runtime: {facts['DefaultRuntime']}",
+        "Security Options: " + (", ".join(facts["SecurityOptions"]) or "none"),
+        f"Rootless: {yes(facts['Rootless'])}",
+        f"User Namespaces: {facts['UserNamespaces']}",
+        f"ID Mapping: {facts['IDMapping']}",
+        f"Kernel Version: {facts['KernelVersion']}",
+        f"Operating System: {facts['OperatingSystem']}",
+        f"OSType: {facts['OSType']}",
+        f"Architecture: {facts['Architecture']}",
+        f"CPUs: {facts['NCPU']}",
+        f"Total Memory: {facts['MemTotal'] / 2**30:.2f}GiB",
+        f"Name: {facts['Name']}",
+        f"Hullbox Root Dir: {facts['HullboxRootDir']}",
+        "Network: bridge host none container; nftables "
+        + (facts["NFTables"] or "missing"),
+        f" IPv4 Forwarding: {yes(facts['IPv4Forwarding'])}",
+        f" IPv6: {yes(facts['IPv6'])}",
+        f" Bridge netfilter (iptables): {bridge_nf}",
+        f"VM Accelerator: {facts['VMAccelerator']} ({facts['VMAcceleratorReason']})",
+        "Guest Kernel: " + (facts["GuestKernel"] or "none (run scripts/fetch-guest-kernel.sh)"),
+        *(f"WARNING: {warning}" for warning in facts["Warnings"]),
+    ]
+
+
 @click.command()
-@click.option("-f", "--format", "fmt", help="Go template, e.g. '{{.VMAccelerator}}'.")
+@click.option("-f", "--format", "fmt", help="Go template, e.g. '{{.KernelVersion}}', or json.")
 @click.pass_obj
 def info(obj: Any, fmt: str | None) -> None:
-    """Show what this host gives hullbox: VM accelerator, cgroups, store root."""
-    facts = _facts(obj.root)
-    if fmt:
+    """Show what this host gives hullbox: kernel, store, runtimes, networking, VMs."""
+    import json
+
+    facts = _facts(obj)
+    if fmt == "json":
+        click.echo(json.dumps(facts))
+    elif fmt:
         click.echo(render_template(fmt, facts))
-        return
-    click.echo(f"Hullbox Root Dir: {facts['HullboxRootDir']}")
-    click.echo(f"Cgroup Version: {facts['CgroupVersion']}")
-    click.echo(f"VM Accelerator: {facts['VMAccelerator']} ({facts['VMAcceleratorReason']})")
-    kernel = facts["GuestKernel"] or "none (run scripts/fetch-guest-kernel.sh)"
-    click.echo(f"Guest Kernel: {kernel}")
-    click.echo("Security Options: " + (", ".join(facts["SecurityOptions"]) or "none"))
-    click.echo(f"Rootless: {'yes' if facts['Rootless'] else 'no'}")
-    click.echo(f"User Namespaces: {facts['UserNamespaces']}")
-    click.echo(f"ID Mapping: {facts['IDMapping']}")
-    click.echo(f"Cgroup Limits: {facts['CgroupLimits']}")
+    else:
+        click.echo("\n".join(_lines(facts)))
 
 
 def register(cli: click.Group) -> None:
