@@ -291,3 +291,12 @@ def images(obj: ComposeContext, services: tuple[str, ...], quiet: bool) -> None:
 def register(cli: click.Group) -> None:
     """Add the ``compose`` group."""
     cli.add_command(compose)
+
+
+def _add_more_verbs() -> None:
+    from hullbox.cli.compose_verbs import add_verbs
+
+    add_verbs(compose)
+
+
+_add_more_verbs()

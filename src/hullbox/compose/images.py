@@ -111,3 +111,16 @@ def ensure_images(engine: Any, project: str, services: dict[str, Any], names: li
         elif not has_image(engine, image):
             raise ImageNotFound(f"service {name!r}: image {image!r} not found locally and "
                                 f"pull_policy is {policy}; pull it with: hullbox pull {image}")
+
+
+def pullable(services: dict[str, Any], names: list[str], *,
+             ignore_buildable: bool = False) -> list[str]:
+    """``compose pull``'s services: those that name an ``image`` (with
+    ``ignore_buildable``, only those without ``build:``)."""
+    return [n for n in names if services[n].get("image")
+            and not (ignore_buildable and services[n].get("build"))]
+
+
+def pushable(services: dict[str, Any], names: list[str]) -> list[str]:
+    """``compose push``'s services: built ones that name their ``image``."""
+    return [n for n in names if services[n].get("image") and services[n].get("build")]
