@@ -24,6 +24,13 @@ def _status(record: Any) -> str:
     return "Created"
 
 
+def _without_init(command: list[str]) -> list[str]:
+    """The command as the user wrote it, without ``init: true``'s init."""
+    from hullbox.compose.service_init import INIT_PATH
+
+    return command[2:] if command[:2] == [INIT_PATH, "--"] else command
+
+
 def _published(engine: Any, record: Any) -> list[Any]:
     if record.state != "running":
         return []
@@ -39,7 +46,7 @@ def _row(engine: Any, record: Any) -> dict[str, Any]:
     ports = _published(engine, record)
     return {
         "ID": record.id, "Name": record.name, "Image": record.image_name,
-        "Command": " ".join(record.command), "Project":
+        "Command": " ".join(_without_init(record.command)), "Project":
         (record.config.get("labels") or {}).get("com.docker.compose.project", ""),
         "Service": service_of(record), "Created": int(record.created),
         "RunningFor": ago(record.created), "State": status(record),

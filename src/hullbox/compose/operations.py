@@ -167,9 +167,14 @@ class ComposeProject:
                           lifecycle=replace(plan.options.lifecycle),
                           name=container or naming.container_name(self.project.name,
                                                                   plan.name, number))
+        command = command if command is not None else plan.command
+        if service.get("init"):
+            from hullbox.compose.service_init import wrap
+
+            image = self.engine.images.get(plan.image).config.config
+            command = wrap(image, options, command)
         return self.engine.containers.create(  # type: ignore[no-any-return]
-            plan.image, command if command is not None else plan.command, options,
-            restart="no" if oneoff else None)
+            plan.image, command, options, restart="no" if oneoff else None)
 
     # -- run -------------------------------------------------------------------
     def run(self, service: str, command: list[str] | None, *, remove: bool = False,

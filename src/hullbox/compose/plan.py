@@ -27,7 +27,7 @@ _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers", "secrets": "secrets", "configs": "configs",
     "links": "links (use networks: service names resolve on the project network)",
     "external_links": "links", "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
-    "init": "--init", "device_cgroup_rules": "--device-cgroup-rule",
+    "device_cgroup_rules": "--device-cgroup-rule",
     "shm_size": "--shm-size", "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
     "uts": "--uts", "cgroup": "--cgroupns",
     "cgroup_parent": "--cgroup-parent", "oom_kill_disable": "--oom-kill-disable",
@@ -55,7 +55,7 @@ _HANDLED = {
     "attach", "extends", "pull_refresh_after", "ports", "volumes", "volumes_from",
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
-    "userns_mode",
+    "userns_mode", "init",
 }
 
 

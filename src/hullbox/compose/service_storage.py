@@ -92,6 +92,10 @@ def storage_settings(project: str, model: dict[str, Any],
         else:
             raise InvalidArgument(f"volumes: type {kind!r} at {entry.get('target')} is not "
                                   "supported; use volume, bind or tmpfs")
+    if service.get("init"):
+        from hullbox.compose.service_init import init_bind
+
+        volumes.append(init_bind())
     tmpfs = service.get("tmpfs") or []
     return StorageSettings.parse(
         volumes=volumes, mounts=mounts,
