@@ -178,7 +178,11 @@ def _freeze(name: str, doc: str, frozen: bool) -> click.Command:
     def command(obj: Any, services: tuple[str, ...]) -> None:
         bound = _bound(obj)
         action = bound.engine.processes.pause if frozen else bound.engine.processes.unpause
+        from hullbox.engine.runstatus import paused
+
         for record in bound.containers(list(services) or None, running_only=True):
+            if paused(record) == frozen:
+                continue  # as docker compose: pause the running, unpause the paused
             action(record.id)
             bound.report(record.name, "Paused" if frozen else "Unpaused")
 

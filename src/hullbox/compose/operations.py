@@ -127,11 +127,14 @@ class ComposeProject:
         for number in sorted(existing):
             if number > plan.replicas:
                 self._remove(existing.pop(number))
+        image_id = self.engine.images.resolve_id(plan.image) if existing else ""
         for number in range(1, plan.replicas + 1):
             record = existing.get(number)
             if record is not None:
                 labels = record.config.get("labels") or {}
-                changed = labels.get(naming.LABEL_CONFIG_HASH) != plan.config_hash
+                # A new configuration, or a new image under the same name (a rebuild).
+                changed = labels.get(naming.LABEL_CONFIG_HASH) != plan.config_hash \
+                    or record.image_id != image_id
                 if options.force_recreate or (changed and not options.no_recreate):
                     self._remove(record)
                     self.report(record.name, "Recreate")
