@@ -3,7 +3,7 @@
 set -eu
 packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables catatonit"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages docker-registry skopeo apache2-utils openssl cpio gcc libc6-dev iperf3"
+    packages="$packages docker-registry skopeo apache2-utils openssl cpio gcc libc6-dev iperf3 podman-compose"
 fi
 missing=""
 for p in $packages; do
