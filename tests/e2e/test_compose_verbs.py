@@ -139,3 +139,24 @@ def test_port_of_an_unpublished_port_is_one_line(hullbox: Hullbox, tmp_path: Pat
                  "(ports: in the compose file)\n")
     finally:
         _compose(hullbox, tmp_path, "down", "-t", "0")
+
+
+def test_file_secrets_and_configs_are_readable_and_read_only(hullbox: Hullbox,
+                                                            tmp_path: Path) -> None:
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    (tmp_path / "app.conf").write_text("x=1\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  a:\n    image: busybox\n    command: sleep 300\n    init: true\n"
+        "    secrets: [token]\n    configs: [{source: conf, target: /etc/app.conf}]\n"
+        "secrets:\n  token: {file: ./token.txt}\nconfigs:\n  conf: {file: ./app.conf}\n")
+    try:
+        assert _compose(hullbox, tmp_path, "up", "-d").returncode == 0
+        read = _compose(hullbox, tmp_path, "exec", "a", "cat", "/run/secrets/token",
+                        "/etc/app.conf")
+        assert read.stdout == "s3cret\nx=1\n"
+        write = _compose(hullbox, tmp_path, "exec", "a", "sh", "-c",
+                         "echo x > /run/secrets/token")
+        assert write.returncode != 0 and "Read-only file system" in write.stderr
+        assert (tmp_path / "token.txt").read_text() == "s3cret\n"
+    finally:
+        _compose(hullbox, tmp_path, "down", "-t", "0")

@@ -116,3 +116,24 @@ def test_what_the_engine_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
         _plan(tmp_path, "services:\n  web: {image: busybox, shm_size: 64m, ipc: host}\n")
     assert str(caught.value) == ("service 'web' uses what hullbox cannot do yet: "
                                  "shm_size (--shm-size), ipc (--ipc)")
+
+
+def test_file_secrets_and_configs_are_read_only_binds(tmp_path: Path) -> None:
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    (tmp_path / "app.conf").write_text("x=1\n")
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n"
+                 "    secrets: [token, {source: token, target: other}]\n"
+                 "    configs: [{source: conf, target: /etc/app.conf}, conf]\n"
+                 "secrets:\n  token: {file: ./token.txt}\n"
+                 "configs:\n  conf: {file: ./app.conf}\n")
+    assert plan.options.storage.binds == [
+        f"{tmp_path}/token.txt:/run/secrets/token:ro",
+        f"{tmp_path}/token.txt:/run/secrets/other:ro",
+        f"{tmp_path}/app.conf:/etc/app.conf:ro", f"{tmp_path}/app.conf:/conf:ro"]
+
+
+def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(Unsupported, match="^secrets 'token': only file-based secrets are "
+                       "supported, not environment; give it a file:$"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, secrets: [token]}\n"
+              "secrets:\n  token: {environment: TOKEN}\n")

@@ -24,7 +24,7 @@ from hullbox.errors import InvalidArgument, Unsupported
 
 # Attributes that need an engine feature hullbox has not got yet: the feature.
 _WAITING: dict[str, str] = {
-    "volume_driver": "volume drivers", "secrets": "secrets", "configs": "configs",
+    "volume_driver": "volume drivers",
     "links": "links (use networks: service names resolve on the project network)",
     "external_links": "links", "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
     "device_cgroup_rules": "--device-cgroup-rule",
@@ -55,7 +55,7 @@ _HANDLED = {
     "attach", "extends", "pull_refresh_after", "ports", "volumes", "volumes_from",
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
-    "userns_mode", "init",
+    "userns_mode", "init", "secrets", "configs",
 }
 
 

@@ -92,6 +92,9 @@ def storage_settings(project: str, model: dict[str, Any],
         else:
             raise InvalidArgument(f"volumes: type {kind!r} at {entry.get('target')} is not "
                                   "supported; use volume, bind or tmpfs")
+    from hullbox.compose.service_files import file_binds
+
+    volumes += file_binds(model, service)
     if service.get("init"):
         from hullbox.compose.service_init import init_bind
 
