@@ -10,9 +10,11 @@ store. Rounds alternate the contenders (A B C, A B C, ...) so the host's CPU
 steal hits them alike; only ratios from one run mean anything (PEERS.md).
 
 What each pull does differs, and the table says so: hullbox and podman
-verify and unpack every layer into their stores; skopeo writes the blobs to
-an OCI layout and unpacks nothing. Each push goes to a fresh, empty registry
-so no blob is skipped or mounted. This is a benchmark: it asserts nothing.
+verify and unpack every layer into their stores; `skopeo copy` to an OCI
+layout writes the blobs and unpacks nothing, while `skopeo copy` to
+containers-storage (podman's store, overlay driver) unpacks like podman.
+Each push goes to a fresh, empty registry so no blob is skipped or mounted.
+This is a benchmark: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -198,10 +200,24 @@ def contenders(layout: Path, store: Path, pull_store: Path, podman_root: Path
         subprocess.run([*podman, "rmi", "-af"], capture_output=True, check=False)
 
     if podman_works(podman_root):
+        storage = f"overlay@{podman_root / 'storage'}+{podman_root / 'run'}"
+        pulls.append(Contender("skopeo copy docker:// -> containers-storage: (unpack)",
+                               lambda h: [
+            "skopeo", "copy", "--quiet", "--src-tls-verify=false",
+            f"docker://{h}/bench/img:1", f"containers-storage:[{storage}]{h}/bench/img:1"],
+            podman_prepare))
         pulls.append(Contender("podman pull (verify + unpack)", lambda h: [
             *podman, "pull", "--quiet", "--tls-verify=false", f"{h}/bench/img:1"],
             podman_prepare))
     return pushes, pulls
+
+
+def remove_podman_root(root: Path) -> None:
+    """containers/storage bind-mounts its overlay directory onto itself."""
+    mount = root / "storage" / "overlay"
+    if os.path.ismount(mount):
+        subprocess.run(["umount", str(mount)], check=False, capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- report
@@ -258,8 +274,9 @@ def main() -> int:
     print("\n".join(table("pull", pulls)))
     if args.json:
         args.json.write_text(json.dumps({c.name: c.samples for c in pushes + pulls}, indent=1))
-    for path in (store, pull_store, podman_root, WORK / "skopeo-pull"):
+    for path in (store, pull_store, WORK / "skopeo-pull"):
         shutil.rmtree(path, ignore_errors=True)
+    remove_podman_root(podman_root)
     return 0
 
 

@@ -1,7 +1,7 @@
 """A small misbehaving registry for tests: it forwards GET and HEAD to a real
 docker-registry and, as asked, cuts or truncates blobs, flips their bytes,
-answers 503/429 with Retry-After first, slows blobs down, or alters or
-replaces manifests. It records every request it was asked."""
+answers 503/429 with Retry-After first, slows blobs down, ignores Range, or
+alters or replaces manifests. It records every request it was asked."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class Proxy:
     busy: list[int] = field(default_factory=list)  # statuses for the first blob GETs
     retry_after: str = "1"
     seconds_per_piece: float = 0.0  # delay per 64 KiB of a blob
+    ignore_range: bool = False  # answer a ranged blob GET with the whole blob (200)
     # Replaces a manifest (Content-Type and Docker-Content-Digest follow it).
     rewrite_manifest: Callable[[bytes], bytes] | None = None
     requests: list[tuple[str, str, str]] = field(default_factory=list)
@@ -65,7 +66,8 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
                 return
             host, port = proxy.upstream.split(":")
             conn = http.client.HTTPConnection(host, int(port), timeout=10)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            dropped = {"host", "range"} if proxy.ignore_range else {"host"}
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
             conn.request(self.command, self.path, headers=headers)
             upstream = conn.getresponse()
             body = upstream.read()

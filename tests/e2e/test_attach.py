@@ -3,8 +3,6 @@ containers, the exit code, and the detach keys (ctrl-p ctrl-q)."""
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from .conftest import Hullbox, hullbox_command
-from .test_tty import _read_until
+from .terminal import terminal
 
 pytestmark = pytest.mark.root
 
@@ -60,27 +58,13 @@ def test_attach_follows_to_the_exit_code(clean: Hullbox) -> None:
 def test_attach_it_to_a_shell_on_a_real_pty(clean: Hullbox) -> None:
     hullbox = clean
     hullbox.ok("run", "-dit", "--name", "shell", "busybox", "sh")
-    pid, master = pty.fork()
-    if pid == 0:  # the user's terminal session
-        os.environ.update(hullbox.env())
-        argv = [*hullbox_command(), "attach", "shell"]
-        os.execvp(argv[0], argv)
-    try:
+    with terminal(hullbox, "attach", "shell") as user:
         time.sleep(1.0)
-        os.write(master, b"echo $((6*7)); tty\r")
-        seen = _read_until(master, b"/dev/pts/")
+        user.type(b"echo $((6*7)); tty\r")
+        seen = user.read_until(b"/dev/pts/")
         assert b"42" in seen and b"/dev/pts/" in seen
-        os.write(master, b"\x10\x11")
-        _read_until(master, b"\x00", timeout=5)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 1
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        user.type(b"\x10\x11")  # the detach keys: the client leaves, the shell stays
+        assert user.exit_code() == 1
     assert hullbox.ok("inspect", "-f", "{{.State.Status}}", "shell") == "running\n"
     # the shell still reads its terminal: another client can end it
     result = hullbox("attach", "shell", input=b"exit 6\r", timeout=30)

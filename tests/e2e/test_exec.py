@@ -3,16 +3,14 @@ namespaces and cgroup; exit codes, -e -w -u -i -d and -it on a real pty."""
 
 from __future__ import annotations
 
-import os
-import pty
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox, hullbox_command
-from .test_tty import _read_until
+from .conftest import Hullbox
+from .terminal import terminal
 
 pytestmark = pytest.mark.root
 
@@ -103,31 +101,17 @@ def test_exec_stdin_and_detach(hullbox: Hullbox, web: str) -> None:
 
 
 def test_exec_it_on_a_real_pty(hullbox: Hullbox, web: str) -> None:
-    pid, master = pty.fork()
-    if pid == 0:  # the user's terminal session
-        os.environ.update(hullbox.env())
-        argv = [*hullbox_command(), "exec", "-it", "web", "sh"]
-        os.execvp(argv[0], argv)
-    try:
-        assert b"# " in _read_until(master, b"# ")
-        os.write(master, b"tty; echo $TERM; hostname\r")
-        seen = _read_until(master, web[:12].encode())
+    with terminal(hullbox, "exec", "-it", "web", "sh") as user:
+        assert b"# " in user.read_until(b"# ")
+        user.type(b"tty; echo $TERM; hostname\r")
+        seen = user.read_until(web[:12].encode())
         assert b"/dev/pts/" in seen and b"xterm" in seen
-        os.write(master, b"sleep 30\r")
+        user.type(b"sleep 30\r")
         time.sleep(0.5)
-        os.write(master, b"\x03")  # Ctrl-C reaches sleep through the exec's own pty
-        os.write(master, b"echo after-$((1+1))\r")
-        assert b"after-2" in _read_until(master, b"after-2", timeout=10)
-        os.write(master, b"exit 4\r")
-        _read_until(master, b"\x00", timeout=5)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 4
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        user.type(b"\x03")  # Ctrl-C reaches sleep through the exec's own pty
+        user.type(b"echo after-$((1+1))\r")
+        assert b"after-2" in user.read_until(b"after-2", timeout=10)
+        user.type(b"exit 4\r")
+        assert user.exit_code() == 4
     # the container goes on running after the exec's shell is gone
     assert hullbox.ok("inspect", "-f", "{{.State.Status}}", "web") == "running\n"

@@ -87,7 +87,9 @@ def test_run_detached_prints_the_id_and_ps_shows_it_up(lifecycle: Hullbox) -> No
     assert lifecycle.ok("ps", "-a", "--filter", "name=web", "-q") == container_id[:12] + "\n"
     assert lifecycle.ok("ps", "--format", "{{.ID}} {{.Names}}") == f"{container_id[:12]} web\n"
     row = json.loads(lifecycle.ok("ps", "--format", "json"))
-    assert (row["ID"], row["Names"], row["State"]) == (container_id, "web", "running")
+    assert (row["ID"], row["Names"], row["State"]) == (container_id[:12], "web", "running")
+    table = lifecycle.ok("ps", "--format", "table {{.ID}}\t{{.Names}}").splitlines()
+    assert table == ["CONTAINER ID   NAMES", f"{container_id[:12]}   web"]
     assert row["Status"].startswith("Up ")
 
     bad = lifecycle("ps", "--filter", "colour=red")

@@ -9,92 +9,30 @@ Debian static busybox's wget crashes without NSS modules and its nc has no -u.
 
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
 import socket
 import subprocess
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, Hullbox
+from .conftest import Hullbox
+from .netkit import free_port as _free_port
+from .netkit import free_subnet, musl_store
+from .netkit import http as _http
+from .netkit import inspect as _inspect
+from .netkit import leases as _leases
+from .netkit import nft_tagged as _nft_tagged
+from .netkit import until as _until
+from .netkit import veths as _veths
 
 pytestmark = [pytest.mark.root, pytest.mark.network]
-
-MUSL_ROOTFS = REPO_ROOT.parent / "shared" / "corpora" / "rootfs" / \
-    "busybox-1.38.0-musl-amd64-rootfs.tar.gz"
 
 
 @pytest.fixture(scope="module")
 def net(hullbox: Hullbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hullbox]:
-    """The session store with ``bbmusl`` imported; what a test leaves is removed."""
-    if shutil.which("nft") is None:
-        pytest.skip("nft is not installed (apt-get install nftables)")
-    if not MUSL_ROOTFS.exists():
-        pytest.skip(f"{MUSL_ROOTFS} is missing (the shared corpora)")
-    tar = tmp_path_factory.mktemp("musl") / "bbmusl.tar"
-    tar.write_bytes(gzip.decompress(MUSL_ROOTFS.read_bytes()))
-    hullbox.ok("import", str(tar), "bbmusl:latest")
-    yield hullbox
-    for container in hullbox("ps", "-aq", "--no-trunc").stdout.split():
-        hullbox("rm", "-f", container)
-    for name in hullbox.ok("network", "ls", "--format", "{{.Name}}").split():
-        if name != "bridge":
-            hullbox("network", "rm", name)
-
-
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("0.0.0.0", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def _http(address: str, port: int, path: str = "/hostname") -> str:
-    try:
-        with urllib.request.urlopen(f"http://{address}:{port}{path}", timeout=3) as answer:
-            return str(answer.read().decode())
-    except OSError as exc:
-        return f"error: {exc}"
-
-
-def _inspect(hullbox: Hullbox, name: str) -> dict[str, object]:
-    return dict(json.loads(hullbox.ok("inspect", name))[0])
-
-
-def _veths(container_id: str) -> list[str]:
-    return [p.name for p in Path("/sys/class/net").iterdir()
-            if p.name.startswith(f"veth{container_id[:9]}")]
-
-
-def _nft_tagged(container_id: str) -> int:
-    listing = subprocess.run(["nft", "-j", "list", "table", "ip", "hullbox"],
-                             capture_output=True, text=True, check=False).stdout
-    return listing.count(f"hullbox:{container_id}")
-
-
-def _leases(hullbox: Hullbox, container_ids: list[str]) -> int:
-    import sqlite3
-
-    with sqlite3.connect(hullbox.root / "hullbox.db") as db:
-        marks = ",".join("?" * len(container_ids))
-        leases = db.execute(f"SELECT COUNT(*) FROM network_leases WHERE container_id IN "
-                            f"({marks})", container_ids).fetchone()[0]
-        ports = db.execute(f"SELECT COUNT(*) FROM published_ports WHERE container_id IN "
-                           f"({marks})", container_ids).fetchone()[0]
-    return int(leases) + int(ports)
+    yield from musl_store(hullbox, tmp_path_factory)
 
 
 def test_published_ports_reach_the_container_from_the_host(net: Hullbox) -> None:
@@ -205,20 +143,20 @@ def test_user_networks_resolve_names_and_are_isolated(net: Hullbox) -> None:
 
 
 def test_ip_mac_hosts_dns_and_container_mode(net: Hullbox) -> None:
-    net.ok("network", "create", "fixednet", "--subnet", "10.126.77.0/24",
-           "--gateway", "10.126.77.254")
+    subnet, prefix = free_subnet()
+    net.ok("network", "create", "fixednet", "--subnet", subnet, "--gateway", prefix + "254")
     script = ("ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; cat /sys/class/net/eth0/address;"
               " grep -w h /etc/hosts; grep nameserver /etc/resolv.conf; ip route | grep default")
-    out = net.ok("run", "--rm", "--network", "fixednet", "--ip", "10.126.77.9",
+    out = net.ok("run", "--rm", "--network", "fixednet", "--ip", prefix + "9",
                  "--mac-address", "02:42:aa:bb:cc:dd", "--add-host", "h:1.2.3.4",
-                 "--dns", "10.126.77.53", "bbmusl", "sh", "-c", script)
-    assert out.splitlines() == ["inet 10.126.77.9/24", "02:42:aa:bb:cc:dd", "1.2.3.4\th",
-                                "nameserver 10.126.77.53",
-                                "default via 10.126.77.254 dev eth0 "]
-    net.ok("run", "-d", "--name", "keeper", "--network", "fixednet", "--ip", "10.126.77.9",
+                 "--dns", prefix + "53", "bbmusl", "sh", "-c", script)
+    assert out.splitlines() == [f"inet {prefix}9/24", "02:42:aa:bb:cc:dd", "1.2.3.4\th",
+                                f"nameserver {prefix}53",
+                                f"default via {prefix}254 dev eth0 "]
+    net.ok("run", "-d", "--name", "keeper", "--network", "fixednet", "--ip", prefix + "9",
            "bbmusl", "httpd", "-f", "-p", "80", "-h", "/etc")
-    taken = net("run", "--rm", "--network", "fixednet", "--ip", "10.126.77.9", "bbmusl", "true")
-    assert taken.returncode == 125 and "10.126.77.9 is already in use" in taken.stderr
+    taken = net("run", "--rm", "--network", "fixednet", "--ip", prefix + "9", "bbmusl", "true")
+    assert taken.returncode == 125 and f"{prefix}9 is already in use" in taken.stderr
     shared = net.ok("run", "--rm", "--network", "container:keeper", "bbmusl", "wget", "-qO-",
                     "-T", "3", "http://127.0.0.1/hostname")
     assert shared == str(_inspect(net, "keeper")["Id"])[:12] + "\n"

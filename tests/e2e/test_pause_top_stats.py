@@ -131,8 +131,11 @@ def test_stats_no_stream(hullbox: Hullbox, counter: str) -> None:
 
 
 def test_stats_streams_every_second(hullbox: Hullbox, counter: str) -> None:
+    # A terminal's Ctrl-C: SIGINT at its default even when pytest itself was
+    # started in the background (where the shell leaves SIGINT ignored).
     client = subprocess.Popen([*hullbox_command(), "stats", "counter"], env=hullbox.env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(3.5)
     client.send_signal(signal.SIGINT)  # Ctrl-C ends it, as with docker stats
     out, _ = client.communicate(timeout=10)

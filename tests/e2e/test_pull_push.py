@@ -262,6 +262,28 @@ def test_cut_download_resumes_with_range(
     hullbox.ok("rmi", f"{host}/{ref_path}")
 
 
+def test_resume_from_a_registry_that_ignores_range(
+    hullbox: Hullbox, registry: Registry, busybox_tar: Path, tmp_path: Path
+) -> None:
+    """The bytes already unpacked are not asked for twice: when the registry
+    answers a ranged GET with the whole blob, its first bytes are skipped."""
+    ref_path = "hb/norange:1"
+    unique_image(hullbox, busybox_tar, tmp_path, f"{registry.host}/{ref_path}")
+    hullbox.ok("push", f"{registry.host}/{ref_path}")
+    hullbox.ok("rmi", f"{registry.host}/{ref_path}")
+    proxy = Proxy(registry.host, cut_at=300_000, ignore_range=True)
+    with proxied(proxy) as host:
+        out = hullbox.ok("pull", f"{host}/{ref_path}")
+    layer = next(iter(proxy.cut_done))
+    assert [rng for method, path, rng in proxy.requests
+            if method == "GET" and path == layer] == ["", "bytes=300000-"]
+    assert "Pull complete (resumed at 300000 bytes)" in out
+    assert hullbox.ok("run", "--rm", f"{host}/{ref_path}", "cat",
+                      "/etc/hullbox-test-image") == f"{registry.host}/{ref_path}"
+    assert not list((hullbox.root / "tmp").glob("pull-*"))
+    hullbox.ok("rmi", f"{host}/{ref_path}")
+
+
 def test_killed_pull_resumes_from_its_partial_file(
     hullbox: Hullbox, registry: Registry, busybox_tar: Path, tmp_path: Path
 ) -> None:

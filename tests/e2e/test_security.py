@@ -145,7 +145,7 @@ def test_bad_input(hullbox: Hullbox, tmp_path: Path) -> None:
         ("--device", "/dev/nonexistent"): "No such file or directory",
         ("--ulimit", "nofile=10:5"): "soft limit 10 is above the hard limit 5",
         ("--ulimit", "bogus=1"): "invalid --ulimit 'bogus=1'",
-        ("--userns", "auto"): "--userns auto: user namespaces are not supported yet",
+        ("--userns", "keep-id"): "invalid --userns 'keep-id': use --userns host, auto",
     }
     if hard != resource.RLIM_INFINITY:
         cases[("--ulimit", f"nofile={hard + 1}")] = f"can be at most {hard}"

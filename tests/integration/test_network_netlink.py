@@ -52,6 +52,8 @@ def test_bridge_veth_address_and_route_as_pyroute2_sees_them(
         inside.set_up(eth0)
         inside.set_up(1)
         inside.add_default_route("10.250.99.1", eth0)
+        inside.add_address(eth0, "fdfa:63::2", 64)
+        inside.add_default_route("fdfa:63::1", eth0)
 
     with pyroute2.IPRoute() as ipr:
         (br,) = ipr.get_links(ifname=bridge)
@@ -66,9 +68,14 @@ def test_bridge_veth_address_and_route_as_pyroute2_sees_them(
         assert eth.get("IFLA_ADDRESS") == "02:42:0a:fa:63:02"
         ipv4 = ns.get_addr(index=eth["index"], family=2)
         assert [a.get("IFA_LOCAL") for a in ipv4] == ["10.250.99.2"]
-        (default,) = [r for r in ns.get_routes(table=254) if r["dst_len"] == 0]
+        (default,) = [r for r in ns.get_routes(family=2, table=254) if r["dst_len"] == 0]
         assert default.get("RTA_GATEWAY") == "10.250.99.1"
         assert {link.get("IFLA_IFNAME") for link in ns.get_links()} == {"lo", "eth0"}
+        ipv6 = [a for a in ns.get_addr(index=eth["index"], family=10)
+                if a.get("IFA_ADDRESS") == "fdfa:63::2"]
+        assert [(a["prefixlen"], a["flags"] & 0x02) for a in ipv6] == [(64, 0x02)]  # NODAD
+        (default6,) = [r for r in ns.get_routes(family=10, table=254) if r["dst_len"] == 0]
+        assert default6.get("RTA_GATEWAY") == "fdfa:63::1"
 
     # Deleting the host side takes the peer with it; the namespace stays empty.
     with Netlink() as nl:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hullbox.cli.format import human_duration, render_template
+from hullbox.cli.format import format_rows, human_duration, render_template
 from hullbox.engine.units import human_size, parse_bytes, parse_cpus
 from hullbox.errors import InvalidArgument
 
@@ -59,3 +59,16 @@ def test_templates_render_fields_json_and_index() -> None:
     assert render_template("{{json .Labels}}", obj) == '{"k": "v"}'
     assert render_template('{{index .Labels "k"}}', obj) == "v"
     assert render_template("{{.Missing}}", obj) == "<no value>"
+
+
+def test_format_rows_json_template_and_table_template() -> None:
+    rows = [{"ID": "abc", "Name": "web"}, {"ID": "defghi", "Name": "db"}]
+    assert format_rows(rows, None) is None and format_rows(rows, "table") is None
+    assert format_rows(rows, "json") == ['{"ID": "abc", "Name": "web"}',
+                                         '{"ID": "defghi", "Name": "db"}']
+    assert format_rows(rows, "{{.Name}}={{.ID}}") == ["web=abc", "db=defghi"]
+    assert format_rows(rows, "table {{.ID}}\t{{.Name}}", {"ID": "CONTAINER ID"}) == [
+        "CONTAINER ID   NAME", "abc            web", "defghi         db"]
+    # a literal backslash-t typed in the shell separates the columns too
+    assert format_rows(rows, r"table {{.Name}}\t{{.ID}}") == [
+        "NAME   ID", "web    abc", "db     defghi"]

@@ -9,7 +9,7 @@ from hullbox.engine.options import ContainerOptions
 from hullbox.engine.settings.network import NetworkSettings
 from hullbox.errors import InvalidArgument
 from hullbox.network import hosts, ipam
-from hullbox.network.ports import PortSpec, exposed, parse_publish
+from hullbox.network.portspec import PortSpec, exposed, parse_publish
 
 
 @pytest.mark.parametrize(("spec", "expected"), [
@@ -19,9 +19,21 @@ from hullbox.network.ports import PortSpec, exposed, parse_publish
     ("127.0.0.1::80", PortSpec(80, "tcp", "127.0.0.1", 0)),
     ("5353:53/udp", PortSpec(53, "udp", "0.0.0.0", 5353)),
     ("53/udp", PortSpec(53, "udp", "0.0.0.0", 0)),
+    ("[::1]:8080:80", PortSpec(80, "tcp", "::1", 8080)),
+    ("[::]::80/udp", PortSpec(80, "udp", "::", 0)),
+    ("8000-8010:80", PortSpec(80, "tcp", "0.0.0.0", 8000, 8010)),
 ])
 def test_publish_forms(spec: str, expected: PortSpec) -> None:
-    assert parse_publish(spec) == expected
+    assert parse_publish(spec) == [expected]
+
+
+def test_publish_ranges_map_port_to_port() -> None:
+    assert parse_publish("127.0.0.1:8000-8002:80-82") == [
+        PortSpec(80, "tcp", "127.0.0.1", 8000), PortSpec(81, "tcp", "127.0.0.1", 8001),
+        PortSpec(82, "tcp", "127.0.0.1", 8002)]
+    assert parse_publish("8080-8081:80-81/udp") == [
+        PortSpec(80, "udp", "0.0.0.0", 8080), PortSpec(81, "udp", "0.0.0.0", 8081)]
+    assert parse_publish("80-81") == [PortSpec(80), PortSpec(81)]
 
 
 @pytest.mark.parametrize(("spec", "message"), [
@@ -30,7 +42,12 @@ def test_publish_forms(spec: str, expected: PortSpec) -> None:
     ("8080:70000", "container port '70000'"),
     ("localhost:8080:80", "'localhost' is not an IPv4 address"),
     ("1.2.3:8080:80", "'1.2.3' is not an IPv4 address"),
+    ("::1:8080:80", "'::1' is not an IPv4 address, or IPv6 in brackets"),
+    ("[::1:8080:80", "'\\[::1:8080:80' is not an IPv4 address"),
     ("", "container port ''"),
+    ("8000-8002:80-81", "host range 8000-8002 and container range 80-81 differ in length"),
+    ("82-80", "container port range '82-80' ends before it starts"),
+    ("8000-:80", "host port '' is not a port number"),
 ])
 def test_malformed_publish_is_one_clear_line(spec: str, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message) as info:
@@ -39,8 +56,9 @@ def test_malformed_publish_is_one_clear_line(spec: str, message: str) -> None:
 
 
 def test_publish_all_takes_the_images_exposed_ports() -> None:
-    assert exposed({"80/tcp": {}, "53/udp": {}, "9000": {}, "1/sctp": {}}) == [
-        PortSpec(53, "udp"), PortSpec(80, "tcp"), PortSpec(9000, "tcp")]
+    assert exposed({"80/tcp": {}, "53/udp": {}, "9000": {}, "1/sctp": {}, "7-8/udp": {}}) == [
+        PortSpec(7, "udp"), PortSpec(8, "udp"), PortSpec(53, "udp"), PortSpec(80, "tcp"),
+        PortSpec(9000, "tcp")]
 
 
 def test_settings_are_checked_when_parsed() -> None:

@@ -173,8 +173,27 @@ def test_default_profile_is_docker_format() -> None:
     assert to_spec_seccomp(profile, [])["syscalls"]
 
 
-def test_userns() -> None:
-    assert SecuritySettings.parse(userns="host") == SecuritySettings.parse()
-    for mode in ("auto", "keep-id", "nonsense"):
-        with pytest.raises(InvalidArgument, match=f"--userns {mode}: user namespaces are not"):
+def test_userns_modes() -> None:
+    assert SecuritySettings.parse(userns="host").userns == "host"
+    assert SecuritySettings.parse(userns="auto").userns == "auto"
+    assert SecuritySettings.parse(userns="auto:size=1024").userns == "auto:size=1024"
+    for mode in ("keep-id", "nonsense", "auto:size=x", "auto:bogus"):
+        with pytest.raises(InvalidArgument, match="--userns"):
             SecuritySettings.parse(userns=mode)
+
+
+def test_uidmap_gidmap() -> None:
+    settings = SecuritySettings.parse(uidmap=("0:200000:1000", "1000:300000:10"))
+    assert settings.uidmap == [[0, 200000, 1000], [1000, 300000, 10]]
+    assert settings.gidmap == settings.uidmap  # Podman: gids follow the uids when not given
+    settings = SecuritySettings.parse(uidmap=("0:200000:1000",), gidmap=("0:400000:1000",))
+    assert settings.gidmap == [[0, 400000, 1000]]
+    for bad in ("0:1", "a:b:c", "0:100:0", "-1:100:5"):
+        with pytest.raises(InvalidArgument, match="--uidmap"):
+            SecuritySettings.parse(uidmap=(bad,))
+    with pytest.raises(InvalidArgument, match="CONTAINER_ID 0"):
+        SecuritySettings.parse(uidmap=("1:200000:1000",))
+    with pytest.raises(InvalidArgument, match="conflict"):
+        SecuritySettings.parse(userns="auto", uidmap=("0:200000:1000",))
+    with pytest.raises(InvalidArgument, match="conflict"):
+        SecuritySettings.parse(userns="auto", privileged=True)

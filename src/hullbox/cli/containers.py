@@ -3,13 +3,12 @@ restart and logs are in cli/lifecycle.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, human_duration, print_inspect, print_table, render_template
+from hullbox.cli.format import ago, human_duration, print_formatted, print_inspect, print_table
 from hullbox.cli.runflags import build_options, container_options
 from hullbox.errors import HullboxError, InvalidArgument
 
@@ -115,6 +114,9 @@ def _ports(obj: Any, record: Any) -> str:
     return ports_column(obj.engine.store, record.id)
 
 
+_PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"}
+
+
 def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
     import datetime
 
@@ -150,18 +152,12 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
         for record in records:
             click.echo(record.id if no_trunc else record.short_id)
         return
-    if fmt == "json":
-        for record in records:
-            click.echo(json.dumps(_ps_row(obj, record)))
+    # IDs are short unless --no-trunc, in every format, as docker ps prints them
+    rows = [_ps_row(obj, record) | ({} if no_trunc else {"ID": record.short_id})
+            for record in records] if fmt else []
+    if print_formatted(rows, fmt, _PS_HEADERS):
         return
-    if fmt and fmt != "table":
-        for record in records:
-            row = _ps_row(obj, record)
-            if not no_trunc:
-                row["ID"] = record.short_id
-            click.echo(render_template(fmt, row))
-        return
-    rows = [
+    table = [
         [
             record.id if no_trunc else record.short_id,
             record.image_name,
@@ -174,7 +170,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
         for record in records
     ]
     print_table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-                rows)
+                table)
 
 
 @click.command()

@@ -22,6 +22,42 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         click.echo("   ".join(cells).rstrip())
 
 
+def format_rows(rows: Sequence[dict[str, Any]], fmt: str | None,
+                headers: dict[str, str] | None = None) -> list[str] | None:
+    """The lines of a listing for ``--format``, as Docker prints them: ``json``
+    (an object a line), a Go template a row, or ``table TEMPLATE`` (the fields'
+    headers, from ``headers`` or the field upper-cased, then aligned columns).
+    None when the caller's default table is wanted (no format, or ``table``)."""
+    if fmt == "json":
+        return [json.dumps(row) for row in rows]
+    if not fmt or fmt.strip() == "table":
+        return None
+    if not fmt.startswith("table"):
+        return [render_template(fmt, row) for row in rows]
+    cells = fmt.removeprefix("table").strip().replace("\\t", "\t").split("\t")
+    names = headers or {}
+
+    def header(match: re.Match[str]) -> str:
+        return names.get(match.group(1), match.group(1).upper())
+
+    titles = [re.sub(r"\{\{\s*\.(\w+)\s*\}\}", header, cell) for cell in cells]
+    table = [[render_template(cell, row) for cell in cells] for row in rows]
+    widths = [max(len(line[i]) for line in [titles, *table]) for i in range(len(cells))]
+    return ["   ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+            for line in [titles, *table]]
+
+
+def print_formatted(rows: Sequence[dict[str, Any]], fmt: str | None,
+                    headers: dict[str, str] | None = None) -> bool:
+    """Print the rows as ``--format`` asks; False when the default table is wanted."""
+    lines = format_rows(rows, fmt, headers)
+    if lines is None:
+        return False
+    for line in lines:
+        click.echo(line)
+    return True
+
+
 def human_duration(seconds: float) -> str:
     """go-units HumanDuration: 'Less than a second', '3 seconds', 'About a minute'."""
     s = int(seconds)

@@ -3,12 +3,11 @@ cli/archives.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, print_inspect, print_table, render_template
+from hullbox.cli.format import ago, print_formatted, print_inspect, print_table
 from hullbox.errors import HullboxError
 
 
@@ -93,14 +92,8 @@ def images(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, digests: bool,
                 seen.add(row["ID"])
                 click.echo(row["ID"])
         return
-    if fmt == "json":
-        for row in rows:
-            click.echo(json.dumps({k: v for k, v in row.items()
-                                   if k not in ("ShortID", "FullID")}))
-        return
-    if fmt and fmt != "table":
-        for row in rows:
-            click.echo(render_template(fmt, row))
+    listed = [{k: v for k, v in row.items() if k not in ("ShortID", "FullID")} for row in rows]
+    if print_formatted(listed, fmt, {"ID": "IMAGE ID", "CreatedSince": "CREATED"}):
         return
     if digests:
         print_table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
@@ -154,13 +147,8 @@ def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
         for row in rows:
             click.echo(row["ID"])
         return
-    if fmt == "json":
-        for row in rows:
-            click.echo(json.dumps(row))
-        return
-    if fmt and fmt != "table":
-        for row in rows:
-            click.echo(render_template(fmt, row))
+    if print_formatted(rows, fmt, {"ID": "IMAGE", "CreatedSince": "CREATED",
+                                   "CreatedBy": "CREATED BY"}):
         return
     print_table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
                 [[r["ID"], r["CreatedSince"], r["CreatedBy"], r["Size"], r["Comment"]]

@@ -36,7 +36,28 @@ def _facts(root: str | None) -> dict[str, Any]:
         "VMAcceleratorReason": accel.reason,
         "GuestKernel": str(kernel) if kernel.is_file() else "",
         "SecurityOptions": security_options(),
+        **_userns_facts(),
     }
+
+
+def _userns_facts() -> dict[str, Any]:
+    """Rootless or not, and which user id mapping containers get."""
+    from hullbox.engine.rootless import cgroups_delegated, id_maps, is_rootless
+    from hullbox.engine.userns_options import kernel_allows_userns
+    from hullbox.engine.userns_ranges import POOL_OWNER, SUBUID, read_subids
+
+    rootless = is_rootless()
+    if rootless:
+        mapping = id_maps()[2]
+    else:
+        pool = [(s, c) for owner, s, c in read_subids(SUBUID) if owner == POOL_OWNER]
+        where = (f"{pool[0][0]}:{pool[0][1]} ({SUBUID} entry {POOL_OWNER!r})" if pool
+                 else f"from 100000 up, skipping the users' ranges in {SUBUID}")
+        mapping = f"none by default (host ids); --userns auto: a range {where}"
+    limits = "applied" if not rootless or cgroups_delegated() else \
+        "not applied (cgroups are not delegated to this user)"
+    return {"Rootless": rootless, "IDMapping": mapping, "CgroupLimits": limits,
+            "UserNamespaces": kernel_allows_userns() or "yes"}
 
 
 @click.command()
@@ -54,6 +75,10 @@ def info(obj: Any, fmt: str | None) -> None:
     kernel = facts["GuestKernel"] or "none (run scripts/fetch-guest-kernel.sh)"
     click.echo(f"Guest Kernel: {kernel}")
     click.echo("Security Options: " + (", ".join(facts["SecurityOptions"]) or "none"))
+    click.echo(f"Rootless: {'yes' if facts['Rootless'] else 'no'}")
+    click.echo(f"User Namespaces: {facts['UserNamespaces']}")
+    click.echo(f"ID Mapping: {facts['IDMapping']}")
+    click.echo(f"Cgroup Limits: {facts['CgroupLimits']}")
 
 
 def register(cli: click.Group) -> None:

@@ -22,17 +22,26 @@ def _labels(values: tuple[str, ...]) -> dict[str, str]:
 
 @network.command()
 @click.option("-d", "--driver", default="bridge", help="Network driver (bridge).")
-@click.option("--subnet", default="", help="IPv4 subnet in CIDR form, e.g. 10.90.0.0/24.")
-@click.option("--gateway", default="", help="Gateway address inside the subnet.")
-@click.option("--internal", is_flag=True, help="Recorded; external access is not restricted yet.")
+@click.option("--subnet", multiple=True,
+              help="Subnet in CIDR form, e.g. 10.90.0.0/24; again for IPv6 (fd00:90::/64).")
+@click.option("--gateway", multiple=True, help="Gateway address inside the subnet.")
+@click.option("--ip-range", multiple=True,
+              help="Hand out container addresses from this part of the subnet.")
+@click.option("--ipv6", is_flag=True, help="Give containers IPv6 addresses too.")
+@click.option("--internal", is_flag=True,
+              help="No way out of the network, and no published ports.")
 @click.option("--label", multiple=True, help="key=value metadata.")
 @click.argument("name")
 @click.pass_obj
-def create(obj: Any, driver: str, subnet: str, gateway: str, internal: bool,
-           label: tuple[str, ...], name: str) -> None:
+def create(obj: Any, driver: str, subnet: tuple[str, ...], gateway: tuple[str, ...],
+           ip_range: tuple[str, ...], ipv6: bool, internal: bool, label: tuple[str, ...],
+           name: str) -> None:
     """Create a bridge network; prints its ID."""
-    made = obj.engine.networks.create(name, subnet=subnet, gateway=gateway, driver=driver,
-                                      labels=_labels(label), internal=internal)
+    from hullbox.engine.netplan import sort_by_family
+
+    addressing = sort_by_family(list(subnet), list(gateway), list(ip_range), ipv6)
+    made = obj.engine.networks.create(name, driver=driver, labels=_labels(label),
+                                      internal=internal, addressing=addressing)
     click.echo(made.id)
 
 
@@ -148,10 +157,17 @@ def port(obj: Any, container: str, private_port: str | None) -> None:
             raise InvalidArgument(f"no public port '{private_port}' published for "
                                   f"{record.name}")
         for p in matching:
-            click.echo(f"{p.host_ip}:{p.host_port}")
+            click.echo(_host(p))
         return
     for p in ports:
-        click.echo(f"{p.container_port}/{p.proto} -> {p.host_ip}:{p.host_port}")
+        click.echo(f"{p.container_port}/{p.proto} -> {_host(p)}")
+
+
+def _host(published: Any) -> str:
+    """``0.0.0.0:8080``, ``[::]:8080``: Docker's spelling."""
+    address = published.host_ip
+    return f"[{address}]:{published.host_port}" if ":" in address else \
+        f"{address}:{published.host_port}"
 
 
 def ports_column(store: Any, container_id: str) -> str:

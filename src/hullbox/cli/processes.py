@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from typing import Any
 
 import click
 
-from hullbox.cli.format import print_table, render_template
+from hullbox.cli.format import format_rows, print_table
 from hullbox.cli.lifecycle import _each
 
 
@@ -79,22 +77,9 @@ def _row(sample: Any, no_trunc: bool) -> dict[str, str]:
 
 def _render(samples: list[Any], fmt: str | None, no_trunc: bool) -> list[str]:
     rows = [_row(s, no_trunc) for s in samples]
-    if fmt == "json":
-        return [json.dumps(row) for row in rows]
-    template = fmt or _DEFAULT
-    if not template.startswith("table"):
-        return [render_template(template, row) for row in rows]
-    template = template.removeprefix("table").strip() or _DEFAULT.removeprefix("table ")
-    cells = template.replace("\\t", "\t").split("\t")
-
-    def header(match: re.Match[str]) -> str:
-        return _HEADERS.get(match.group(1), match.group(1).upper())
-
-    headers = [re.sub(r"\{\{\s*\.(\w+)\s*\}\}", header, c) for c in cells]
-    table = [[render_template(c, row) for c in cells] for row in rows]
-    widths = [max(len(r[i]) for r in [headers, *table]) for i in range(len(cells))]
-    return ["   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-            for r in [headers, *table]]
+    if not fmt or fmt.strip() == "table":
+        fmt = _DEFAULT
+    return format_rows(rows, fmt, _HEADERS) or []
 
 
 @click.command()

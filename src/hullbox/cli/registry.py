@@ -31,7 +31,8 @@ def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str)
     if not quiet:
         if ref.tag and not ref.digest and ":" not in name.rsplit("/", 1)[-1]:
             click.echo(f"Using default tag: {ref.tag}")
-        click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.familiar_name}")
+        # docker names the repository by its path: "Pulling from library/busybox"
+        click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
 
     shown = display(quiet)
     with shown or contextlib.nullcontext():

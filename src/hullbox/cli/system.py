@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from hullbox.cli.format import print_table, render_template
+from hullbox.cli.format import print_formatted, print_table
 
 
 @click.command()
@@ -28,13 +27,7 @@ def df(obj: Any, fmt: str | None) -> None:
             "Size": human_size(usage.size),
             "Reclaimable": human_size(usage.reclaimable) + share,
         })
-    if fmt == "json":
-        for row in rows:
-            click.echo(json.dumps(row))
-        return
-    if fmt and fmt != "table":
-        for row in rows:
-            click.echo(render_template(fmt, row))
+    if print_formatted(rows, fmt):
         return
     print_table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
                 [[r["Type"], r["TotalCount"], r["Active"], r["Size"], r["Reclaimable"]]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from hullbox.cli.format import print_inspect, print_table, render_template
+from hullbox.cli.format import print_formatted, print_inspect, print_table
 from hullbox.errors import HullboxError, InvalidArgument
 
 
@@ -61,13 +60,7 @@ def ls(obj: Any, quiet: bool, fmt: str | None, filters: tuple[str, ...]) -> None
         for record in volumes:
             click.echo(record.name)
         return
-    if fmt == "json":
-        for record in volumes:
-            click.echo(json.dumps(_row(obj, record)))
-        return
-    if fmt and fmt != "table":
-        for record in volumes:
-            click.echo(render_template(fmt, _row(obj, record)))
+    if print_formatted([_row(obj, record) for record in volumes], fmt, {"Name": "VOLUME NAME"}):
         return
     print_table(["DRIVER", "VOLUME NAME"], [[r.driver, r.name] for r in volumes])
 

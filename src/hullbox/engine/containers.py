@@ -338,13 +338,14 @@ class ContainerService:
         with contextlib.ExitStack() as stack:
             if remove:
                 stack.callback(self._remove_quietly, record.id)
-            import tempfile  # lazily: only the Python API captures output
-
             out_file = err_file = None
-            if stdout is None:
-                out_file = stack.enter_context(tempfile.TemporaryFile())
-            if stderr is None:
-                err_file = stack.enter_context(tempfile.TemporaryFile())
+            if stdout is None or stderr is None:
+                import tempfile  # lazily: only the Python API captures output
+
+                if stdout is None:
+                    out_file = stack.enter_context(tempfile.TemporaryFile())
+                if stderr is None:
+                    err_file = stack.enter_context(tempfile.TemporaryFile())
             out_fd = out_file.fileno() if out_file is not None else stdout
             err_fd = err_file.fileno() if err_file is not None else stderr
             assert out_fd is not None and err_fd is not None

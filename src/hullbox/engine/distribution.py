@@ -56,7 +56,7 @@ class DistributionService:
         wanted = parse_platform(platform)
         with RegistryClient(parsed.domain, insecure=insecure) as client:
             result = pull_image(self.store, Repository(client, parsed.path), parsed, wanted,
-                                listener=listener)
+                                listener=listener, platform_given=platform is not None)
         image_db.add_repo_digest(self.store, parsed.name, result.digest, result.image.id)
         return result
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hullbox.engine.containers import ContainerService
-from hullbox.engine.distribution import DistributionService
 from hullbox.engine.images import ImageService
-from hullbox.engine.processes import ProcessService
-from hullbox.engine.volumes import VolumeService
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
     from hullbox.engine.build import BuildService
+    from hullbox.engine.distribution import DistributionService
     from hullbox.engine.networks import NetworkService
+    from hullbox.engine.processes import ProcessService
+    from hullbox.engine.volumes import VolumeService
 
 
 class Engine:
@@ -30,9 +31,29 @@ class Engine:
         self.store = Store(root)
         self.images = ImageService(self.store)
         self.containers = ContainerService(self.store, self.images)
-        self.distribution = DistributionService(self.store, self.images)
-        self.processes = ProcessService(self.store, self.containers)
-        self.volumes = VolumeService(self.store)
+
+    # The services below are made (and their modules imported) on first use:
+    # every CLI command makes an Engine, and `run` or `ps` need none of them.
+    @cached_property
+    def distribution(self) -> DistributionService:
+        """pull and push."""
+        from hullbox.engine.distribution import DistributionService
+
+        return DistributionService(self.store, self.images)
+
+    @cached_property
+    def processes(self) -> ProcessService:
+        """exec, top, stats, pause."""
+        from hullbox.engine.processes import ProcessService
+
+        return ProcessService(self.store, self.containers)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        """Named and anonymous volumes."""
+        from hullbox.engine.volumes import VolumeService
+
+        return VolumeService(self.store)
 
     @property
     def builds(self) -> BuildService:

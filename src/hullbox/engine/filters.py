@@ -14,26 +14,49 @@ KEYS = ("status", "name", "id", "label", "ancestor", "exited", "health")
 HEALTH = ("starting", "healthy", "unhealthy", "none")
 
 
-def parse_filters(items: Iterable[str]) -> dict[str, list[str]]:
-    """``["status=exited", "name=web"]`` -> ``{"status": ["exited"], "name": ["web"]}``."""
+def split_filters(items: Iterable[str], keys: tuple[str, ...]) -> dict[str, list[str]]:
+    """``["status=exited", "name=web"]`` -> ``{"status": ["exited"], "name": ["web"]}``,
+    each key one of ``keys`` (the filters of ps, images, volume ls...)."""
     filters: dict[str, list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip().lower()
         if not sep or not key:
             raise InvalidArgument(f"bad format of filter {item!r}: use key=value")
-        if key not in KEYS:
-            raise InvalidArgument(f"invalid filter {key!r}: use one of {', '.join(KEYS)}")
-        if key == "status" and value not in STATUSES:
+        if key not in keys:
+            raise InvalidArgument(f"invalid filter {key!r}: use one of {', '.join(keys)}")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+def require_boolean(filters: dict[str, list[str]], key: str) -> None:
+    """Docker's boolean filters (dangling=true...) take true/false/1/0."""
+    for value in filters.get(key, []):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f"invalid filter '{key}={value}': use true or false")
+
+
+def label_matches(wanted: str, labels: dict[str, str]) -> bool:
+    """``label=key`` (present) or ``label=key=value`` (equal)."""
+    key, sep, value = wanted.partition("=")
+    return key in labels and (not sep or labels[key] == value)
+
+
+def parse_filters(items: Iterable[str]) -> dict[str, list[str]]:
+    """``ps --filter`` values, checked."""
+    filters = split_filters(items, KEYS)
+    for value in filters.get("status", []):
+        if value not in STATUSES:
             raise InvalidArgument(
                 f"invalid filter 'status={value}': use one of {', '.join(STATUSES)}"
             )
-        if key == "health" and value not in HEALTH:
+    for value in filters.get("health", []):
+        if value not in HEALTH:
             raise InvalidArgument(f"invalid filter 'health={value}': use one of "
                                   f"{', '.join(HEALTH)}")
-        if key == "exited" and not value.lstrip("-").isdigit():
+    for value in filters.get("exited", []):
+        if not value.lstrip("-").isdigit():
             raise InvalidArgument(f"invalid filter 'exited={value}': use an exit code")
-        filters.setdefault(key, []).append(value)
     return filters
 
 
@@ -43,11 +66,6 @@ def _name_matches(pattern: str, name: str) -> bool:
         return re.search(pattern, name) is not None
     except re.error:
         return pattern in name
-
-
-def _label_matches(wanted: str, labels: dict[str, str]) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
 
 
 def _test(key: str, value: str, record: ContainerRecord) -> bool:
@@ -62,7 +80,7 @@ def _test(key: str, value: str, record: ContainerRecord) -> bool:
     if key == "id":
         return record.id.startswith(value)
     if key == "label":
-        return _label_matches(value, record.config.get("labels") or {})
+        return label_matches(value, record.config.get("labels") or {})
     if key == "ancestor":
         return value in (record.image_name, record.image_id) or (
             record.image_id.removeprefix("sha256:").startswith(value.removeprefix("sha256:")))

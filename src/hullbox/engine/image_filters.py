@@ -6,24 +6,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable
 
-from hullbox.errors import InvalidArgument
+from hullbox.engine.filters import require_boolean, split_filters
 from hullbox.store.images import ImageRecord
 
 KEYS = ("dangling", "reference", "label", "before", "since")
 
 
 def parse_image_filters(items: Iterable[str]) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip().lower()
-        if not sep or not key:
-            raise InvalidArgument(f"bad format of filter {item!r}: use key=value")
-        if key not in KEYS:
-            raise InvalidArgument(f"invalid filter {key!r}: use one of {', '.join(KEYS)}")
-        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-            raise InvalidArgument(f"invalid filter 'dangling={value}': use true or false")
-        filters.setdefault(key, []).append(value)
+    filters = split_filters(items, KEYS)
+    require_boolean(filters, "dangling")
     return filters
 
 

@@ -9,10 +9,8 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hullbox.engine.images import ImageService
-from hullbox.engine.networking import apply_to_spec as apply_network_to_spec
-from hullbox.engine.networking import setup as setup_network
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import (
     ContainerPaths,
@@ -22,29 +20,46 @@ from hullbox.engine.rootfs import (
     resolve_user,
     unmount_rootfs,
 )
-from hullbox.engine.specgen import build_spec
 from hullbox.errors import HullboxError
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RUNNING, ContainerRecord
 from hullbox.store.store import Store
 
+# runtime_state_root is all that the monitor's exited phase needs from here:
+# the bundle's makings (spec, network) are imported where they are used.
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
+
 
 def runtime_state_root() -> Path:
     """Where runtimes keep state of live containers: a tmpfs, gone at reboot."""
-    if os.geteuid() == 0:
+    from hullbox.engine.rootless import host_uid, is_rootless
+
+    if not is_rootless():
         return Path("/run/hullbox")
-    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{os.geteuid()}")) / "hullbox"
+    return Path(os.environ.get("XDG_RUNTIME_DIR", f"/tmp/hullbox-{host_uid()}")) / "hullbox"
 
 
 def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) -> ContainerPaths:
     """Mount the rootfs and write config.json plus the /etc files; the caller
     unmounts (unmount_rootfs) when the container is done."""
+    from hullbox.engine import rootless
+    from hullbox.engine.networking import apply_to_spec as apply_network_to_spec
+    from hullbox.engine.specgen import build_spec
+
+    rootless.prepare(record.config)
     image = images.get(record.image_id)
     options = ContainerOptions.from_json(record.config)
     paths = ContainerPaths(store.container_dir(record.id))
     lowers = [store.layer_dir(c) for c in reversed(image.layer_chain_ids())]
     unmount_rootfs(paths)  # left mounted by a hullbox that was killed
-    mount_overlay(paths, lowers, volatile=options.auto_remove)
+    from hullbox.engine import userns
+
+    mapping = userns.mapping_for(store, record.id, options.security)
+    if mapping is None:
+        mount_overlay(paths, lowers, volatile=options.auto_remove)
+    else:
+        userns.mount_rootfs(store, paths, lowers, mapping, volatile=options.auto_remove)
     try:
         user = resolve_user(paths.rootfs, options.user or image.config.config.user)
         hostname = options.hostname or record.id[:12]
@@ -72,6 +87,8 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)
+        if mapping is not None:
+            userns.apply_to_spec(spec, mapping, [path for path, _ in etc_files.values()])
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)
@@ -91,6 +108,8 @@ def launch_attached(
 ) -> int:
     """Run the container to its end with the given stdio; returns the exit code.
     ``on_start(pid)`` runs once its process has exec'd (the monitor reports it)."""
+    from hullbox.engine.networking import setup as setup_network
+
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
     with contextlib.ExitStack() as cleanup:
@@ -105,7 +124,12 @@ def launch_attached(
                 on_start(pid)
 
         try:
-            if options.runtime == "hullbox":
+            if options.isolation.vm:
+                from hullbox.engine.microvm import run_attached
+
+                code, oom = run_attached(store, record, paths, stdout=stdout, stderr=stderr,
+                                         on_start=record_pid), False
+            elif options.runtime == "hullbox":
                 from hullbox.runtime.run import run_container
 
                 status = run_container(

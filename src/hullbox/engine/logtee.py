@@ -57,12 +57,12 @@ def _logged(options: ContainerOptions) -> bool:
 def log_tee(store: Store, record: ContainerRecord, stdout: int, stderr: int) -> Iterator[Tee]:
     """Descriptors that reach ``stdout``/``stderr`` and the log; on leaving,
     waits for the output to be copied."""
-    from hullbox.engine.logs import log_path
-
     options = ContainerOptions.from_json(record.config)
     if not _logged(options):
         yield Tee(stdout, stderr, lambda _pid: None)
         return
+    from hullbox.engine.logs import log_path
+
     size, files = options.lifecycle.rotation()
     writer = LogWriter(str(log_path(store.container_dir(record.id))), size, files)
     out_r, out_w = os.pipe2(os.O_CLOEXEC)

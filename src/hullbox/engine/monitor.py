@@ -10,7 +10,7 @@ started it is gone. It is one process that execs itself from phase to phase
     start   (heavy) lock, mount, start the container, report "started PID"
             or the failure to the waiting command             -> watch
     watch   (lean)  copy the output into the rotating log, reap the container
-                                                              -> exited
+                                            -> exited (in the same interpreter)
     exited  (heavy) record the exit, clean up; restart as the policy says
                     (-> watch), else finish (and remove an --rm container)
 
@@ -61,8 +61,10 @@ def _watch(root: str, container_id: str, args: list[str]) -> int:
     status = watch(int(pid), sources, writer, forward)
     if writer is not None:
         writer.close()
-    exec_phase(root, container_id, "exited", lock_fd, str(status), held)
-    return 125  # only when exec failed
+    # Go on to the exited phase in this interpreter rather than exec a fresh
+    # one: `rm -f`, `stop` and `wait` wait for it, and a new interpreter's
+    # start-up would only add to that.
+    return main([root, container_id, "exited", lock_fd, str(status), held])
 
 
 def main(argv: list[str]) -> int:
@@ -70,6 +72,18 @@ def main(argv: list[str]) -> int:
     root, container_id, phase, *args = argv
     if phase == "watch":
         return _watch(root, container_id, args)
+    import gc
+
+    # As in cli.main: the heavy phases import a lot and keep it all; the GC
+    # need not walk it at every 700 allocations, nor once more at exit.
+    gc.set_threshold(20_000, *gc.get_threshold()[1:])
+    try:
+        return _heavy_phase(root, container_id, phase, args)
+    finally:
+        gc.freeze()
+
+
+def _heavy_phase(root: str, container_id: str, phase: str, args: list[str]) -> int:
     import site
 
     site.main()  # -S skipped it: the heavy phases may need third-party packages

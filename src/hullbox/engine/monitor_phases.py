@@ -10,15 +10,22 @@ import fcntl
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hullbox.engine.images import ImageService
 from hullbox.engine.monitor import exec_phase
 from hullbox.engine.options import ContainerOptions
-from hullbox.engine.supervise import Started, launch, record_exit
+from hullbox.engine.supervise import record_exit
 from hullbox.errors import Conflict, ContainerNotFound, HullboxError, RuntimeFailure
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RESTARTING, ContainerRecord
 from hullbox.store.store import Store
+
+# The exited phase, which `rm -f`, `stop` and `wait` wait for, imports only
+# what recording the exit needs; starting a container (images, bundle,
+# runtime) is imported where it happens.
+if TYPE_CHECKING:
+    from hullbox.engine.images import ImageService
+    from hullbox.engine.supervise import Started
 
 
 class Reporter:
@@ -114,6 +121,9 @@ def start_phase(root: str, container_id: str, report_fd: int) -> int:
             raise ContainerNotFound(f"no such container: {container_id}")
         container_db.update(store, container_id, monitor_pid=os.getpid(), stop_requested=0)
         _touch_log(store, record)
+        from hullbox.engine.images import ImageService
+        from hullbox.engine.supervise import launch
+
         images = ImageService(store)
         started = launch(store, images, record)
         _start_checks(store, images, record, started)
@@ -158,7 +168,6 @@ def exited_phase(root: str, container_id: str, lock_fd: int, wait_status: int,
 
     os.set_inheritable(lock_fd, False)
     store = Store(Path(root))
-    images = ImageService(store)
     record = container_db.get(store, container_id)
     if record is None:
         return 0  # removed meanwhile (rm -f)
@@ -183,6 +192,10 @@ def exited_phase(root: str, container_id: str, lock_fd: int, wait_status: int,
             break
         record.restart_count += 1
         container_db.update(store, container_id, restart_count=record.restart_count)
+        from hullbox.engine.images import ImageService
+        from hullbox.engine.supervise import launch
+
+        images = ImageService(store)
         try:
             started = launch(store, images, record)
             _start_checks(store, images, record, started)

@@ -5,7 +5,6 @@ ID), ``--add-host``, ``--dns*``. Rewritten in place (network/hosts.py)."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 from typing import TYPE_CHECKING
 
 from hullbox.engine.options import ContainerOptions
@@ -49,6 +48,8 @@ def write_unbridged(store: Store, record: ContainerRecord, options: ContainerOpt
 
         target = container_db.find(store, mode.partition(":")[2])
         if target:
+            import shutil
+
             source = store.container_dir(target[0].id)
             for name in ("hosts", "resolv.conf"):
                 with contextlib.suppress(OSError):
@@ -102,8 +103,12 @@ def _write_hosts(store: Store, container_id: str, own: list[Lease],
                 continue
             peer_record = container_db.get(store, peer.container_id)
             names = [peer_record.name] if peer_record else []
-            peers.append((peer.address, [*names, *peer.aliases, peer.container_id[:12]]))
+            peer_names = [*names, *peer.aliases, peer.container_id[:12]]
+            peers.append((peer.address, peer_names))
+            if peer.address6:
+                peers.append((peer.address6, peer_names))
     gateway = networks[own[0].network_id].gateway if own else ""
     write_in_place(path, render(options.hostname or container_id[:12],
                                 own[0].address if own else "", peers,
-                                _extra_hosts(options, gateway)))
+                                _extra_hosts(options, gateway),
+                                own[0].address6 if own else ""))

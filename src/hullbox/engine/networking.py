@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hullbox.engine.images import ImageService
     from hullbox.engine.rootfs import ContainerPaths
     from hullbox.network.ipam import Lease, Network
-    from hullbox.network.ports import PortSpec
+    from hullbox.network.portspec import PortSpec
     from hullbox.store.containers import ContainerRecord
 
 DEFAULT_ROOT = Path("/var/lib/hullbox")
@@ -46,6 +46,11 @@ def netns_path(container_id: str) -> Path:
     from hullbox.engine.launch import runtime_state_root
 
     return runtime_state_root() / "netns" / container_id
+
+
+def relay_pid_file(container_id: str) -> Path:
+    """Where the pid of the container's [::1] relay is kept (network/portmap.py)."""
+    return netns_path(container_id).with_name(f"{container_id}.relay")
 
 
 def endpoints(options: ContainerOptions) -> list[tuple[str, list[str], str]]:
@@ -93,10 +98,10 @@ def resolve_network(store: Store, name: str) -> Network:
 
 
 def port_specs(options: ContainerOptions, exposed: dict[str, Any]) -> list[PortSpec]:
-    from hullbox.network.ports import exposed as exposed_specs
-    from hullbox.network.ports import parse_publish
+    from hullbox.network.portspec import exposed as exposed_specs
+    from hullbox.network.portspec import parse_publish
 
-    specs = [parse_publish(p) for p in options.networking.ports]
+    specs = [spec for text in options.networking.ports for spec in parse_publish(text)]
     if options.networking.publish_all:
         taken = {(s.container_port, s.proto) for s in specs}
         specs += [s for s in exposed_specs(exposed) if (s.container_port, s.proto) not in taken]
@@ -107,7 +112,6 @@ def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, 
     """What ``create`` can check before anything is made: the networks and
     the container to share exist, fixed host ports are free."""
     from hullbox.network import ipam
-    from hullbox.network.ports import check_free
     from hullbox.store import containers as container_db
 
     mode = mode_of(options)
@@ -118,10 +122,21 @@ def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, 
         return
     if not is_bridged(mode):
         return
-    for name, _aliases, _ip in endpoints(options):
-        if name != ipam.DEFAULT_NETWORK:
-            ipam.get_network(store, name)
-    check_free([s for s in port_specs(options, exposed) if s.host_port])
+    from hullbox.network.portmap import check_family
+    from hullbox.network.ports import check_free  # nft, subprocess: not for none/host
+
+    # None: the default bridge, not recorded before its first use (IPv4 only).
+    joined = [None if name == ipam.DEFAULT_NETWORK else ipam.get_network(store, name)
+              for name, _aliases, _ip in endpoints(options)]
+    outward = [n for n in joined if n is None or not n.internal]
+    specs = port_specs(options, exposed)
+    if specs and not outward:
+        raise InvalidArgument(f"network {mode} is internal: it publishes no ports; drop "
+                              "-p/-P, or also connect a network that is not --internal")
+    if specs:
+        check_family(specs, outward[0].name if outward[0] else ipam.DEFAULT_NETWORK,
+                     bool(outward[0] and outward[0].subnet6))
+    check_free([s for s in specs if s.host_port])
 
 
 def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
@@ -175,36 +190,37 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
         netfiles.write_unbridged(store, record, options, paths, mode)
         return _nothing
     from hullbox.linux import netns
-    from hullbox.network import bridge, endpoint, ports
+    from hullbox.network import bridge, endpoint, portmap, ports
 
     exposed: dict[str, Any] = {}
     if options.networking.publish_all:
         exposed = images.get(record.image_id).config.config.exposed_ports
+    networks = [resolve_network(store, name) for name, _a, _i in endpoints(options)]
+    outward = next((n for n in networks if not n.internal), networks[0])
     with contextlib.ExitStack() as undo:
-        reserved = []
-        for spec in port_specs(options, exposed):
-            sock, port = ports.reserve(spec)
-            undo.callback(sock.close)
-            reserved.append((spec, port))
+        reserved = portmap.reserve_all(port_specs(options, exposed), outward, undo)
         path = netns_path(record.id)
         path.parent.mkdir(parents=True, exist_ok=True)
         netns.remove(str(path))  # left by a keeper that was killed
         netns.create(str(path))
         undo.callback(disconnect_all, store, record.id)
         leases: list[tuple[Network, Lease]] = []
-        for index, (name, aliases, address) in enumerate(endpoints(options)):
-            network = resolve_network(store, name)
+        routed = False  # the first network that is not internal gives the default route
+        for index, (network, (name, aliases, address)) in enumerate(
+                zip(networks, endpoints(options), strict=True)):
             bridge.ensure_bridge(network, store.root / "hullbox.db")
             lease = endpoint.attach(
                 store, network, record.id, str(path), index, address=address,
                 mac=options.networking.mac_address if index == 0 else "",
-                aliases=aliases if name != "bridge" else [], default_route=index == 0)
+                aliases=aliases if name != "bridge" else [],
+                default_route=not routed and not network.internal)
+            routed = routed or not network.internal
             leases.append((network, lease))
         if reserved:
-            primary = leases[0][1].address
-            ports.publish(store, record.id, [
-                ports.PublishedPort(spec.proto, spec.host_ip, port, primary,
-                                    spec.container_port) for spec, port in reserved])
+            outward_lease = next(lease for network, lease in leases if network is outward)
+            published = portmap.published_ports(reserved, outward_lease)
+            ports.publish(store, record.id, published)
+            portmap.start_relay(published, reserved, record.id, relay_pid_file(record.id))
         netfiles.write_resolv_conf(options, paths)
         with hosts_lock(store):
             netfiles.refresh_hosts(store, {n.id for n, _ in leases}, also=record.id)
@@ -221,9 +237,10 @@ def disconnect_all(store: Store, container_id: str) -> None:
     tell the peers; each step skips what is gone already."""
     from hullbox.engine import netfiles
     from hullbox.linux import netns
-    from hullbox.network import endpoint, ipam, ports
+    from hullbox.network import endpoint, ipam, portmap, ports
 
     leases = ipam.leases_of(store, container_id)
+    portmap.stop_relay(container_id, relay_pid_file(container_id))
     ports.unpublish(store, container_id)
     for lease in leases:
         endpoint.detach(store, lease)

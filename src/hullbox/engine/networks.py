@@ -9,7 +9,8 @@ import re
 import time
 from typing import Any
 
-from hullbox.engine import networking
+from hullbox.engine import netplan, networking
+from hullbox.engine.netplan import Addressing
 from hullbox.engine.options import ContainerOptions
 from hullbox.errors import Conflict, HullboxError, InvalidArgument
 from hullbox.network import bridge, ipam
@@ -29,8 +30,10 @@ class NetworkService:
         self.store = store
 
     def create(self, name: str, *, subnet: str = "", gateway: str = "", driver: str = "bridge",
-               labels: dict[str, str] | None = None, internal: bool = False) -> Network:
-        """A user-defined bridge network, its bridge made at once."""
+               labels: dict[str, str] | None = None, internal: bool = False,
+               addressing: Addressing | None = None) -> Network:
+        """A user-defined bridge network, its bridge made at once; ``subnet``
+        and ``gateway`` (IPv4) are short for an ``addressing`` of just those."""
         from hullbox.engine.names import new_id
 
         if not _NAME.match(name):
@@ -40,30 +43,18 @@ class NetworkService:
             raise Conflict(f"network name {name} is reserved for the predefined network")
         if driver != "bridge":
             raise InvalidArgument(f"network driver {driver!r} is not supported; use bridge")
-        if gateway and not subnet:
-            raise InvalidArgument("--gateway needs --subnet")
         if ipam.find_network(self.store, name) is not None:
             raise Conflict(f"network with name {name} already exists")
         bridge.sweep_orphans()
         network_id = new_id()
         with bridge.host_lock():
-            taken = [n.subnet for n in ipam.list_networks(self.store)]
-            if subnet:
-                base, prefix = ipam.parse_cidr(subnet)
-                _check_free(subnet, taken)
-            else:
-                subnet = bridge.choose_subnet(taken, default=False)
-                base, prefix = ipam.parse_cidr(subnet)
-            if gateway:
-                address = ipam.ip_to_int(gateway)
-                size = 1 << (32 - prefix)
-                if not base < address < base + size - 1:
-                    raise InvalidArgument(f"--gateway {gateway} is not a host address of "
-                                          f"subnet {subnet}")
+            asked = addressing or Addressing(subnet=subnet, gateway=gateway)
+            chosen = netplan.choose(asked, ipam.list_networks(self.store))
             network = Network(id=network_id, name=name, bridge=f"hb-{network_id[:12]}",
-                              subnet=subnet, gateway=gateway or ipam.int_to_ip(base + 1),
+                              subnet=chosen.subnet, gateway=chosen.gateway,
                               internal=internal, labels=dict(labels or {}),
-                              created=time.time())
+                              created=time.time(), ip_range=chosen.ip_range,
+                              subnet6=chosen.subnet6, gateway6=chosen.gateway6)
             ipam.insert_network(self.store, network)
         try:
             bridge.ensure_bridge(network, self.store.root / "hullbox.db")
@@ -94,11 +85,11 @@ class NetworkService:
                 "EndpointID": lease.host_ifname,
                 "MacAddress": lease.mac,
                 "IPv4Address": f"{lease.address}/{network.prefix}",
-                "IPv6Address": "",
+                "IPv6Address": f"{lease.address6}/{network.prefix6}" if lease.address6 else "",
             }
         return {
             "Name": network.name, "Id": network.id, "Created": rfc3339(network.created),
-            "Scope": "local", "Driver": network.driver, "EnableIPv6": False,
+            "Scope": "local", "Driver": network.driver, "EnableIPv6": bool(network.subnet6),
             "IPAM": ipam.as_json(network), "Internal": network.internal,
             "Attachable": False, "Ingress": False, "Containers": members,
             "Options": {"com.docker.network.bridge.name": network.bridge},
@@ -126,7 +117,7 @@ class NetworkService:
             raise Conflict(f"cannot remove network {network.name}: containers use it "
                            f"({', '.join(users)}); remove them or disconnect them first "
                            f"(hullbox network disconnect {network.name} CONTAINER)")
-        bridge.remove_bridge(network.id, network.bridge, network.subnet)
+        bridge.remove_bridge(network.id, network.bridge, bridge.subnets(network))
         ipam.delete_network(self.store, network.id)
         return network
 
@@ -216,7 +207,9 @@ def network_settings(store: Store, container_id: str, running: bool) -> dict[str
         networks[net.name] = {
             "NetworkID": net.id, "EndpointID": lease.host_ifname, "Gateway": net.gateway,
             "IPAddress": lease.address, "IPPrefixLen": net.prefix, "MacAddress": lease.mac,
-            "Aliases": lease.aliases or None,
+            "Aliases": lease.aliases or None, "IPv6Gateway": net.gateway6,
+            "GlobalIPv6Address": lease.address6,
+            "GlobalIPv6PrefixLen": net.prefix6 if lease.address6 else 0,
         }
     first: dict[str, Any] = next(iter(networks.values()), {})
     return {
@@ -224,18 +217,10 @@ def network_settings(store: Store, container_id: str, running: bool) -> dict[str
         "Ports": ports, "IPAddress": first.get("IPAddress", ""),
         "IPPrefixLen": first.get("IPPrefixLen", 0), "Gateway": first.get("Gateway", ""),
         "MacAddress": first.get("MacAddress", ""), "Networks": networks,
+        "GlobalIPv6Address": first.get("GlobalIPv6Address", ""),
+        "GlobalIPv6PrefixLen": first.get("GlobalIPv6PrefixLen", 0),
+        "IPv6Gateway": first.get("IPv6Gateway", ""),
     }
-
-
-def _check_free(subnet: str, taken: builtins.list[str]) -> None:
-    device = bridge.overlapping_route(subnet)
-    if device is not None:
-        raise Conflict(f"subnet {subnet} overlaps a route of this host (device {device}); "
-                       "choose another --subnet")
-    for other in taken:
-        if bridge.overlaps(subnet, other):
-            raise Conflict(f"subnet {subnet} overlaps subnet {other} of another network; "
-                           "choose another --subnet")
 
 
 def _container(store: Store, name: str) -> Any:

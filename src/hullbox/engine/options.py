@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hullbox.engine.settings.health import HealthSettings
+from hullbox.engine.settings.isolation import IsolationSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
 from hullbox.engine.settings.security import SecuritySettings
@@ -41,6 +42,7 @@ class ContainerOptions:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    isolation: IsolationSettings = field(default_factory=IsolationSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +56,7 @@ class ContainerOptions:
             "security": SecuritySettings,
             "health": HealthSettings,
             "lifecycle": LifecycleSettings,
+            "isolation": IsolationSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]
@@ -66,6 +69,7 @@ class ContainerOptions:
         memory: str | int | None = None,
         cpus: str | float | None = None,
         pids_limit: int | None = None,
+        isolation_kind: str | None = None,
         **kwargs: Any,
     ) -> ContainerOptions:
         """Build options from user-typed values (``memory="64m"``, ``cpus="0.5"``)."""
@@ -82,6 +86,13 @@ class ContainerOptions:
             options.nano_cpus = parse_cpus(cpus)
         if pids_limit:
             options.pids_limit = int(pids_limit)
+        options.isolation = IsolationSettings.parse(
+            isolation=isolation_kind, memory_bytes=options.memory, nano_cpus=options.nano_cpus,
+            terminal=(options.tty, options.interactive), runtime=options.runtime,
+            unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
+                options.storage.binds or options.storage.mounts or options.storage.tmpfs
+                or options.storage.volumes_from),
+                "-p/-P": bool(options.networking.ports or options.networking.publish_all)})
         validate_mode(options.network)
         options.networking.validate(options.network)
         for item in options.env:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from typing import Any
 
 from hullbox.errors import InvalidArgument
@@ -65,7 +64,8 @@ def _applies(rule: dict[str, Any], caps: set[str], go_arch: str) -> bool:
 
 def to_spec_seccomp(profile: dict[str, Any], bounding: list[str]) -> dict[str, Any]:
     """The ``linux.seccomp`` object for a container with these bounding caps."""
-    go_arch, scmp_arch = _ARCHES.get(platform.machine(), ("", ""))
+    # os.uname() is what platform.machine() reads, without importing platform (~2 ms).
+    go_arch, scmp_arch = _ARCHES.get(os.uname().machine, ("", ""))
     arches = list(profile.get("architectures") or ())
     for entry in profile.get("archMap") or ():
         if entry.get("architecture") == scmp_arch:

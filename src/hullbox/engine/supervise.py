@@ -15,9 +15,8 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hullbox.engine.images import ImageService
-from hullbox.engine.launch import prepare_bundle, runtime_state_root
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths, unmount_rootfs
 from hullbox.errors import (
@@ -30,6 +29,9 @@ from hullbox.errors import (
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RUNNING, ContainerRecord
 from hullbox.store.store import Store
+
+if TYPE_CHECKING:  # the monitor's exited phase (record_exit) must stay light
+    from hullbox.engine.images import ImageService
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -151,6 +153,8 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
     """Mount, write the bundle and start the container; the store says
     running with its pid. A failure is recorded (exited, with the error's
     exit code) and leaves no mount behind."""
+    from hullbox.engine.launch import prepare_bundle, runtime_state_root
+
     options = ContainerOptions.from_json(record.config)
     paths = prepare_bundle(store, images, record)
     try:
@@ -172,7 +176,11 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
     try:
         container_db.update(store, record.id, state=RUNNING, started=time.time(),
                             exit_code=0, error="", pid=0)
-        if options.runtime == "hullbox":
+        if options.isolation.vm:
+            from hullbox.engine.microvm import start_runner
+
+            pid = start_runner(store, images, record, paths, (null, out_w, err_w))
+        elif options.runtime == "hullbox":
             from hullbox.runtime.run import start_container
 
             pid, master = start_container(paths.base, record.id,
@@ -210,6 +218,7 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
     options = ContainerOptions.from_json(record.config)
     oom = False
     if options.runtime == "hullbox":
+        from hullbox.engine.launch import runtime_state_root
         from hullbox.runtime.run import finish_container
 
         oom = finish_container(runtime_state_root() / "runtime", record.id)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hullbox.engine.filters import label_matches, require_boolean, split_filters
 from hullbox.errors import Conflict, InvalidArgument, VolumeNotFound
 from hullbox.store.store import Store
 from hullbox.volume import local, records
@@ -66,23 +67,10 @@ def _rfc3339(timestamp: float) -> str:
 
 def parse_volume_filters(items: Iterable[str], keys: tuple[str, ...]) -> dict[str, list[str]]:
     """``["dangling=true", "label=a"]`` -> ``{"dangling": ["true"], "label": ["a"]}``."""
-    filters: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in keys:
-            raise InvalidArgument(
-                f"invalid filter {item!r}: use key=value with key one of {', '.join(keys)}"
-            )
-        if key in ("dangling", "all") and value.lower() not in ("true", "false", "1", "0"):
-            raise InvalidArgument(f"invalid filter '{key}={value}': use true or false")
-        filters.setdefault(key, []).append(value)
+    filters = split_filters(items, keys)
+    for key in ("dangling", "all"):
+        require_boolean(filters, key)
     return filters
-
-
-def _label_matches(wanted: str, labels: dict[str, str]) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
 
 
 def _matches(record: VolumeRecord, key: str, value: str, used: bool) -> bool:
@@ -91,9 +79,9 @@ def _matches(record: VolumeRecord, key: str, value: str, used: bool) -> bool:
     if key == "driver":
         return record.driver == value
     if key == "label":
-        return _label_matches(value, record.labels)
+        return label_matches(value, record.labels)
     if key == "label!":
-        return not _label_matches(value, record.labels)
+        return not label_matches(value, record.labels)
     if key == "name":
         return value in record.name
     return True  # "all" is no test of a volume

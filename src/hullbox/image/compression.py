@@ -12,6 +12,7 @@ import enum
 import hashlib
 import importlib
 import io
+import itertools
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,19 +172,112 @@ def decompressed(raw: IO[bytes], compression: Compression, name: str = "layer") 
         errors: tuple[type[BaseException], ...] = (zlib.error, EOFError)
         what = f"{name} is not a valid gzip stream"
     elif compression is Compression.ZSTD:
-        try:
-            zstandard: Any = importlib.import_module("zstandard")
-        except ImportError as exc:
-            raise LayerError(
-                f"{name} is zstd-compressed and the Python module 'zstandard' is not "
-                "installed; install it with: pip install zstandard"
-            ) from exc
+        zstandard = _zstandard(name)
         inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         errors = (zstandard.ZstdError,)
         what = f"{name} is not a valid zstd stream"
     else:
         return raw
     return io.BufferedReader(_CheckedReader(inner, errors, what), _CHUNK)
+
+
+# A piece of uncompressed output at most this big: a small blob may expand
+# a thousandfold, and no more than this is held at once.
+_OUT_MAX = 2 << 20
+
+
+def inflate(chunks: Iterator[bytes], compression: Compression,
+            name: str = "layer") -> Iterator[bytes]:
+    """The uncompressed bytes of the compressed ``chunks``, as pieces of at
+    most 2 MiB; a push-style twin of ``decompressed`` for bytes that arrive
+    from elsewhere (a download), with no buffered reader copying them."""
+    if compression is Compression.NONE:
+        yield from chunks
+        return
+    if compression is Compression.GZIP:
+        try:
+            yield from _gunzip(chunks)
+        except (zlib.error, EOFError) as exc:
+            raise LayerError(f"{name} is not a valid gzip stream: {exc}") from exc
+        return
+    zstandard = _zstandard(name)
+    reader = zstandard.ZstdDecompressor().stream_reader(
+        _ChunkReader(chunks), read_size=_CHUNK, read_across_frames=True)
+    try:
+        while out := reader.read(_OUT_MAX):
+            yield out
+    except zstandard.ZstdError as exc:
+        raise LayerError(f"{name} is not a valid zstd stream: {exc}") from exc
+
+
+def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """gzip members one after another, as ``_Gunzip`` reads them."""
+    inflater = zlib.decompressobj(wbits=31)
+    for chunk in chunks:
+        data = chunk
+        while True:
+            if inflater.eof:
+                # Another member, or zero padding after the last one.
+                data = data.lstrip(b"\0")
+                if not data:
+                    break
+                inflater = zlib.decompressobj(wbits=31)
+            out = inflater.decompress(data, _OUT_MAX)
+            if out:
+                yield out
+            if inflater.eof:
+                data = inflater.unused_data
+            elif len(out) == _OUT_MAX:
+                # Capped: the rest waits in the input left over, or in zlib.
+                data = inflater.unconsumed_tail
+            else:
+                break
+    if not inflater.eof:
+        raise EOFError("the stream ends before its end-of-stream marker")
+
+
+class _ChunkReader:
+    """``read(size)`` over an iterator of chunks, for zstandard's reader."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = memoryview(b"")
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._rest:
+            self._rest = memoryview(next(self._chunks, b""))
+        piece = self._rest if size < 0 else self._rest[:size]
+        self._rest = self._rest[len(piece):]
+        return bytes(piece)
+
+
+def _zstandard(name: str) -> Any:
+    try:
+        return importlib.import_module("zstandard")
+    except ImportError as exc:
+        raise LayerError(
+            f"{name} is zstd-compressed and the Python module 'zstandard' is not "
+            "installed; install it with: pip install zstandard"
+        ) from exc
+
+
+def peek_chunks(chunks: Iterator[bytes]) -> tuple[Iterator[bytes], Compression]:
+    """Sniff an iterator of chunks: returns one that still yields every
+    chunk, and the compression."""
+    seen: list[bytes] = []
+    while sum(map(len, seen)) < _SNIFF_LEN:
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        seen.append(chunk)
+    return itertools.chain(seen, chunks), sniff(b"".join(seen)[:_SNIFF_LEN])
+
+
+def hashed(chunks: Iterator[bytes], hasher: Any) -> Iterator[bytes]:
+    """``chunks`` unchanged, each one fed to ``hasher`` on its way."""
+    for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
 
 
 def peek_compression(raw: IO[bytes]) -> tuple[IO[bytes], Compression]:

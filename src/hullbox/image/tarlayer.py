@@ -21,13 +21,14 @@ import os
 import shutil
 import stat
 import tarfile
-import tarfile as tarfile_module
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from hullbox.errors import LayerError, UnsafeLayer
 from hullbox.image.compression import open_layer_stream
+from hullbox.image.tarstream import TarStream, chunks_of
 
 __all__ = ["open_layer_stream", "unpack_layer"]
 
@@ -37,58 +38,23 @@ WHITEOUT_OPAQUE = ".wh..wh..opq"
 OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 _PAX_XATTR = "SCHILY.xattr."
 _MAX_SYMLINKS = 255  # as securejoin: enough for real trees, stops loops
-_CHUNK = 1 << 20
 
 
-def unpack_layer(stream: IO[bytes], target: Path) -> int:
-    """Unpack the uncompressed tar ``stream`` into the existing directory
-    ``target``; return the unpacked size (bytes of regular files).
+def unpack_layer(stream: IO[bytes] | Iterable[bytes], target: Path) -> int:
+    """Unpack the uncompressed tar ``stream`` (a file object, or an iterable
+    of chunks) into the existing directory ``target``; return the unpacked
+    size (bytes of regular files). Bytes after the end-of-archive marker may
+    be read from ``stream`` but are left unread in an iterable's iterator.
 
     Raises UnsafeLayer for an entry that would land outside ``target`` and
     LayerError for a corrupt or truncated archive.
     """
     unpacker = _Unpacker(Path(target))
-    try:
-        archive = tarfile.open(  # noqa: SIM115 - the with below closes it
-            fileobj=stream,
-            mode="r|",
-            encoding="utf-8",
-            errors="surrogateescape",
-            tarinfo=_StrictTarInfo,
-        )
-    except (tarfile.TarError, EOFError) as exc:
-        raise _corrupt(exc) from exc
-    with archive:
-        members = iter(archive)
-        while True:
-            try:
-                member = next(members)
-            except StopIteration:
-                break
-            except (tarfile.TarError, EOFError) as exc:
-                raise _corrupt(exc) from exc
-            unpacker.add(archive, member)
+    tar = TarStream(chunks_of(stream))
+    for member in tar.members():
+        unpacker.add(tar, member)
     unpacker.finish()
     return unpacker.size
-
-
-class _StrictTarInfo(tarfile.TarInfo):
-    """tarfile ends the archive quietly at a garbled or cut header after the
-    first member; that would drop the rest of a layer unnoticed, so only a zero
-    block or a clean end of stream may end it."""
-
-    @classmethod
-    def fromtarfile(cls, tarfile: tarfile.TarFile) -> _StrictTarInfo:
-        try:
-            return super().fromtarfile(tarfile)
-        except tarfile_module.HeaderError as exc:
-            if type(exc).__name__ in ("EOFHeaderError", "EmptyHeaderError"):
-                raise
-            raise _corrupt(exc) from exc
-
-
-def _corrupt(exc: BaseException) -> LayerError:
-    return LayerError(f"layer archive is corrupt: {exc or type(exc).__name__}")
 
 
 def _unsafe(name: str) -> UnsafeLayer:
@@ -194,7 +160,7 @@ class _Unpacker:
                 os.mkdir(path, 0o755)
 
     # -- entries -----------------------------------------------------------
-    def add(self, archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def add(self, archive: TarStream, member: tarfile.TarInfo) -> None:
         """Unpack one member."""
         parts = _clean(member.name, member.name)
         if parts and parts[-1].startswith(WHITEOUT_PREFIX):
@@ -206,7 +172,7 @@ class _Unpacker:
         except OSError as exc:
             raise LayerError(f"layer entry {member.name!r}: {exc.strerror or exc}") from exc
 
-    def _create(self, archive: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
+    def _create(self, archive: TarStream, member: tarfile.TarInfo, path: str) -> None:
         if member.isdir():
             self._replace(path, keep_dir=True)
             if not os.path.lexists(path):
@@ -263,23 +229,22 @@ class _Unpacker:
         else:
             os.unlink(path)
 
-    def _write_file(self, archive: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
-        source = archive.extractfile(member)
+    def _write_file(self, archive: TarStream, member: tarfile.TarInfo, path: str) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            if source is None:
+        try:
+            # typeshed has it as bytes; tarfile makes it (offset, size) pairs
+            runs: list[tuple[int, int]] | None = getattr(member, "sparse", None)
+            if runs is None:
+                _write_all(fd, archive.data(member.size))
                 return
-            while True:
-                try:
-                    chunk = source.read(_CHUNK)
-                except (tarfile.TarError, EOFError) as exc:
-                    raise _corrupt(exc) from exc
-                if not chunk:
-                    break
-                out.write(chunk)
-            if out.tell() != member.size:
-                raise LayerError(f"layer archive is corrupt: {member.name!r} is truncated")
+            # A sparse file's data is its non-hole runs, back to back.
+            for offset, length in runs:
+                os.lseek(fd, offset, os.SEEK_SET)
+                _write_all(fd, archive.data(length))
+            os.ftruncate(fd, member.size)
+        finally:
+            os.close(fd)
 
     def _hardlink(self, member: tarfile.TarInfo, path: str) -> None:
         parts = _clean(member.linkname, member.name)
@@ -358,6 +323,12 @@ class _Unpacker:
                 os.utime(path, (meta.mtime, meta.mtime), follow_symlinks=False)
             except OSError as exc:
                 raise LayerError(f"layer directory {path}: {exc.strerror or exc}") from exc
+
+
+def _write_all(fd: int, views: Iterable[memoryview]) -> None:
+    for view in views:
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _within(path: str, top: str) -> bool:

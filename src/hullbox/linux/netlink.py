@@ -36,6 +36,7 @@ IFLA_INFO_DATA = 2
 VETH_INFO_PEER = 1
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
+IFA_F_NODAD = 0x02
 RTA_GATEWAY = 5
 RTA_OIF = 4
 RT_TABLE_MAIN = 254
@@ -148,21 +149,30 @@ class Netlink:
 
     # -- addresses and routes -------------------------------------------------
     def add_address(self, index: int, address: str, prefix: int) -> None:
-        """An IPv4 address with its prefix length on link ``index``."""
-        packed = _socket.inet_aton(address)
-        body = (_IFADDRMSG.pack(_socket.AF_INET, prefix, 0, 0, index)
+        """An IPv4 or IPv6 address with its prefix length on link ``index``;
+        an IPv6 one usable at once (no duplicate address detection: the
+        bridge's IPAM already made it unique)."""
+        family = _family(address)
+        packed = _socket.inet_pton(family, address)
+        flags = IFA_F_NODAD if family == _socket.AF_INET6 else 0
+        body = (_IFADDRMSG.pack(family, prefix, flags, 0, index)
                 + _attr(IFA_LOCAL, packed) + _attr(IFA_ADDRESS, packed))
         self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body,
                      f"add address {address}/{prefix}")
 
     def add_default_route(self, gateway: str, index: int) -> None:
-        """The default IPv4 route through ``gateway`` on link ``index``."""
-        body = (_RTMSG.pack(_socket.AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0,
+        """The default IPv4 or IPv6 route through ``gateway`` on link ``index``."""
+        family = _family(gateway)
+        body = (_RTMSG.pack(family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0,
                             RTN_UNICAST, 0)
-                + _attr(RTA_GATEWAY, _socket.inet_aton(gateway))
+                + _attr(RTA_GATEWAY, _socket.inet_pton(family, gateway))
                 + _attr(RTA_OIF, struct.pack("=I", index)))
         self.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body,
                      f"add default route via {gateway}")
+
+
+def _family(address: str) -> int:
+    return _socket.AF_INET6 if ":" in address else _socket.AF_INET
 
 
 def link_index(name: str) -> int:

@@ -113,12 +113,27 @@ def ensure_bridge(network: Network, db_path: Path) -> None:
     with host_lock():
         if exists(network.bridge):
             return
-        device = overlapping_route(network.subnet)
-        if device is not None:
-            raise Conflict(f"network {network.name}: subnet {network.subnet} overlaps a route "
-                           f"of this host (device {device}); remove the network and create it "
-                           "with another --subnet")
+        for subnet in subnets(network):
+            device = overlapping(subnet)
+            if device is not None:
+                raise Conflict(f"network {network.name}: subnet {subnet} overlaps a route "
+                               f"of this host (device {device}); remove the network and "
+                               "create it with another --subnet")
         _make_bridge(network, db_path)
+
+
+def subnets(network: Network) -> list[str]:
+    """The network's IPv4 subnet, and its IPv6 one if it has one."""
+    return [network.subnet, *([network.subnet6] if network.subnet6 else [])]
+
+
+def overlapping(subnet: str) -> str | None:
+    """The device of a host route overlapping an IPv4 or IPv6 subnet."""
+    if ":" in subnet:
+        from hullbox.network.addr6 import overlapping_route6
+
+        return overlapping_route6(subnet)
+    return overlapping_route(subnet)
 
 
 def _make_bridge(network: Network, db_path: Path) -> None:
@@ -128,9 +143,11 @@ def _make_bridge(network: Network, db_path: Path) -> None:
             nl.add_bridge(name)
             undo.callback(nl.delete_link, name)
             _write(SYS_NET / name / "ifalias",
-                   f"{ALIAS_PREFIX}{network.id} {network.subnet} {db_path}")
+                   f"{ALIAS_PREFIX}{network.id} {','.join(subnets(network))} {db_path}")
             index = link_index(name)
             nl.add_address(index, network.gateway, network.prefix)
+            if network.subnet6:
+                nl.add_address(index, network.gateway6, network.prefix6)
             # The host reaching 127.0.0.1:PORT of a published port: after DNAT
             # the packet leaves through the bridge with a loopback source.
             _write(Path(f"/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1")
@@ -141,10 +158,12 @@ def _make_bridge(network: Network, db_path: Path) -> None:
         forward = Path("/proc/sys/net/ipv4/ip_forward")
         if forward.read_text().strip() != "1":
             _write(forward, "1")  # as Docker does: containers reach out through the host
-        nft.ensure_base()
-        nft.remove_network(network.id, name, network.subnet)  # left from before a reboot
-        nft.run(nft.network_commands(network.id, name, network.subnet),
-                f"add the nftables rules of network {network.name}")
+        for subnet in subnets(network):
+            nft.ensure_base(nft.family_of(subnet))
+            nft.remove_network(network.id, name, subnet)  # left from before a reboot
+            nft.run(nft.network_commands(network.id, name, subnet, internal=network.internal),
+                    f"add the nftables rules of network {network.name}")
+            undo.callback(nft.remove_network, network.id, name, subnet)
         undo.pop_all()
 
 
@@ -155,19 +174,21 @@ def _write(path: Path, text: str) -> None:
         raise RuntimeFailure(f"write {path}: {exc.strerror}") from exc
 
 
-def remove_bridge(network_id: str, bridge: str, subnet: str) -> None:
-    """Delete the bridge and the network's nftables rules."""
+def remove_bridge(network_id: str, bridge: str, subnets: list[str]) -> None:
+    """Delete the bridge and the network's nftables rules (of each subnet)."""
     with host_lock():
         with Netlink() as nl:
             try:
                 nl.delete_link(bridge)
             except OSError as exc:
                 raise RuntimeFailure(f"delete bridge {bridge}: {exc.strerror}") from exc
-        nft.remove_network(network_id, bridge, subnet)
+        for subnet in subnets:
+            nft.remove_network(network_id, bridge, subnet)
 
 
 def owned_bridges() -> list[tuple[str, str, str, str]]:
-    """(bridge, network id, subnet, store db path) of every hullbox bridge."""
+    """(bridge, network id, subnets joined by ',', store db path) of every
+    hullbox bridge."""
     found = []
     for device in SYS_NET.iterdir() if SYS_NET.exists() else []:
         try:
@@ -183,7 +204,7 @@ def owned_bridges() -> list[tuple[str, str, str, str]]:
 
 def sweep_orphans() -> None:
     """Remove the bridges (and rules) of stores that no longer exist."""
-    for bridge, network_id, subnet, db_path in owned_bridges():
+    for bridge, network_id, subnet_list, db_path in owned_bridges():
         if not os.path.exists(db_path):
             with contextlib.suppress(RuntimeFailure):
-                remove_bridge(network_id, bridge, subnet)
+                remove_bridge(network_id, bridge, subnet_list.split(","))

@@ -44,10 +44,14 @@ def attach(store: Store, network: Network, container_id: str, netns_path: str, i
             with netns.entered(netns_path), Netlink() as inside:
                 eth = link_index(f"eth{index}")
                 inside.add_address(eth, lease.address, network.prefix)
+                if lease.address6:
+                    inside.add_address(eth, lease.address6, network.prefix6)
                 inside.set_up(eth)
                 inside.set_up(LOOPBACK_INDEX)
                 if default_route:
                     inside.add_default_route(network.gateway, eth)
+                    if network.gateway6:
+                        inside.add_default_route(network.gateway6, eth)
         except BaseException:
             with contextlib.suppress(OSError), Netlink() as host:
                 host.delete_link(ifname)

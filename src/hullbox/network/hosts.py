@@ -24,16 +24,19 @@ _HEADER = (
 
 
 def render(hostname: str, own_address: str, peers: list[tuple[str, list[str]]],
-           extra: list[tuple[str, str]]) -> str:
+           extra: list[tuple[str, str]], own_address6: str = "") -> str:
     """The file: localhost, ``--add-host`` entries, the container itself,
-    then its peers (address, names)."""
+    then its peers (address, names); a name gets one address per family."""
     lines = [_HEADER]
     lines.extend(f"{address}\t{name}\n" for name, address in extra)
     lines.append(f"{own_address or '127.0.1.1'}\t{hostname}\n")
-    seen = {hostname}
+    if own_address6:
+        lines.append(f"{own_address6}\t{hostname}\n")
+    seen = {(hostname, False), (hostname, True)}
     for address, names in peers:
-        fresh = [n for n in names if n and n not in seen]
-        seen.update(fresh)
+        family = ":" in address
+        fresh = [n for n in names if n and (n, family) not in seen]
+        seen.update((n, family) for n in fresh)
         if fresh:
             lines.append(f"{address}\t{' '.join(fresh)}\n")
     return "".join(lines)

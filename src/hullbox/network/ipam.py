@@ -76,10 +76,17 @@ class Network:
     internal: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
+    ip_range: str = ""   # --ip-range: where addresses are handed out from
+    subnet6: str = ""    # --ipv6: the IPv6 subnet, '' on an IPv4-only network
+    gateway6: str = ""
 
     @property
     def prefix(self) -> int:
         return int(self.subnet.partition("/")[2])
+
+    @property
+    def prefix6(self) -> int:
+        return int(self.subnet6.partition("/")[2] or 0)
 
 
 @dataclass
@@ -92,18 +99,20 @@ class Lease:
     mac: str
     host_ifname: str
     aliases: list[str] = field(default_factory=list)
+    address6: str = ""
 
 
 def _network(row: sqlite3.Row) -> Network:
     return Network(id=row["id"], name=row["name"], bridge=row["bridge"], subnet=row["subnet"],
                    gateway=row["gateway"], driver=row["driver"], internal=bool(row["internal"]),
-                   labels=json.loads(row["labels"]), created=row["created"])
+                   labels=json.loads(row["labels"]), created=row["created"],
+                   ip_range=row["ip_range"], subnet6=row["subnet6"], gateway6=row["gateway6"])
 
 
 def _lease(row: sqlite3.Row) -> Lease:
     return Lease(network_id=row["network_id"], container_id=row["container_id"],
                  address=row["address"], mac=row["mac"], host_ifname=row["host_ifname"],
-                 aliases=json.loads(row["aliases"]))
+                 aliases=json.loads(row["aliases"]), address6=row["address6"])
 
 
 def find_network(store: Store, name_or_id: str) -> Network | None:
@@ -135,10 +144,11 @@ def insert_network(store: Store, network: Network) -> None:
         with store.transaction() as conn:
             conn.execute(
                 "INSERT INTO networks(id, name, driver, bridge, subnet, gateway, internal,"
-                " labels, created) VALUES (?,?,?,?,?,?,?,?,?)",
+                " labels, created, ip_range, subnet6, gateway6) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (network.id, network.name, network.driver, network.bridge, network.subnet,
                  network.gateway, int(network.internal), json.dumps(network.labels),
-                 network.created or time.time()))
+                 network.created or time.time(), network.ip_range, network.subnet6,
+                 network.gateway6))
     except sqlite3.IntegrityError:
         raise Conflict(f"network with name {network.name} already exists; choose another "
                        "name or remove it: hullbox network rm " + network.name) from None
@@ -152,40 +162,67 @@ def delete_network(store: Store, network_id: str) -> None:
 def allocate(store: Store, network: Network, container_id: str, host_ifname: str, *,
              address: str = "", mac: str = "", aliases: list[str] | None = None) -> Lease:
     """Give the container an address on ``network``: ``address`` if asked
-    (Conflict when another holds it), else the lowest free one."""
-    base, prefix = parse_cidr(network.subnet)
-    first, last = base + 1, base + (1 << (32 - prefix)) - 2
-    gateway = ip_to_int(network.gateway)
+    (anywhere in the subnet; Conflict when another holds it), else the
+    lowest free one of the --ip-range (the subnet without one); on an IPv6
+    network an IPv6 address beside it."""
     with store.transaction() as conn:
         conn.execute("DELETE FROM network_leases WHERE network_id=? AND container_id=?",
                      (network.id, container_id))
-        used = {ip_to_int(r[0]) for r in conn.execute(
-            "SELECT address FROM network_leases WHERE network_id=?", (network.id,))}
-        if address:
-            wanted = ip_to_int(address)
-            if not first <= wanted <= last or wanted == gateway:
-                raise InvalidArgument(f"--ip {address}: not a usable address of network "
-                                      f"{network.name} ({network.subnet}, gateway "
-                                      f"{network.gateway})")
-            if wanted in used:
-                raise Conflict(f"address {address} is already in use on network "
-                               f"{network.name}; choose another --ip")
-            chosen = wanted
-        else:
-            chosen = next((a for a in range(first, last + 1)
-                           if a not in used and a != gateway), 0)
-            if not chosen:
-                raise Conflict(f"no free address left on network {network.name} "
-                               f"({network.subnet})")
+        rows = conn.execute("SELECT address, address6 FROM network_leases WHERE network_id=?",
+                            (network.id,)).fetchall()
+        chosen = _choose4(network, {ip_to_int(r[0]) for r in rows}, address)
         text = int_to_ip(chosen)
+        text6 = _choose6(network, {r[1] for r in rows if r[1]}) if network.subnet6 else ""
         lease = Lease(network.id, container_id, text, mac or mac_for(text), host_ifname,
-                      list(aliases or []))
+                      list(aliases or []), text6)
         conn.execute(
             "INSERT INTO network_leases(network_id, container_id, address, mac, host_ifname,"
-            " aliases) VALUES (?,?,?,?,?,?)",
+            " aliases, address6) VALUES (?,?,?,?,?,?,?)",
             (lease.network_id, lease.container_id, lease.address, lease.mac,
-             lease.host_ifname, json.dumps(lease.aliases)))
+             lease.host_ifname, json.dumps(lease.aliases), lease.address6))
     return lease
+
+
+def usable_range(subnet: str) -> tuple[int, int]:
+    """First and last host address of an IPv4 subnet."""
+    base, prefix = parse_cidr(subnet)
+    return base + 1, base + (1 << (32 - prefix)) - 2
+
+
+def _choose4(network: Network, used: set[int], address: str) -> int:
+    first, last = usable_range(network.subnet)
+    gateway = ip_to_int(network.gateway)
+    if address:
+        wanted = ip_to_int(address)
+        if not first <= wanted <= last or wanted == gateway:
+            raise InvalidArgument(f"--ip {address}: not a usable address of network "
+                                  f"{network.name} ({network.subnet}, gateway "
+                                  f"{network.gateway})")
+        if wanted in used:
+            raise Conflict(f"address {address} is already in use on network "
+                           f"{network.name}; choose another --ip")
+        return wanted
+    if network.ip_range:
+        base, prefix = parse_cidr(network.ip_range)
+        first, last = max(first, base), min(last, base + (1 << (32 - prefix)) - 1)
+    chosen = next((a for a in range(first, last + 1) if a not in used and a != gateway), 0)
+    if not chosen:
+        raise Conflict(f"no free address left on network {network.name} "
+                       f"({network.ip_range or network.subnet})")
+    return chosen
+
+
+def _choose6(network: Network, used: set[str]) -> str:
+    from hullbox.network.addr6 import int_to_ip6, parse_cidr6
+
+    base, prefix = parse_cidr6(network.subnet6)
+    taken = {network.gateway6, *used}
+    last = base + min((1 << (128 - prefix)) - 1, 1 << 20)
+    for value in range(base + 1, last):
+        text = int_to_ip6(value)
+        if text not in taken:
+            return text
+    raise Conflict(f"no free IPv6 address left on network {network.name} ({network.subnet6})")
 
 
 def release(store: Store, container_id: str, network_id: str | None = None) -> None:
@@ -212,5 +249,10 @@ def leases_on(store: Store, network_id: str) -> list[Lease]:
 
 def as_json(network: Network) -> dict[str, Any]:
     """The fields of a network for ``network inspect``'s IPAM block."""
-    return {"Driver": "default", "Options": {},
-            "Config": [{"Subnet": network.subnet, "Gateway": network.gateway}]}
+    config: dict[str, str] = {"Subnet": network.subnet, "Gateway": network.gateway}
+    if network.ip_range:
+        config["IPRange"] = network.ip_range
+    configs = [config]
+    if network.subnet6:
+        configs.append({"Subnet": network.subnet6, "Gateway": network.gateway6})
+    return {"Driver": "default", "Options": {}, "Config": configs}

@@ -1,6 +1,7 @@
-"""hullbox's nftables table (``ip hullbox``), spoken to through ``nft -j``.
+"""hullbox's nftables tables (``ip hullbox``, and ``ip6 hullbox`` once an
+IPv6 network exists), spoken to through ``nft -j``.
 
-One table for the host, shared by every store:
+One table per family for the host, shared by every store, the same in both:
 
 - maps ``ports_any`` (proto . port -> address . port, for ports published on
   every host address) and ``ports_ip`` (host address . proto . port -> ...),
@@ -14,7 +15,9 @@ One table for the host, shared by every store:
   on the bridge: bridge.py);
 - one forward rule per network, commented ``hullbox-net:ID``: traffic from
   its bridge to another hullbox bridge is dropped (isolation), unless a
-  published port sent it there (DNAT).
+  published port sent it there (DNAT). An ``--internal`` network has two
+  more, ahead of everything: nothing enters or leaves its bridge but to
+  the bridge itself (as Docker's internal networks).
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ import subprocess
 from typing import Any
 
 from hullbox.errors import RuntimeFailure
+from hullbox.network.nft_base import ensure_base
+
+__all__ = ["ensure_base"]
 
 TABLE = "hullbox"
 FAMILY = "ip"
+FAMILY6 = "ip6"
 NFT = "nft"
 
 
@@ -45,10 +52,10 @@ def run(commands: list[dict[str, Any]], what: str) -> None:
         raise RuntimeFailure(f"{what}: nft: {detail[0] if detail else 'failed'}")
 
 
-def list_table() -> list[dict[str, Any]] | None:
+def list_table(family: str = FAMILY) -> list[dict[str, Any]] | None:
     """The objects of the table, or None when it does not exist."""
     try:
-        result = subprocess.run([NFT, "-j", "list", "table", FAMILY, TABLE],
+        result = subprocess.run([NFT, "-j", "list", "table", family, TABLE],
                                 capture_output=True, check=False)
     except FileNotFoundError:
         return None
@@ -57,116 +64,85 @@ def list_table() -> list[dict[str, Any]] | None:
     return list(json.loads(result.stdout).get("nftables", []))
 
 
-def _obj(kind: str, **fields: Any) -> dict[str, Any]:
-    return {kind: {"family": FAMILY, "table": TABLE, **fields}}
+def _obj(kind: str, family: str = FAMILY, **fields: Any) -> dict[str, Any]:
+    return {kind: {"family": family, "table": TABLE, **fields}}
 
 
 def _match(left: Any, right: Any, op: str = "==") -> dict[str, Any]:
     return {"match": {"op": op, "left": left, "right": right}}
 
 
-_SADDR = {"payload": {"protocol": "ip", "field": "saddr"}}
 _OIF = {"meta": {"key": "oifname"}}
 _IIF = {"meta": {"key": "iifname"}}
 
 
-def _rule(chain: str, *expr: dict[str, Any], comment: str | None = None) -> dict[str, Any]:
+def _rule(family: str, chain: str, *expr: dict[str, Any], comment: str | None = None,
+          verb: str = "add") -> dict[str, Any]:
     fields: dict[str, Any] = {"chain": chain, "expr": list(expr)}
     if comment:
         fields["comment"] = comment
-    return {"add": _obj("rule", **fields)}
+    return {verb: _obj("rule", family, **fields)}
 
 
-# The base table in nft's own syntax: nft 1.0.6 (Debian 12) cannot declare a
-# map with concatenated data in JSON, and crashes on the DNAT-by-map statement.
-# Everything that changes later (elements, per-network rules) is JSON.
-BASE_SCRIPT = """
-table ip hullbox {
-  set bridges { type ifname; }
-  set subnets { type ipv4_addr; flags interval; }
-  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
-  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
-  chain prerouting {
-    type nat hook prerouting priority -100; policy accept;
-    dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
-    fib daddr type local dnat ip to meta l4proto . th dport map @ports_any
-  }
-  chain output {
-    type nat hook output priority -100; policy accept;
-    dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
-    fib daddr type local dnat ip to meta l4proto . th dport map @ports_any
-  }
-  chain postrouting {
-    type nat hook postrouting priority 100; policy accept;
-    oifname @bridges ip saddr 127.0.0.0/8 masquerade
-    oifname @bridges ct status dnat ip saddr @subnets masquerade
-    ip saddr @subnets oifname != @bridges masquerade
-  }
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    ct status dnat accept
-  }
-}
-"""
+def family_of(address: str) -> str:
+    return FAMILY6 if ":" in address else FAMILY
 
 
-def ensure_base() -> None:
-    """Create the table when it is missing, in one transaction (hold the
-    host network lock)."""
-    if list_table() is not None:
-        return
-    try:
-        result = subprocess.run([NFT, "-f", "-"], input=BASE_SCRIPT.encode(),
-                                capture_output=True, check=False)
-    except FileNotFoundError:
-        raise RuntimeFailure("create nftables table ip hullbox: nft is not installed; "
-                             "install Debian's nftables package") from None
-    if result.returncode != 0:
-        detail = result.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeFailure("create nftables table ip hullbox: nft: "
-                             f"{detail[0] if detail else 'failed'}")
-
-
-def network_commands(network_id: str, bridge: str, subnet: str) -> list[dict[str, Any]]:
-    """What one network adds: its bridge and subnet in the sets, its isolation rule."""
+def _prefix(subnet: str) -> dict[str, Any]:
     addr, _, length = subnet.partition("/")
-    return [
-        {"add": _obj("element", name="bridges", elem=[bridge])},
-        {"add": _obj("element", name="subnets",
-                     elem=[{"prefix": {"addr": addr, "len": int(length)}}])},
-        _rule("forward", _match(_IIF, bridge), _match(_OIF, bridge, "!="),
-              _match(_OIF, "@bridges"), {"drop": None}, comment=f"hullbox-net:{network_id}"),
+    return {"prefix": {"addr": addr, "len": int(length)}}
+
+
+def network_commands(network_id: str, bridge: str, subnet: str, *,
+                     internal: bool = False) -> list[dict[str, Any]]:
+    """What one network adds to the table of its subnet's family: its bridge
+    and subnet in the sets, its isolation rule (and internal's fence)."""
+    family, comment = family_of(subnet), f"hullbox-net:{network_id}"
+    commands = [
+        {"add": _obj("element", family, name="bridges", elem=[bridge])},
+        {"add": _obj("element", family, name="subnets", elem=[_prefix(subnet)])},
+        _rule(family, "forward", _match(_IIF, bridge), _match(_OIF, bridge, "!="),
+              _match(_OIF, "@bridges"), {"drop": None}, comment=comment),
     ]
+    if internal:
+        commands += [_rule(family, "forward", _match(_IIF, bridge), _match(_OIF, bridge, "!="),
+                           {"drop": None}, comment=comment, verb="insert"),
+                     _rule(family, "forward", _match(_OIF, bridge), _match(_IIF, bridge, "!="),
+                           {"drop": None}, comment=comment, verb="insert")]
+    return commands
 
 
 def remove_network(network_id: str, bridge: str, subnet: str) -> None:
     """Undo network_commands; whatever is already gone is skipped."""
-    objects = list_table()
+    family = family_of(subnet)
+    objects = list_table(family)
     if objects is None:
         return
     commands: list[dict[str, Any]] = []
     for item in objects:
         rule = item.get("rule")
         if rule and rule.get("comment") == f"hullbox-net:{network_id}":
-            commands.append({"delete": _obj("rule", chain=rule["chain"],
+            commands.append({"delete": _obj("rule", family, chain=rule["chain"],
                                             handle=rule["handle"])})
         found = item.get("set")
         if found and found.get("name") == "bridges" and bridge in (found.get("elem") or []):
-            commands.append({"delete": _obj("element", name="bridges", elem=[bridge])})
-        if found and found.get("name") == "subnets":
-            addr, _, length = subnet.partition("/")
-            prefix = {"prefix": {"addr": addr, "len": int(length)}}
-            if prefix in (found.get("elem") or []):
-                commands.append({"delete": _obj("element", name="subnets", elem=[prefix])})
+            commands.append({"delete": _obj("element", family, name="bridges", elem=[bridge])})
+        if found and found.get("name") == "subnets" and _prefix(subnet) in (
+                found.get("elem") or []):
+            commands.append({"delete": _obj("element", family, name="subnets",
+                                            elem=[_prefix(subnet)])})
     if commands:
         run(commands, f"remove the nftables rules of network {network_id[:12]}")
 
 
-def port_key(proto: str, host_ip: str, host_port: int) -> tuple[str, list[Any]]:
-    """The map and key of one published port."""
-    if host_ip == "0.0.0.0":
-        return "ports_any", [proto, host_port]
-    return "ports_ip", [host_ip, proto, host_port]
+PortKey = tuple[str, str, list[Any]]  # family, map, key
+
+
+def port_key(proto: str, host_ip: str, host_port: int) -> PortKey:
+    """The table family, map and key of one published port."""
+    if host_ip in ("0.0.0.0", "::"):
+        return family_of(host_ip), "ports_any", [proto, host_port]
+    return family_of(host_ip), "ports_ip", [host_ip, proto, host_port]
 
 
 def add_ports(entries: list[tuple[str, str, int, str, int]], tag: str, what: str) -> None:
@@ -174,37 +150,41 @@ def add_ports(entries: list[tuple[str, str, int, str, int]], tag: str, what: str
     each element commented ``tag``; a key already present fails the whole batch."""
     commands = []
     for proto, host_ip, host_port, container_ip, container_port in entries:
-        mapname, key = port_key(proto, host_ip, host_port)
+        family, mapname, key = port_key(proto, host_ip, host_port)
         elem = [{"elem": {"val": {"concat": key}, "comment": tag}},
                 {"concat": [container_ip, container_port]}]
-        commands.append({"add": _obj("element", name=mapname, elem=[elem])})
+        commands.append({"add": _obj("element", family, name=mapname, elem=[elem])})
     if commands:
         run(commands, what)
 
 
-def tagged_port_keys(tag: str) -> list[tuple[str, list[Any]]]:
-    """(map, key) of the port elements whose comment is ``tag``."""
-    found: list[tuple[str, list[Any]]] = []
-    for item in list_table() or []:
-        mapping = item.get("map")
-        if not mapping or mapping.get("name") not in ("ports_any", "ports_ip"):
-            continue
-        for elem in mapping.get("elem") or []:
-            head = elem[0].get("elem", {}) if isinstance(elem, list) else {}
-            if head.get("comment") == tag:
-                found.append((mapping["name"], head["val"]["concat"]))
+def tagged_port_keys(tag: str) -> list[PortKey]:
+    """(family, map, key) of the port elements whose comment is ``tag``."""
+    found: list[PortKey] = []
+    for family in (FAMILY, FAMILY6):
+        for item in list_table(family) or []:
+            mapping = item.get("map")
+            if not mapping or mapping.get("name") not in ("ports_any", "ports_ip"):
+                continue
+            for elem in mapping.get("elem") or []:
+                head = elem[0].get("elem", {}) if isinstance(elem, list) else {}
+                if head.get("comment") == tag:
+                    found.append((family, mapping["name"], head["val"]["concat"]))
     return found
 
 
-def delete_ports(keys: list[tuple[str, list[Any]]], tag: str, what: str) -> None:
+def _delete(keys: list[PortKey]) -> list[dict[str, Any]]:
+    return [{"delete": _obj("element", f, name=m, elem=[{"concat": k}])} for f, m, k in keys]
+
+
+def delete_ports(keys: list[PortKey], tag: str, what: str) -> None:
     """Remove port elements by key; when some are gone already (a cleanup cut
     short), remove those still tagged ``tag``."""
     if not keys:
         return
     try:
-        run([{"delete": _obj("element", name=m, elem=[{"concat": k}])} for m, k in keys], what)
+        run(_delete(keys), what)
     except RuntimeFailure:
         present = tagged_port_keys(tag)
         if present:
-            run([{"delete": _obj("element", name=m, elem=[{"concat": k}])}
-                 for m, k in present], what)
+            run(_delete(present), what)

@@ -18,20 +18,11 @@ from dataclasses import dataclass
 
 from hullbox.errors import Conflict, InvalidArgument
 from hullbox.network import nft
-from hullbox.network.ipam import ip_to_int
+from hullbox.network.portspec import PortSpec
 from hullbox.store.store import Store
 
-PROTOCOLS = ("tcp", "udp")
-
-
-@dataclass(frozen=True)
-class PortSpec:
-    """One ``-p`` value: host address and port (0: any free one) to container port."""
-
-    container_port: int
-    proto: str = "tcp"
-    host_ip: str = "0.0.0.0"
-    host_port: int = 0
+#: Ports on this address go through a relay process, not nftables (portmap.py).
+RELAYED = "::1"
 
 
 @dataclass(frozen=True)
@@ -45,69 +36,52 @@ class PublishedPort:
     container_port: int
 
     def __str__(self) -> str:
-        return f"{self.host_ip}:{self.host_port}->{self.container_port}/{self.proto}"
-
-
-def _port(text: str, spec: str, what: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise InvalidArgument(f"invalid -p {spec!r}: {what} {text!r} is not a port "
-                              "number from 1 to 65535; use [HOST_IP:][HOST_PORT:]PORT[/udp]")
-    return int(text)
-
-
-def parse_publish(spec: str) -> PortSpec:
-    """Docker's ``-p`` forms: ``80``, ``8080:80``, ``127.0.0.1:8080:80``,
-    ``127.0.0.1::80``, each with an optional ``/tcp`` or ``/udp``."""
-    body, _, proto = spec.partition("/")
-    proto = proto or "tcp"
-    if proto not in PROTOCOLS:
-        raise InvalidArgument(f"invalid -p {spec!r}: protocol {proto!r} is not supported; "
-                              "use tcp or udp")
-    parts = body.rsplit(":", 2)
-    host_ip = "0.0.0.0"
-    if len(parts) == 3:
-        host_ip = parts[0].strip("[]") or "0.0.0.0"
-        ip_to_int(host_ip) if host_ip.count(".") == 3 else _bad_ip(spec, host_ip)
-    container = _port(parts[-1], spec, "container port")
-    host_port = 0
-    if len(parts) >= 2 and parts[-2]:
-        host_port = _port(parts[-2], spec, "host port")
-    return PortSpec(container, proto, host_ip, host_port)
-
-
-def _bad_ip(spec: str, host_ip: str) -> None:
-    raise InvalidArgument(f"invalid -p {spec!r}: {host_ip!r} is not an IPv4 address of "
-                          "this host")
-
-
-def exposed(exposed_ports: dict[str, object]) -> list[PortSpec]:
-    """``-P``: every port the image EXPOSEs, each on a free host port."""
-    specs = []
-    for key in sorted(exposed_ports):
-        port, _, proto = key.partition("/")
-        if port.isdigit() and (proto or "tcp") in PROTOCOLS:
-            specs.append(PortSpec(int(port), proto or "tcp"))
-    return specs
+        host = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
+        return f"{host}:{self.host_port}->{self.container_port}/{self.proto}"
 
 
 def reserve(spec: PortSpec) -> tuple[_socket.socket, int]:
-    """Bind the host port (a free one when 0); Conflict naming the port when
-    the host already uses it."""
+    """Bind the host port (a free one when 0, the first free one of a host
+    range); Conflict naming the port when the host already uses it."""
+    ports = spec.host_ports()
+    for port in ports:
+        try:
+            sock = _bind(spec, port)
+            return sock, int(sock.getsockname()[1])
+        except _Taken:
+            if port == ports[-1]:
+                break
+    host = f"[{spec.host_ip}]" if spec.family == _socket.AF_INET6 else spec.host_ip
+    if len(ports) > 1:
+        raise Conflict(f"cannot publish port {spec.container_port}/{spec.proto}: every host "
+                       f"port of {host}:{ports[0]}-{ports[-1]} is already in use on this "
+                       "host; choose another range")
+    raise Conflict(f"cannot publish port {host}:{ports[0]}/{spec.proto}: it is already in use "
+                   f"on this host; choose another host port (-p OTHER:{spec.container_port})")
+
+
+class _Taken(Exception):
+    """The host port is in use."""
+
+
+def _bind(spec: PortSpec, port: int) -> _socket.socket:
     kind = _socket.SOCK_STREAM if spec.proto == "tcp" else _socket.SOCK_DGRAM
-    sock = _socket.socket(_socket.AF_INET, kind | _socket.SOCK_CLOEXEC)
+    sock = _socket.socket(spec.family, kind | _socket.SOCK_CLOEXEC)
     try:
-        sock.bind((spec.host_ip, spec.host_port))
+        if spec.family == _socket.AF_INET6:
+            # [::] beside 0.0.0.0: each family holds its own reservation.
+            sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1)
+        sock.bind((spec.host_ip, port))
     except OSError as exc:
         sock.close()
-        where = f"{spec.host_ip}:{spec.host_port}/{spec.proto}"
         if exc.errno == errno.EADDRINUSE:
-            raise Conflict(f"cannot publish port {where}: it is already in use on this host; "
-                           f"choose another host port (-p OTHER:{spec.container_port})") from None
+            raise _Taken from None
+        where = f"{spec.host_ip} port {port}/{spec.proto}"
         if exc.errno == errno.EADDRNOTAVAIL:
-            raise InvalidArgument(f"cannot publish port {where}: {spec.host_ip} is not an "
+            raise InvalidArgument(f"cannot publish {where}: {spec.host_ip} is not an "
                                   "address of this host") from None
-        raise Conflict(f"cannot publish port {where}: {exc.strerror}") from None
-    return sock, int(sock.getsockname()[1])
+        raise Conflict(f"cannot publish {where}: {exc.strerror}") from None
+    return sock
 
 
 def check_free(specs: list[PortSpec]) -> None:
@@ -144,7 +118,7 @@ def publish(store: Store, container_id: str, ports: list[PublishedPort]) -> None
     """Record the ports and add their DNAT elements (one nft batch)."""
     record(store, container_id, ports)
     nft.add_ports([(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
-                   for p in ports], tag(container_id),
+                   for p in ports if p.host_ip != RELAYED], tag(container_id),
                   f"publish the ports of container {container_id[:12]}")
 
 
@@ -152,7 +126,8 @@ def unpublish(store: Store, container_id: str) -> None:
     """Remove the container's DNAT elements and records; nothing when none."""
     ports = published(store, container_id)
     if ports:
-        keys = [nft.port_key(p.proto, p.host_ip, p.host_port) for p in ports]
+        keys = [nft.port_key(p.proto, p.host_ip, p.host_port) for p in ports
+                if p.host_ip != RELAYED]
         nft.delete_ports(keys, tag(container_id),
                          f"unpublish the ports of container {container_id[:12]}")
     with store.transaction() as conn:

@@ -282,6 +282,7 @@ class Spec(_Record):
         "annotations",
         "cgroups_path",
         "devices",
+        "gid_mappings",
         "hostname",
         "masked_paths",
         "mounts",
@@ -294,6 +295,7 @@ class Spec(_Record):
         "rootfs_propagation",
         "seccomp",
         "sysctl",
+        "uid_mappings",
     )
 
     def __init__(self, process: Process, root_path: str = "rootfs",
@@ -304,7 +306,9 @@ class Spec(_Record):
                  resources: Resources | None = None, sysctl: dict[str, str] | None = None,
                  rootfs_propagation: str = "",
                  annotations: dict[str, str] | None = None,
-                 seccomp: dict[str, Any] | None = None) -> None:
+                 seccomp: dict[str, Any] | None = None,
+                 uid_mappings: tuple[tuple[int, int, int], ...] = (),
+                 gid_mappings: tuple[tuple[int, int, int], ...] = ()) -> None:
         self.process = process
         self.root_path = root_path
         self.root_readonly = root_readonly
@@ -320,6 +324,9 @@ class Spec(_Record):
         self.rootfs_propagation = rootfs_propagation
         self.annotations = {} if annotations is None else annotations
         self.seccomp = seccomp  # linux.seccomp as in config.json (runtime/seccomp.py reads it)
+        # linux.uidMappings/gidMappings as (containerID, hostID, size)
+        self.uid_mappings = uid_mappings
+        self.gid_mappings = gid_mappings
 
     def namespace(self, kind: str) -> Namespace | None:
         """The namespace entry of type ``kind``, or None when the host's is shared."""
@@ -382,4 +389,11 @@ def parse_spec(doc: dict[str, Any]) -> Spec:
         rootfs_propagation=linux.get("rootfsPropagation", ""),
         annotations=dict(doc.get("annotations") or {}),
         seccomp=linux.get("seccomp"),
+        uid_mappings=_id_mappings(linux.get("uidMappings")),
+        gid_mappings=_id_mappings(linux.get("gidMappings")),
     )
+
+
+def _id_mappings(value: Any) -> tuple[tuple[int, int, int], ...]:
+    return tuple((int(m["containerID"]), int(m["hostID"]), int(m["size"]))
+                 for m in value or ())

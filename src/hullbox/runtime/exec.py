@@ -41,10 +41,12 @@ if TYPE_CHECKING:
     from hullbox.oci.runtime_spec import Process
     from hullbox.runtime.state import StrPath
 
-#: /proc/PID/ns names in the order they are joined: the user namespace first
-#: (it owns the others), the mount namespace last (it changes what paths mean).
-JOIN_ORDER = (("user", "user"), ("ipc", "ipc"), ("uts", "uts"), ("net", "network"),
-              ("cgroup", "cgroup"), ("mnt", "mount"))
+#: /proc/PID/ns names in the order they are joined: the user namespace after
+#: the others (a network namespace made by the engine belongs to the host's
+#: user namespace, and can only be joined with the host's privileges), the
+#: mount namespace last (it changes what paths mean).
+JOIN_ORDER = (("ipc", "ipc"), ("uts", "uts"), ("net", "network"),
+              ("cgroup", "cgroup"), ("user", "user"), ("mnt", "mount"))
 
 
 def running_state(state_root: StrPath, container_id: str) -> st.State:

@@ -24,6 +24,7 @@ from hullbox.linux.net import set_link_up, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
 from hullbox.runtime import devices, mounts, security
+from hullbox.runtime.userns_init import bind_cwd, enter_userns
 
 # Only for the type checker: typing and the spec's classes are not needed to run this.
 TYPE_CHECKING = False
@@ -40,8 +41,20 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class InitContext:
     """What the child needs; built by the parent before fork."""
 
-    __slots__ = ("bundle", "cgroup", "cgroup_procs", "exec_fifo", "rootfs", "seccomp", "spec",
-                 "stdio", "sync")
+    __slots__ = (
+        "bundle",
+        "cgroup",
+        "cgroup_procs",
+        "exec_fifo",
+        "mounts",
+        "nested",
+        "rootfs",
+        "seccomp",
+        "spec",
+        "stdio",
+        "sync",
+        "trees",
+    )
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, sync: Socket,
                  stdio: tuple[int, int, int], cgroup: Cgroup | None = None,
@@ -56,6 +69,9 @@ class InitContext:
         self.cgroup_procs = [] if cgroup_procs is None else cgroup_procs  # open cgroup.procs fds
         self.exec_fifo = exec_fifo
         self.seccomp = seccomp  # compiled by the parent: libseccomp is not reachable here
+        self.mounts = spec.mounts  # with a user namespace: bind sources as opened fds
+        self.trees: list[int | None] = []  # and those fds, by mount index
+        self.nested = False  # in a user namespace already (rootless): fork PID 1 here
 
 
 class _Stage:
@@ -91,7 +107,6 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    os.setsid()
     stage.name = "join cgroup"
     for fd in ctx.cgroup_procs:
         os.write(fd, b"0")
@@ -99,22 +114,16 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if not spec.process.terminal:
         stage.name = "set up stdio"
         _dup_stdio(ctx.stdio)
-    stage.name = "join namespaces"
-    flags = 0
-    for ns in spec.namespaces:
-        if ns.type == "pid":
-            continue  # the parent forked us into it
-        if ns.path:
-            stage.name = f"join {ns.type} namespace {ns.path}"
-            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
-            setns(fd, NAMESPACE_FLAGS[ns.type])
-            os.close(fd)
-        else:
-            flags |= NAMESPACE_FLAGS[ns.type]
-    stage.name = "create namespaces"
-    unshare(flags & ~CLONE_NEWPID)
-    os.umask(0)
+    userns = spec.namespace("user") is not None or ctx.nested
+    flags = _join_namespaces(spec, stage, userns)
     os.chdir(ctx.bundle)  # relative bind sources are relative to the bundle
+    if userns:
+        enter_userns(ctx, stage, flags)  # returns in the container's PID 1
+    else:
+        stage.name = "create namespaces"
+        unshare(flags & ~CLONE_NEWPID)
+    os.setsid()
+    os.umask(0)
     new = {ns.type for ns in spec.namespaces if not ns.path}
     if spec.namespace("mount") is not None:
         _prepare_rootfs(ctx, stage, new)
@@ -164,6 +173,23 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     return command
 
 
+def _join_namespaces(spec: Spec, stage: _Stage, userns: bool) -> int:
+    """setns into the spec's namespaces given by path (not the user namespace,
+    joined later); returns the CLONE_* flags of those to create."""
+    flags = 0
+    for ns in spec.namespaces:
+        if ns.type == "user" or (ns.type == "pid" and not userns):
+            continue  # without a user namespace the parent forked us into the pid one
+        if ns.path:
+            stage.name = f"join {ns.type} namespace {ns.path}"
+            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+            setns(fd, NAMESPACE_FLAGS[ns.type])
+            os.close(fd)
+        else:
+            flags |= NAMESPACE_FLAGS[ns.type]
+    return flags
+
+
 def _dup_stdio(stdio: tuple[int, int, int]) -> None:
     # dup first so that a mapping like stdout=2, stderr=1 does not clobber itself
     high = [os.dup(fd) for fd in stdio]
@@ -179,22 +205,26 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
     m.mount(None, "/", None, mounts.PROPAGATION.get(spec.rootfs_propagation or "rprivate",
                                                     m.MS_PRIVATE | m.MS_REC))
     stage.name = f"bind {rootfs}"
-    m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
+    if rootfs == ".":
+        bind_cwd()
+    else:
+        m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     cg = ctx.cgroup
-    for entry in spec.mounts:
+    for index, entry in enumerate(ctx.mounts):
         stage.name = f"mount {entry.destination}"
         # A network namespace joined by path (the engine's bridge setup) is the
         # container's own as much as a new one: its sysfs is mountable.
         mounts.mount_entry(rootfs, entry, new_netns=spec.namespace("network") is not None,
                            new_ipcns="ipc" in new,
                            cgroup_dirs=cg.dirs if cg else {}, cgroupns="cgroup" in new,
-                           cgroup_v2=bool(cg and cg.v2))
+                           cgroup_v2=bool(cg and cg.v2),
+                           tree=ctx.trees[index] if ctx.trees else None)
     stage.name = "create devices"
     devices.create_devices(rootfs, spec.devices)
     stage.name = f"create cwd {spec.process.cwd}"
     os.umask(0o022)
     os.makedirs(mounts.secure_join(rootfs, spec.process.cwd), exist_ok=True)
-    if ctx.exec_fifo is not None:
+    if ctx.exec_fifo is not None and not ctx.exec_fifo.startswith("/proc/self/fd/"):
         # The fifo is outside the rootfs: hold it by an O_PATH fd, reopen via /proc later.
         fifo = os.open(ctx.exec_fifo, os.O_PATH | os.O_CLOEXEC)
         ctx.exec_fifo = f"/proc/self/fd/{fifo}"

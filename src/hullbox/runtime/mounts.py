@@ -12,6 +12,7 @@ import errno
 import os
 
 from hullbox.linux import mounts as m
+from hullbox.linux.userns import move_mount
 
 TYPE_CHECKING = False  # typing-only imports: collections.abc costs ~2 ms at startup
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ PROPAGATION: dict[str, int] = {
     "slave": m.MS_SLAVE, "rslave": m.MS_SLAVE | m.MS_REC,
     "unbindable": m.MS_UNBINDABLE, "runbindable": m.MS_UNBINDABLE | m.MS_REC,
 }
+
+
+#: statvfs f_flag bits that are also mount flags, with the same values
+_LOCKABLE = m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC | m.MS_NOATIME | m.MS_NODIRATIME
 
 
 def parse_options(options: tuple[str, ...]) -> tuple[int, list[int], str]:
@@ -110,22 +115,34 @@ def _make_target(dest: str, source: str | None) -> None:
         make_dirs(dest)
 
 
-def bind(source: str, dest: str, flags: int = 0, *, recursive: bool = True) -> None:
-    """Bind source on dest, then remount to apply flags (ro etc.) which a bind ignores."""
+def bind(source: str, dest: str, flags: int = 0, *, recursive: bool = True,
+         tree: int | None = None) -> None:
+    """Bind source on dest, then remount to apply flags (ro etc.) which a bind ignores.
+
+    ``tree`` is a detached copy of source made by open_tree(2) beforehand
+    (source then names it as /proc/self/fd/N): it is attached instead.
+    """
     _make_target(dest, source)
-    m.mount(source, dest, None, m.MS_BIND | (m.MS_REC if recursive else 0))
+    if tree is not None:
+        move_mount(tree, dest)
+    else:
+        m.mount(source, dest, None, m.MS_BIND | (m.MS_REC if recursive else 0))
     extra = flags & ~(m.MS_BIND | m.MS_REC | m.MS_REMOUNT)
     if extra:
+        # A remount must keep the source mount's nosuid/nodev/noexec/atime
+        # flags: in a user namespace they are locked and dropping one is refused.
+        extra |= os.statvfs(dest).f_flag & _LOCKABLE
         m.mount(None, dest, None, m.MS_BIND | m.MS_REMOUNT | extra)
 
 
 def mount_entry(rootfs: str, entry: Mount, *, new_netns: bool, new_ipcns: bool,
-                cgroup_dirs: Mapping[str, str], cgroupns: bool, cgroup_v2: bool) -> None:
-    """Do one spec mount under rootfs."""
+                cgroup_dirs: Mapping[str, str], cgroupns: bool, cgroup_v2: bool,
+                tree: int | None = None) -> None:
+    """Do one spec mount under rootfs (a bind from ``tree`` when given, see bind)."""
     dest = secure_join(rootfs, entry.destination)
     flags, propagation, data = parse_options(entry.options)
     if entry.type == "bind" or flags & m.MS_BIND:
-        bind(entry.source, dest, flags, recursive=bool(flags & m.MS_REC))
+        bind(entry.source, dest, flags, recursive=bool(flags & m.MS_REC), tree=tree)
     elif entry.type == "cgroup":
         # a container without /sys/fs/cgroup still runs, as on runc's v1 edge cases
         with contextlib.suppress(OSError):
@@ -138,11 +155,27 @@ def mount_entry(rootfs: str, entry: Mount, *, new_netns: bool, new_ipcns: bool,
         try:
             m.mount(entry.source, dest, entry.type, flags, data or None)
         except OSError as exc:
-            if entry.type != "mqueue" or new_ipcns or exc.errno != errno.EPERM:
-                raise
-            bind("/dev/mqueue", dest, flags)
+            _mount_fallback(entry, dest, flags, data, exc, new_ipcns=new_ipcns)
     for prop in propagation:
         m.mount(None, dest, None, prop)
+
+
+def _mount_fallback(entry: Mount, dest: str, flags: int, data: str, exc: OSError, *,
+                    new_ipcns: bool) -> None:
+    """What runc does when a user namespace (or the host's ipc namespace)
+    refuses a mount: bind the host's instead, or drop an option it cannot map."""
+    if exc.errno == errno.EPERM and entry.type == "mqueue" and not new_ipcns:
+        bind("/dev/mqueue", dest, flags)
+    elif exc.errno == errno.EPERM and entry.type == "sysfs":
+        # a network namespace owned by the host's user namespace: its sysfs
+        # is not ours to mount, so show the host's, read-only
+        bind("/sys", dest, flags | m.MS_REC | m.MS_RDONLY)
+    elif exc.errno == errno.EINVAL and entry.type == "devpts" and "gid=" in data:
+        # gid=5 (tty) is not mapped in a single-id user namespace
+        kept = ",".join(o for o in data.split(",") if not o.startswith("gid="))
+        m.mount(entry.source, dest, entry.type, flags, kept or None)
+    else:
+        raise exc
 
 
 def mount_cgroup(dest: str, flags: int, cgroup_dirs: Mapping[str, str], *, cgroupns: bool,

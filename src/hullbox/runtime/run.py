@@ -16,7 +16,6 @@ from contextlib import ExitStack
 from hullbox.errors import HullboxError, RuntimeFailure
 from hullbox.oci.runtime_spec import Spec, parse_spec
 from hullbox.runtime import state as st
-from hullbox.runtime.spawn import spawn
 
 # Imported for the type checker only. This module is on the import path of every
 # `hullbox run`, so it avoids what costs import time: pathlib (paths are str or
@@ -94,6 +93,8 @@ def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
     the process has exec'd. Raises CommandNotFound / CommandNotInvokable /
     RuntimeFailure; cgroups and the state dir are removed in every case.
     """
+    from hullbox.runtime.spawn import spawn  # not for finish_container (the monitor's end)
+
     bundle = os.path.realpath(bundle)
     state_root = os.fspath(state_root)
     spec = load_spec(bundle, container_id)
@@ -164,6 +165,8 @@ def start_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
     """Start the bundle's process and return (pid, pty master or None) without
     waiting: the caller (the engine's monitor) is its parent, reaps it, then
     calls finish_container. On failure nothing is left behind."""
+    from hullbox.runtime.spawn import spawn
+
     bundle = os.path.realpath(bundle)
     state_root = os.fspath(state_root)
     spec = load_spec(bundle, container_id)

@@ -37,7 +37,11 @@ def set_credentials(process: Process) -> None:
     if pcaps is not None:
         caps.drop_bounding(caps.cap_mask(pcaps.bounding))
         caps.set_keepcaps(True)
-    os.setgroups(list(user.additional_gids))
+    try:
+        os.setgroups(list(user.additional_gids))
+    except PermissionError:
+        if not _setgroups_denied():
+            raise  # a user namespace with a single mapped id may not call it; that is fine
     os.setresgid(user.gid, user.gid, user.gid)
     os.setresuid(user.uid, user.uid, user.uid)
     if pcaps is not None:
@@ -50,6 +54,14 @@ def set_credentials(process: Process) -> None:
         caps.set_keepcaps(False)
     if process.no_new_privileges:
         caps.set_no_new_privs()
+
+
+def _setgroups_denied() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "deny"
+    except OSError:
+        return False
 
 
 def load_seccomp_late(process: Process, program: Program | None) -> None:

@@ -8,6 +8,7 @@ stays usable for later forks.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from contextlib import ExitStack
@@ -15,6 +16,7 @@ from contextlib import ExitStack
 from hullbox.errors import CommandNotFound, CommandNotInvokable, HullboxError, RuntimeFailure
 from hullbox.linux import seqpacket
 from hullbox.linux.namespaces import CLONE_NEWPID, setns, unshare
+from hullbox.linux.userns import in_user_namespace, set_child_subreaper, write_id_maps
 from hullbox.runtime.cgroups import Cgroup, create_cgroup
 from hullbox.runtime.init import InitContext, container_init
 from hullbox.runtime.seccomp import prepare_seccomp
@@ -22,6 +24,9 @@ from hullbox.runtime.seccomp import prepare_seccomp
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hullbox.oci.runtime_spec import Spec
+
+
+_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class Spawned:
@@ -57,27 +62,49 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
             cgroup = create_cgroup(spec.cgroups_path or f"/hullbox/{container_id}",
                                    spec.resources)
         except OSError as exc:
-            raise _failure(container_id, "create cgroup", exc.errno) from exc
-        undo.callback(cgroup.destroy)
+            # Rootless without delegated cgroups: the engine warned about limits.
+            if exc.errno not in _REFUSED or not in_user_namespace():
+                raise _failure(container_id, "create cgroup", exc.errno) from exc
         procs = []
-        for path in cgroup.procs_files():
-            procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
-            undo.callback(os.close, procs[-1])
+        if cgroup is not None:
+            undo.callback(cgroup.destroy)
+            for path in cgroup.procs_files():
+                procs.append(os.open(path, os.O_WRONLY | os.O_CLOEXEC))
+                undo.callback(os.close, procs[-1])
         ours, theirs = seqpacket.socketpair()
         undo.callback(ours.close)
         ctx = InitContext(spec, bundle, rootfs_path(spec, bundle), theirs, stdio,
                           cgroup, procs, exec_fifo, seccomp)
-        pid = _fork_into_pidns(spec, ctx, container_id)
+        ctx.nested = in_user_namespace()
+        userns = spec.namespace("user") is not None or ctx.nested
+        if userns:
+            # The child makes the user namespace, forks PID 1 inside it and
+            # exits: as a subreaper this process becomes PID 1's parent.
+            was_subreaper = set_child_subreaper(True)
+            undo.callback(set_child_subreaper, was_subreaper)
+            pid = os.fork()
+            if pid == 0:
+                container_init(ctx)
+        else:
+            pid = _fork_into_pidns(spec, ctx, container_id)
         theirs.close()
+        children = [pid]
         try:
-            master = _handshake(ours, container_id, exec_fifo is not None)
+            master = _handshake(ours, container_id, exec_fifo is not None,
+                                spec if userns else None, children)
         except HullboxError:
-            os.waitpid(pid, 0)
+            for child in children:
+                os.waitpid(child, 0)
             raise
         except BaseException:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, 9)
+                os.waitpid(child, 0)
             raise
+        pid = children[-1]
+        if userns:
+            set_child_subreaper(was_subreaper)
         undo.pop_all()
         for fd in procs:
             os.close(fd)
@@ -111,8 +138,14 @@ def _fork_into_pidns(spec: Spec, ctx: InitContext, container_id: str) -> int:
     return pid
 
 
-def _handshake(sock: seqpacket.Socket, container_id: str, wait_ready: bool) -> int | None:
-    """Read the init's messages until exec (EOF) or ready; raise what it reported."""
+def _handshake(sock: seqpacket.Socket, container_id: str, wait_ready: bool,
+               userns_spec: Spec | None, children: list[int]) -> int | None:
+    """Read the init's messages until exec (EOF) or ready; raise what it reported.
+
+    With a user namespace the first child asks for its id mappings (``U``,
+    answered ``M`` once written) and reports the pid of the PID 1 it forked
+    (``P<pid>``), which is appended to ``children`` once that child is reaped.
+    """
     master = None
     while True:
         data, fds = seqpacket.recv_fds(sock, 4096, 1)
@@ -120,11 +153,39 @@ def _handshake(sock: seqpacket.Socket, container_id: str, wait_ready: bool) -> i
             master = fd
         if not data or (data == b"R" and wait_ready):
             return master
-        if data.startswith(b"E"):
+        if data == b"U" and userns_spec is not None:
+            _map_ids(sock, userns_spec, children[0], container_id)
+        elif data.startswith(b"P") and userns_spec is not None:
+            os.waitpid(children[0], 0)  # it exits right after saying this
+            children[:] = [int(data[1:])]
+        elif data.startswith(b"E"):
             if master is not None:
                 os.close(master)
             kind, err, stage = data[1:].decode(errors="replace").split("\0", 2)
+            if userns_spec is not None:
+                _drain_for_pid(sock, children)
             raise _init_error(container_id, kind, int(err), stage)
+
+
+def _drain_for_pid(sock: seqpacket.Socket, children: list[int]) -> None:
+    """PID 1 may report a failure before its parent said its pid: read on to
+    EOF, so the caller can reap both."""
+    while True:
+        data, _ = seqpacket.recv_fds(sock, 4096, 0)
+        if not data:
+            return
+        if data.startswith(b"P"):
+            children.append(int(data[1:]))
+
+
+def _map_ids(sock: seqpacket.Socket, spec: Spec, pid: int, container_id: str) -> None:
+    try:
+        write_id_maps(pid, list(spec.uid_mappings), list(spec.gid_mappings))
+    except OSError as exc:
+        sock.send(b"X", seqpacket.MSG_NOSIGNAL)
+        raise RuntimeFailure(f"create container {container_id}: write uid_map/gid_map: "
+                             f"{exc.strerror or exc}") from exc
+    sock.send(b"M", seqpacket.MSG_NOSIGNAL)
 
 
 def _failure(container_id: str, stage: str, err: int | None) -> RuntimeFailure:

@@ -124,6 +124,20 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (proto, host_ip, host_port)
         )""",
     ),
+    (   # 8: host id ranges of --userns auto containers, so no two overlap (issue 4)
+        """CREATE TABLE IF NOT EXISTS userns_ranges (
+            container_id TEXT PRIMARY KEY,
+            uid_start INTEGER NOT NULL,   -- host uid of the container's root
+            gid_start INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        )""",
+    ),
+    (   # 9: --ip-range and IPv6 networks (issue 7); '' where a network has none
+        "ALTER TABLE networks ADD COLUMN ip_range TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE network_leases ADD COLUMN address6 TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 

@@ -24,12 +24,12 @@ def _run(*args: str, what: str) -> str:
     return result.stdout
 
 
-def create(path: Path, size: int, base: Path | None = None) -> None:
+def create(path: Path, size: int, base: Path | None = None, base_format: str = "qcow2") -> None:
     """A new qcow2; with ``base``, an overlay on it (copy-on-write, instant)."""
     if base is None:
         _run("create", "-q", "-f", "qcow2", str(path), str(size), what=f"create disk {path}")
     else:
-        _run("create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base), str(path),
+        _run("create", "-q", "-f", "qcow2", "-F", base_format, "-b", str(base), str(path),
              what=f"create overlay {path}")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -42,6 +41,8 @@ def _copy_metadata(path: str, info: os.stat_result) -> None:
 
 
 def _copy_file(source: str, target: str) -> None:
+    import shutil  # lazily: every `run` imports this module, few copy up a volume
+
     fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as src, open(target, "xb") as dst:
         shutil.copyfileobj(src, dst, 1 << 20)

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from hullbox.cli.runflags import basic, health, lifecycle, network, security, storage
+from hullbox.cli.runflags import (
+    basic,
+    health,
+    isolation,
+    lifecycle,
+    network,
+    security,
+    storage,
+)
 
-GROUPS = (basic, network, storage, security, health, lifecycle)
+GROUPS = (basic, network, storage, security, health, lifecycle, isolation)
 
 
 def container_options(fn: Any) -> Any:

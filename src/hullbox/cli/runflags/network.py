@@ -10,7 +10,7 @@ import click
 FLAGS = [
     click.option("--network", "--net", "network", default="default",
                  help="bridge (default), none, host, container:NAME or a network's name."),
-    click.option("-p", "--publish", multiple=True, metavar="[IP:][HOST:]PORT[/udp]",
+    click.option("-p", "--publish", multiple=True, metavar="[IP:][HOST[-END]:]PORT[-END][/udp]",
                  help="Publish a container port on the host."),
     click.option("-P", "--publish-all", is_flag=True,
                  help="Publish every EXPOSEd port on a free host port."),

@@ -19,7 +19,12 @@ FLAGS: list[Any] = [
                  help="Add a host device: HOST[:CONTAINER][:rwm]."),
     click.option("--sysctl", multiple=True, help="Set a namespaced kernel parameter."),
     click.option("--ulimit", multiple=True, help="Resource limit: NAME=SOFT[:HARD]."),
-    click.option("--userns", help="User namespace mode: host (the default)."),
+    click.option("--userns", help="User namespace: host (the default), auto[:size=N] "
+                                  "(a host id range of its own)."),
+    click.option("--uidmap", multiple=True,
+                 help="Map container uids to host uids: CONTAINER_ID:HOST_ID:SIZE."),
+    click.option("--gidmap", multiple=True,
+                 help="Map container gids to host gids (default: as --uidmap)."),
 ]
 
 
@@ -35,5 +40,7 @@ def to_options(params: dict[str, Any]) -> dict[str, Any]:
         sysctls=tuple(params.get("sysctl") or ()),
         ulimits=tuple(params.get("ulimit") or ()),
         userns=params.get("userns") or "",
+        uidmap=tuple(params.get("uidmap") or ()),
+        gidmap=tuple(params.get("gidmap") or ()),
         host_network=params.get("network") == "host",
     )}

@@ -41,7 +41,7 @@ class NetworkSettings:
         """Check the values alone (no store): one line naming the bad one."""
         from hullbox.network.hosts import parse_add_host
         from hullbox.network.ipam import ip_to_int
-        from hullbox.network.ports import parse_publish
+        from hullbox.network.portspec import parse_publish
 
         for spec in self.ports:
             parse_publish(spec)

@@ -45,6 +45,9 @@ class SecuritySettings:
     sysctls: dict[str, str] = field(default_factory=dict)
     ulimits: list[dict[str, Any]] = field(default_factory=list)  # name, soft, hard (-1: inf)
     security_opt: list[str] = field(default_factory=list)  # as typed, for inspect
+    userns: str = ""  # "" or host: the host's; auto[:size=N]: a range of its own
+    uidmap: list[list[int]] = field(default_factory=list)  # [inside, host, size] lines
+    gidmap: list[list[int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +62,7 @@ class SecuritySettings:
               privileged: bool = False, security_opt: tuple[str, ...] = (),
               devices: tuple[str, ...] = (), sysctls: tuple[str, ...] = (),
               ulimits: tuple[str, ...] = (), userns: str = "",
+              uidmap: tuple[str, ...] = (), gidmap: tuple[str, ...] = (),
               host_network: bool = False) -> SecuritySettings:
         """Settings from the flags as typed; InvalidArgument names the bad one."""
         settings = cls(cap_add=[capability_name(c, "--cap-add") for c in cap_add],
@@ -71,10 +75,10 @@ class SecuritySettings:
             key, value = parse_sysctl(item, host_network)
             settings.sysctls[key] = value
         settings.ulimits = [parse_ulimit(u) for u in ulimits]
-        if userns not in ("", "host"):
-            # Not yet: the runtime cannot create a container in a user namespace.
-            raise InvalidArgument(f"--userns {userns}: user namespaces are not supported yet; "
-                                  "use --userns host (the default)")
+        from hullbox.engine.userns_options import parse_userns
+
+        settings.userns, settings.uidmap, settings.gidmap = parse_userns(
+            userns, uidmap, gidmap, privileged=privileged)
         return settings
 
     def _security_opt(self, opt: str) -> None:

@@ -1,0 +1,110 @@
+"""``hullbox run --isolation vm`` start-up, side by side (a benchmark: it
+asserts nothing).
+
+    .venv/bin/python bench/vm_start.py [--runs 5] [--cold-runs 2]
+
+Every row runs ``true`` in busybox and is timed from launch to exit:
+
+- bare qemu: a cold boot of the same guest kernel by a bare QEMU command line
+  (microvm, TCG, a busybox initramfs whose init runs ``true`` and powers off);
+- hullbox vm, cold: ``run --rm --isolation vm busybox true`` with no template
+  and no image disk (the first run of an image: a boot, a snapshot, mkfs);
+- hullbox vm, warm: the same once the template exists (a snapshot restore);
+- hullbox container: ``run --rm busybox true`` (namespaces, for scale).
+
+Rounds alternate the sides, so the host's CPU steal hits them alike; only
+the ratios to the bare boot mean anything (../shared/PEERS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from hullbox.vm.accel import QEMU, host_tsc_khz  # noqa: E402
+from hullbox.vm.initramfs import busybox_initramfs  # noqa: E402
+from hullbox.vm.kernel import guest_kernel  # noqa: E402
+
+INIT = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox true
+/bin/busybox poweroff -f
+"""
+HULLBOX = [str(Path(sys.executable).parent / "hullbox")]
+
+
+def bare_boot(kernel: Path, initrd: Path) -> float:
+    argv = [QEMU, "-M", "microvm,acpi=on,x-option-roms=off", "-accel", "tcg", "-m", "256M",
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-serial", "null", "-kernel", str(kernel), "-initrd", str(initrd),
+            "-append", f"console=ttyS0 quiet panic=-1 pci=off tsc_early_khz={host_tsc_khz()} "
+                       "no_timer_check"]
+    return _timed(argv, None)
+
+
+def _timed(argv: list[str], env: dict[str, str] | None) -> float:
+    start = time.monotonic()
+    subprocess.run(argv, env=env, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.monotonic() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=2)
+    args = parser.parse_args()
+    kernel = guest_kernel()
+    work = Path(tempfile.mkdtemp(prefix="hbvmstart-"))
+    root = work / "root"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["HULLBOX_ROOT"] = str(root)
+    run_vm = [*HULLBOX, "run", "--rm", "--isolation", "vm", "busybox", "true"]
+    run_container = [*HULLBOX, "run", "--rm", "busybox", "true"]
+    try:
+        initrd = busybox_initramfs(INIT).write(work / "initrd.gz")
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(work / "bb.tar")],
+                       check=True, capture_output=True)
+        subprocess.run([*HULLBOX, "import", str(work / "bb.tar"), "busybox:latest"], env=env,
+                       check=True, capture_output=True)
+        times: dict[str, list[float]] = {"bare": [], "cold": [], "warm": [], "container": []}
+        for _ in range(args.cold_runs):
+            times["bare"].append(bare_boot(kernel, initrd))
+            shutil.rmtree(root / "microvm", ignore_errors=True)
+            times["cold"].append(_timed(run_vm, env))
+        for _ in range(args.runs):
+            times["bare"].append(bare_boot(kernel, initrd))
+            times["warm"].append(_timed(run_vm, env))
+            times["container"].append(_timed(run_container, env))
+        _report(times)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _report(times: dict[str, list[float]]) -> None:
+    bare = statistics.median(times["bare"])
+    rows = [("bare qemu cold boot (microvm, TCG)", "bare"),
+            ("hullbox run --isolation vm, cold", "cold"),
+            ("hullbox run --isolation vm, warm", "warm"),
+            ("hullbox run (container)", "container")]
+    print("| busybox true, launch to exit | median | min | max | / bare boot |")
+    print("|---|---|---|---|---|")
+    for title, key in rows:
+        values = times[key]
+        median = statistics.median(values)
+        print(f"| {title} | {median * 1000:.0f} ms | {min(values) * 1000:.0f} ms | "
+              f"{max(values) * 1000:.0f} ms | {median / bare:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

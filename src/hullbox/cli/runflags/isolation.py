@@ -1,0 +1,19 @@
+"""Isolation flag: --isolation process|vm (issue 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+FLAGS: list[Any] = [
+    click.option("--isolation", default=None, metavar="KIND",
+                 help="process (namespaces, the default) or vm (the image in a microVM "
+                 "with its own kernel; --memory and --cpus size the guest)."),
+]
+
+
+def to_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The isolation kind; it is sized from --memory/--cpus once those are parsed
+    (ContainerOptions.parse)."""
+    return {"isolation_kind": params.get("isolation")}

@@ -1,0 +1,85 @@
+"""``--isolation vm``: a container whose process is a microVM (vm.micro).
+
+The container keeps everything else a container has (record, bundle, logs,
+monitor, stop/kill/rm); only its process differs. The guest boots from the
+template snapshot of the guest kernel, its root disk is the image as ext4.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+
+from hullbox.engine.images import ImageService
+from hullbox.engine.options import ContainerOptions
+from hullbox.engine.rootfs import ContainerPaths
+from hullbox.errors import MachineFailure
+from hullbox.store.containers import ContainerRecord
+from hullbox.store.store import Store
+from hullbox.vm.micro.machine import GuestSpec
+from hullbox.vm.micro.script import GuestCommand, command_to_json
+
+_ETC_FILES = ("hostname", "hosts", "resolv.conf")
+
+
+def plan(store: Store, record: ContainerRecord,
+         paths: ContainerPaths) -> tuple[GuestSpec, GuestCommand]:
+    """The microVM for a prepared bundle (its rootfs mounted, config.json
+    written): the template to restore, the root disk, the command."""
+    from hullbox.vm.accel import QEMU, detect_accel
+    from hullbox.vm.kernel import guest_kernel
+    from hullbox.vm.layout import accel_cache
+    from hullbox.vm.micro.rootdisk import container_disk, image_disk
+    from hullbox.vm.micro.template import ensure_template
+
+    if shutil.which(QEMU) is None:
+        raise MachineFailure(f"--isolation vm needs {QEMU}; install qemu-system-x86")
+    options = ContainerOptions.from_json(record.config)
+    kernel = guest_kernel()
+    accel = detect_accel(kernel, accel_cache(store.root))
+    template = ensure_template(store.root, kernel, accel,
+                               memory_mib=options.isolation.vm_memory_mib,
+                               cpus=options.isolation.vm_cpus, network=False)
+    base = image_disk(store.root, record.image_id, paths.rootfs)
+    if options.auto_remove:
+        disk, disk_format, volatile = base, "raw", True
+    else:
+        disk, disk_format, volatile = container_disk(base, paths.base), "qcow2", False
+    spec = replace(template.spec, disk=str(disk), disk_format=disk_format,
+                   disk_volatile=volatile, console_log=str(paths.base / "vm-console.log"))
+    etc = {name: paths.etc_file(name).read_text() for name in _ETC_FILES
+           if paths.etc_file(name).is_file()}
+    command = GuestCommand.from_oci(json.loads(paths.config.read_text()), etc,
+                                    interactive=False)
+    return spec, command
+
+
+def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,
+                 stdout: int, stderr: int, on_start: Callable[[int], None]) -> int:
+    """In the foreground: this process relays the guest, so it is the pid
+    ``stop`` and ``kill`` signal."""
+    from hullbox.vm.micro.session import run_guest
+
+    spec, command = plan(store, record, paths)
+    return run_guest(spec, command, stdout=stdout, stderr=stderr,
+                     log=paths.base / "vm-qemu.log", on_start=lambda _pid: on_start(os.getpid()))
+
+
+def start_runner(store: Store, images: ImageService, record: ContainerRecord,
+                 paths: ContainerPaths, stdio: tuple[int, int, int]) -> int:
+    """Under a monitor: the runner process (vm.micro.runner) is the
+    container's process; returns its pid."""
+    del images  # the bundle already holds what the guest needs
+    spec, command = plan(store, record, paths)
+    plan_file = paths.base / "vm-run.json"
+    plan_file.write_text(json.dumps({"spec": spec.to_json(), "command": command_to_json(command),
+                                     "log": str(paths.base / "vm-qemu.log")}))
+    proc = subprocess.Popen([sys.executable, "-m", "hullbox.vm.micro.runner", str(plan_file)],
+                            stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], close_fds=True)
+    return proc.pid
+

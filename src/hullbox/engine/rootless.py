@@ -1,0 +1,146 @@
+"""Rootless mode: an ordinary user runs containers.
+
+Before it mounts anything, the process that keeps a container (a foreground
+``run``, or the monitor) moves into a user namespace where the user is root,
+and a mount namespace of its own; the container's namespaces are then made
+inside it. The mapping is the user's own id as root, plus the user's
+subordinate ids from /etc/subuid and /etc/subgid, written by newuidmap and
+newgidmap (Debian's ``uidmap``); without a subordinate range, only the
+user's own id is mapped (Apptainer's model: the same user inside and out).
+cgroups are used only where the user may write them (delegated); bridges
+cannot be made, so the default network is slirp4netns, else none.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import sys
+from typing import Any
+
+from hullbox.engine.userns_ranges import SUBGID, SUBUID, read_subids
+from hullbox.errors import RuntimeFailure
+from hullbox.linux.namespaces import CLONE_NEWNS, CLONE_NEWUSER, unshare
+from hullbox.linux.userns import IdMap, in_user_namespace, write_id_maps
+
+
+def is_rootless() -> bool:
+    """Running as an ordinary user, or already inside rootless mode's namespace."""
+    return os.geteuid() != 0 or in_user_namespace()
+
+
+def host_uid() -> int:
+    """The host uid this process runs as (its own uid mapped out of a user namespace)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            for line in f:
+                inside, outside, count = (int(n) for n in line.split())
+                if inside <= os.getuid() < inside + count:
+                    return outside + os.getuid() - inside
+    except (OSError, ValueError):
+        pass
+    return os.getuid()
+
+
+def subordinate_ids(uid: int, path: str) -> list[tuple[int, int]]:
+    """(start, count) of the entries for uid (by name or number) in a subid file."""
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = str(uid)
+    from pathlib import Path
+
+    return [(start, count) for owner, start, count in read_subids(Path(path))
+            if owner in (name, str(uid))]
+
+
+def id_maps() -> tuple[list[IdMap], list[IdMap], str]:
+    """(uid map, gid map, description) for this user."""
+    uid, gid = os.getuid(), os.getgid()
+    subuids = subordinate_ids(uid, str(SUBUID))
+    subgids = subordinate_ids(uid, str(SUBGID))
+    if subuids and subgids:
+        uids: list[IdMap] = [(0, uid, 1), (1, *subuids[0])]
+        gids: list[IdMap] = [(0, gid, 1), (1, *subgids[0])]
+        return uids, gids, (f"root is uid {uid}, ids 1-{subuids[0][1]} are "
+                            f"{subuids[0][0]}-{subuids[0][0] + subuids[0][1] - 1} (/etc/subuid)")
+    return [(0, uid, 1)], [(0, gid, 1)], f"single id: root is uid {uid} (no /etc/subuid range)"
+
+
+def enter() -> None:
+    """Move this process into rootless mode's user and mount namespaces
+    (nothing when root, or already there). It must be single-threaded."""
+    if not is_rootless() or in_user_namespace():
+        return
+    uids, gids, _ = id_maps()
+    parent = os.getpid()
+    helper = -1
+    go_r, go_w = os.pipe()
+    if len(uids) > 1:
+        # newuidmap must run from outside the namespace it maps
+        helper = os.fork()
+        if helper == 0:  # pragma: no cover - reported through its exit status
+            code = 1
+            try:
+                os.close(go_w)
+                if os.read(go_r, 1) == b"1":
+                    write_id_maps(parent, uids, gids)
+                    code = 0
+            except BaseException as exc:
+                os.write(2, f"hullbox: rootless: {exc}\n".encode())
+            finally:
+                os._exit(code)
+    os.close(go_r)
+    try:
+        unshare(CLONE_NEWUSER | CLONE_NEWNS)
+    except OSError as exc:
+        os.close(go_w)
+        if helper > 0:
+            os.waitpid(helper, 0)
+        raise RuntimeFailure(f"rootless: create a user namespace: {exc.strerror}; "
+                             "user namespaces may be disabled (kernel.unprivileged_userns_clone, "
+                             "user.max_user_namespaces)") from exc
+    if helper > 0:
+        os.write(go_w, b"1")
+        os.close(go_w)
+        _, status = os.waitpid(helper, 0)
+        if status != 0:
+            raise RuntimeFailure("rootless: newuidmap/newgidmap could not map the ids of "
+                                 "/etc/subuid; check its entry for this user, or remove it "
+                                 "to run with a single id")
+    else:
+        os.close(go_w)
+        write_id_maps(parent, uids, gids, caller=(uids[0][1], gids[0][1]))
+    from hullbox.linux import mounts
+
+    # what this process mounts stays in its namespace
+    mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
+
+
+def prepare(record_config: dict[str, Any]) -> None:
+    """Enter rootless mode for a container about to start, and adapt what a
+    user cannot have: a bridge (the default network) and undelegated cgroups."""
+    if not is_rootless():
+        return
+    enter()
+    network = record_config.get("network", "default")
+    if network in ("default", "bridge"):
+        record_config["network"] = "none"
+    limits = any(record_config.get(key) for key in ("memory", "nano_cpus", "pids_limit"))
+    if limits and not cgroups_delegated():
+        sys.stderr.write("hullbox: warning: rootless: cgroups are not delegated to this "
+                         "user here, so --memory, --cpus and --pids-limit are not applied\n")
+
+
+def cgroups_delegated() -> bool:
+    """Whether this user may make cgroups (a cgroup v2 subtree of its own)."""
+    from hullbox.runtime.cgroups import CGROUP_ROOT, is_v2
+
+    if not is_v2():
+        return False
+    try:
+        with open("/proc/self/cgroup") as f:
+            own = f.read().strip().split("::", 1)[-1]
+    except OSError:
+        return False
+    return os.access(os.path.join(CGROUP_ROOT, own.lstrip("/")), os.W_OK)

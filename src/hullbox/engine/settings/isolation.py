@@ -1,0 +1,75 @@
+"""How a container is isolated: ``--isolation process`` (namespaces and
+cgroups, the default) or ``--isolation vm`` (the image's rootfs booted in a
+QEMU microVM with its own kernel), and the microVM's size."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hullbox.errors import InvalidArgument
+
+#: Docker's values for Linux ("default", "process") plus "vm"
+KINDS = ("default", "process", "vm")
+DEFAULT_VM_MEMORY_MIB = 256
+MIN_VM_MEMORY_MIB = 64
+
+
+@dataclass
+class IsolationSettings:
+    """Stored with the container (inside ContainerOptions) so ``start`` repeats it."""
+
+    kind: str = "process"
+    vm_memory_mib: int = DEFAULT_VM_MEMORY_MIB
+    vm_cpus: int = 1
+
+    @property
+    def vm(self) -> bool:
+        return self.kind == "vm"
+
+    @classmethod
+    def parse(cls, *, isolation: str | None = None, memory_bytes: int = 0,
+              nano_cpus: int = 0, terminal: tuple[bool, bool] = (False, False),
+              runtime: str = "hullbox",
+              unsupported: dict[str, bool] | None = None) -> IsolationSettings:
+        """From ``--isolation`` as typed; with ``vm`` the container's --memory
+        and --cpus size the guest (a guest needs at least 64 MiB).
+        ``terminal`` is (-t, -i): a microVM has no terminal or input yet, nor
+        what ``unsupported`` names (flag -> given)."""
+        kind = (isolation or "default").lower()
+        if kind not in KINDS:
+            raise InvalidArgument(f"invalid --isolation {isolation!r}: use process or vm")
+        settings = cls("vm" if kind == "vm" else "process")
+        if settings.vm:
+            _check_vm_flags(terminal, runtime)
+            for flag, given in (unsupported or {}).items():
+                if given:
+                    raise InvalidArgument(f"{flag} is not supported with --isolation vm yet: "
+                                          "the microVM has no shared folders or network")
+        if settings.vm and memory_bytes:
+            settings.vm_memory_mib = memory_bytes >> 20
+            if settings.vm_memory_mib < MIN_VM_MEMORY_MIB:
+                raise InvalidArgument(f"--memory with --isolation vm must be at least "
+                                      f"{MIN_VM_MEMORY_MIB}m: the guest kernel needs it")
+        if settings.vm and nano_cpus:
+            settings.vm_cpus = max(1, -(-nano_cpus // 1_000_000_000))
+        return settings
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> IsolationSettings:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _check_vm_flags(terminal: tuple[bool, bool], runtime: str) -> None:
+    tty, interactive = terminal
+    for given, flag in ((tty, "-t"), (interactive, "-i")):
+        if given:
+            raise InvalidArgument(f"{flag} is not supported with --isolation vm yet; drop {flag} "
+                                  "(the command's output and exit code still come back)")
+    if runtime != "hullbox":
+        raise InvalidArgument(f"--runtime {runtime} and --isolation vm exclude each other: "
+                              "a microVM is its own runtime")

@@ -1,0 +1,130 @@
+"""The microVM guest's initramfs: the host's static busybox, the virtio
+modules of the guest kernel, and an init that brings up the control ports,
+says ``ready`` and waits for the script of a run (script.py).
+
+Everything up to that wait is what the template snapshot holds, so it runs
+once per kernel. Under TCG every process a run starts costs tens of
+milliseconds, so the init does ahead what it can: modules are loaded, the
+fstab of the run's mounts is written, the signal relay runs. The block
+device is unbound before the snapshot and bound by the run, so the driver
+probes that run's disk, not the template's placeholder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hullbox.errors import NotFound
+from hullbox.vm.initramfs import busybox_initramfs
+from hullbox.vm.kernel import guest_modules_dir
+
+#: virtio-serial ports, in device order: host->guest script, host->guest
+#: signals, the command's stdin, stdout and stderr
+PORTS = ("ctl", "sig", "in", "out", "err")
+#: loaded by init, before the snapshot
+EARLY_MODULES = ("virtio_ring", "virtio", "virtio_mmio", "virtio_console", "virtio_blk")
+#: loaded by a run's script, after the restore, so the NIC is probed with its MAC
+NET_MODULES = ("failover", "net_failover", "virtio_net")
+#: where the run's root disk and the kernel filesystems go (mount -a -T)
+FSTAB = """/dev/vda /newroot ext4 noatime 0 0
+proc /newroot/proc proc nosuid,nodev,noexec 0 0
+sysfs /newroot/sys sysfs nosuid,nodev,noexec 0 0
+dev /newroot/dev devtmpfs nosuid 0 0
+devpts /newroot/dev/pts devpts newinstance,ptmxmode=0666,mode=0620 0 0
+shm /newroot/dev/shm tmpfs nosuid,nodev,mode=1777 0 0
+"""
+#: the line that ends a run's script on the control port
+END_OF_SCRIPT = "#end-of-script"
+#: directories the run mounts on; the root disk is made with them
+MOUNTPOINTS = ("proc", "sys", "dev", "tmp")
+
+_WAIT_PORTS = " && ".join(f"[ -e /dev/hullbox.{port} ]" for port in PORTS)
+
+INIT = f"""#!/bin/busybox sh
+# hullbox microVM init: bring up the control ports, then run what the host sends.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+for module in {" ".join(EARLY_MODULES)}; do insmod /lib/modules/$module.ko; done
+# udev would name the ports; there is none, so link them by the name QEMU gave
+until {_WAIT_PORTS}; do
+    for port in /sys/class/virtio-ports/*; do
+        name=$(cat $port/name 2>/dev/null) && [ -n "$name" ] && ln -sf /dev/${{port##*/}} /dev/$name
+    done
+    usleep 10000
+done
+# devtmpfs is one instance: these show in the run's /dev as well
+mkdir -p /dev/pts /dev/shm
+cat >/etc/fstab <<'EOF'
+{FSTAB}EOF
+# the run binds the disk; unbound now, the driver probes it after the restore
+for disk in /sys/bus/virtio/drivers/virtio_blk/virtio*; do
+    echo ${{disk##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
+    echo ${{disk##*/}} >/run/disk
+done
+# stop and kill reach the command whose pid the run writes to /run/child
+while read -r sig; do read -r child </run/child && kill -s "$sig" "$child"; done \
+    </dev/hullbox.sig &
+# The port stays open from here on: data the host sends while the guest has
+# it closed may sit unread. The template snapshot is taken while this waits
+# in read, a builtin: a restored guest starts no process to take its script.
+exec 3<>/dev/hullbox.ctl
+echo ready >&3
+script=""
+while IFS= read -r line <&3 && [ "$line" != "{END_OF_SCRIPT}" ]; do
+    script="$script$line
+"
+done
+eval "$script"
+"""
+
+
+def _module_files(kernel: Path) -> dict[str, Path]:
+    modules = guest_modules_dir(kernel)
+    if modules is None:
+        raise NotFound(f"no modules next to guest kernel {kernel} (lib/modules/VERSION); "
+                       "fetch both with scripts/fetch-guest-kernel.sh")
+    wanted = {*EARLY_MODULES, *NET_MODULES}
+    found = {path.name.removesuffix(".ko"): path for path in modules.rglob("*.ko")
+             if path.name.removesuffix(".ko") in wanted}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise NotFound(f"guest kernel {kernel.resolve().name} has no module "
+                       f"{', '.join(missing)} under {modules}")
+    return found
+
+
+def module_depends(module: Path) -> list[str]:
+    """The ``depends=`` entry of a module's .modinfo section: the modules
+    insmod must have loaded first (there is no modprobe in the guest)."""
+    for entry in module.read_bytes().split(b"\0"):
+        if entry.startswith(b"depends="):
+            return [name for name in entry[8:].decode().split(",") if name]
+    return []
+
+
+def check_load_order(files: dict[str, Path]) -> None:
+    """The fixed load order must put each module after what it depends on."""
+    order = [*EARLY_MODULES, *NET_MODULES]
+    for position, name in enumerate(order):
+        for needed in module_depends(files[name]):
+            if needed not in order[:position]:
+                raise NotFound(f"guest module {name} needs {needed}, which hullbox does "
+                               "not load before it; use the kernel from "
+                               "scripts/fetch-guest-kernel.sh")
+
+
+def build_initramfs(kernel: Path) -> bytes:
+    """The gzip'd newc archive for ``-initrd``."""
+    files = _module_files(kernel)
+    check_load_order(files)
+    archive = busybox_initramfs(INIT)
+    archive.add_dir("newroot")
+    archive.add_dir("run")
+    for name, path in sorted(files.items()):
+        archive.add_file(f"lib/modules/{name}.ko", path.read_bytes())
+    import gzip
+
+    return gzip.compress(archive.to_bytes(), compresslevel=1, mtime=0)

@@ -1,0 +1,98 @@
+"""QEMU's command line for a microVM: pure, from a ``GuestSpec`` and the
+descriptors of its channels.
+
+A template boot and every restore from it must build the same machine (the
+same devices in the same order), or the saved device state does not fit; so
+both come from ``qemu_argv`` and differ only in the RAM mapping, the disk
+behind the block device and the NIC's backend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from hullbox.vm.accel import QEMU
+from hullbox.vm.micro.guest import PORTS
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    """One microVM: the template it comes from and, for a run, its disk and NIC."""
+
+    kernel: str
+    initrd: str
+    memory_mib: int
+    cpus: int
+    accel: str                 # "kvm" or "tcg"
+    tsc_khz: int
+    ram_file: str              # the template's RAM (shared at boot, private copy on restore)
+    state_file: str            # the template's device state
+    console_log: str
+    network: bool = False      # the machine has a NIC (templates differ by it)
+    disk: str = ""             # a run's root disk; "" at a template boot
+    disk_format: str = "raw"
+    disk_volatile: bool = False  # writes go to a temporary overlay (--rm)
+    tap: str = ""              # a run's tap device (with network)
+    mac: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> GuestSpec:
+        data = json.loads(text)
+        return cls(**{key: value for key, value in data.items()
+                      if key in cls.__dataclass_fields__})
+
+
+def kernel_append(spec: GuestSpec) -> str:
+    """Quiet, on the serial console; under TCG the TSC rate and no timer check
+    (see vm.cmdline.kernel_append for why)."""
+    words = ["console=ttyS0", "quiet", "panic=-1", "pci=off"]
+    if spec.accel != "kvm":
+        words += [f"tsc_early_khz={spec.tsc_khz}"] if spec.tsc_khz else []
+        words.append("no_timer_check")
+    return " ".join(words)
+
+
+def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool) -> list[str]:
+    """``ports`` maps each of guest.PORTS to a connected socket QEMU inherits;
+    ``boot`` is the template's first boot, else a restore (``-incoming defer``)."""
+    size = f"{spec.memory_mib}M"
+    argv = [QEMU, "-name", "hullbox-microvm", "-nodefaults", "-no-user-config",
+            "-display", "none", "-no-reboot",
+            "-M", "microvm,acpi=on,x-option-roms=off,memory-backend=ram",
+            "-m", size, "-smp", str(spec.cpus)]
+    argv += ["-accel", "kvm", "-cpu", "host"] if spec.accel == "kvm" else ["-accel", "tcg"]
+    # Shared while the template boots, so its RAM lands in the file; private
+    # (copy on write) in a run, so runs never write the template.
+    argv += ["-object", f"memory-backend-file,id=ram,size={size},"
+                        f"mem-path={_escape(spec.ram_file)},share={'on' if boot else 'off'}"]
+    argv += ["-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec),
+             "-serial", f"file:{spec.console_log}",
+             "-chardev", f"socket,id=qmp,fd={qmp_fd}", "-mon", "chardev=qmp,mode=control",
+             "-device", "virtio-serial-device,max_ports=8"]
+    for name in PORTS:
+        argv += ["-chardev", f"socket,id={name},fd={ports[name]}",
+                 "-device", f"virtserialport,chardev={name},name=hullbox.{name}"]
+    if boot or not spec.disk:
+        argv += ["-drive", "if=none,id=root,driver=null-co,read-zeroes=on"]
+    else:
+        volatile = ",snapshot=on" if spec.disk_volatile else ""
+        argv += ["-drive", f"if=none,id=root,file={_escape(spec.disk)},"
+                           f"format={spec.disk_format},cache=unsafe{volatile}"]
+    argv += ["-device", "virtio-blk-device,drive=root"]
+    if spec.network:
+        backend = "hubport,hubid=0" if boot or not spec.tap else \
+            f"tap,ifname={spec.tap},script=no,downscript=no"
+        mac = f",mac={spec.mac}" if spec.mac and not boot else ""
+        argv += ["-netdev", f"{backend},id=net0", "-device", f"virtio-net-device,netdev=net0{mac}"]
+    if not boot:
+        argv += ["-incoming", "defer"]
+    return argv
+
+
+def _escape(value: str) -> str:
+    """QEMU's option syntax doubles commas inside a value."""
+    return value.replace(",", ",,")

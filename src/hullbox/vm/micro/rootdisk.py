@@ -1,0 +1,82 @@
+"""An image's rootfs as a disk for its microVMs, made without root tricks:
+``mkfs.ext4 -d`` copies a directory tree (owners, modes, links, device
+nodes) into a new filesystem in a sparse file.
+
+    ROOT/microvm/rootfs/IMAGE_ID.ext4    one per image, read-only once made
+
+A container that is kept gets a qcow2 overlay on it (its writes, kept
+across starts, like a container's upper directory); a ``--rm`` one writes
+to a throwaway overlay QEMU makes itself (``snapshot=on``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from hullbox.errors import MachineFailure
+from hullbox.vm import qemu_img
+from hullbox.vm.micro.guest import MOUNTPOINTS
+
+_MIN_SIZE = 1 << 30
+_HEADROOM = 256 << 20
+
+
+def rootfs_dir(root: Path) -> Path:
+    return root / "microvm" / "rootfs"
+
+
+def _tree_size(top: Path) -> tuple[int, int]:
+    """(bytes, entries) under ``top``, not following links."""
+    total, entries = 0, 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in (*dirnames, *filenames):
+            entries += 1
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue
+    return total, entries
+
+
+def image_disk(root: Path, image_id: str, tree: Path) -> Path:
+    """The ext4 disk of an image, made from ``tree`` (its merged rootfs) the
+    first time; later runs of the image reuse it."""
+    disk = rootfs_dir(root) / f"{image_id.removeprefix('sha256:')}.ext4"
+    if disk.is_file():
+        return disk
+    if shutil.which("mkfs.ext4") is None:
+        raise MachineFailure("mkfs.ext4 not found; install e2fsprogs")
+    disk.parent.mkdir(parents=True, exist_ok=True)
+    for name in MOUNTPOINTS:  # the guest mounts there; runc makes them the same way
+        (tree / name).mkdir(mode=0o755, exist_ok=True)
+    content, entries = _tree_size(tree)
+    # room to write in, as a container has; sparse, so unused room costs nothing
+    size = max(_MIN_SIZE, 2 * content + _HEADROOM)
+    partial = disk.with_name(f".{disk.name}.{os.getpid()}")
+    try:
+        with partial.open("wb") as handle:
+            handle.truncate(size)
+        result = subprocess.run(
+            ["mkfs.ext4", "-q", "-F", "-L", "hullbox-root", "-J", "size=4",
+             "-N", str(max(65536, 2 * entries)), "-E", "root_owner=0:0",
+             "-d", str(tree), str(partial)],
+            capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            detail = (result.stderr.strip().splitlines() or ["failed"])[-1]
+            raise MachineFailure(f"make the microVM disk of image {image_id[:19]}: {detail}")
+        partial.chmod(0o444)
+        os.replace(partial, disk)
+    finally:
+        partial.unlink(missing_ok=True)
+    return disk
+
+
+def container_disk(base: Path, container_dir: Path) -> Path:
+    """A kept container's own disk: a qcow2 overlay on the image's, made once."""
+    disk = container_dir / "vm-disk.qcow2"
+    if not disk.is_file():
+        qemu_img.create(disk, 0, base=base, base_format="raw")
+    return disk

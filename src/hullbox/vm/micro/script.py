@@ -1,0 +1,134 @@
+"""The shell script a restored guest's init runs (busybox sh): mount the
+container's root disk, set up /proc /sys /dev and the /etc files, run the
+command with the image's environment, working directory and user, and
+report its exit code.
+
+The command runs through busybox's ``nsenter -r/-w -S -G``: chroot, chdir,
+setgid, setuid and exec in one step, so images without a shell work too.
+Its stdout and stderr go to their own virtio ports; when it ends, each port
+gets an end marker with a per-run nonce (the exit code on stdout's), so the
+host knows it has every byte before it reports the exit.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hullbox.vm.micro.guest import END_OF_SCRIPT, NET_MODULES
+
+ROOT = "/newroot"
+
+
+@dataclass(frozen=True)
+class GuestNet:
+    """The guest's address on its network (from the container's lease)."""
+
+    address: str   # CIDR, e.g. 10.88.0.5/16
+    gateway: str
+
+
+@dataclass(frozen=True)
+class GuestCommand:
+    """What the run needs from the container's config.json."""
+
+    args: Sequence[str]
+    env: Sequence[str]
+    cwd: str = "/"
+    uid: int = 0
+    gid: int = 0
+    hostname: str = ""
+    interactive: bool = False
+    etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
+    net: GuestNet | None = None
+
+    @classmethod
+    def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
+                 interactive: bool, net: GuestNet | None = None) -> GuestCommand:
+        process = spec.get("process", {})
+        user = process.get("user", {})
+        return cls(args=list(process.get("args", [])), env=list(process.get("env", [])),
+                   cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
+                   gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
+                   interactive=interactive, etc_files=dict(etc_files), net=net)
+
+
+def end_marker(nonce: str) -> bytes:
+    """What precedes the exit code on the stdout port (and ends stderr's)."""
+    return b"\0hullbox-exit-" + nonce.encode() + b" "
+
+
+def _q(value: str) -> str:
+    return shlex.quote(value)
+
+
+def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> str:
+    """The script; every value from the user is quoted. Builtins wherever
+    possible: each process a TCG guest starts costs tens of milliseconds.
+    ``keep_writes`` syncs the disk before the exit is reported."""
+    root = ROOT
+    fail = "printf 'hullbox: %s\\n' \"$1\" >&5; code=125"
+    lines = [
+        "exec 4>/dev/hullbox.out 5>/dev/hullbox.err",
+        f"fail() {{ {fail}; }}",
+        "read -r disk </run/disk && echo \"$disk\" >/sys/bus/virtio/drivers/virtio_blk/bind",
+        "code=0",
+        "waited=0",
+        "until [ -b /dev/vda ] || [ $waited = 10000 ]; do usleep 1000; waited=$((waited+1)); done",
+        "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'",
+    ]
+    if command.net:
+        lines.append(f"insmod_all() {{ for m in {' '.join(NET_MODULES)}; do "
+                     "insmod /lib/modules/$m.ko; done; }")
+        lines.append("[ $code = 0 ] && insmod_all")
+        lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
+    if command.hostname:
+        lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
+    for name, content in sorted(command.etc_files.items()):
+        lines.append(f"[ -d {root}/etc ] && printf '%s' {_q(content)} >{root}/etc/{name}")
+    cwd = command.cwd if command.cwd.startswith("/") else "/" + command.cwd
+    credentials = f"-S {command.uid} -G {command.gid} " if (command.uid, command.gid) != (0, 0) \
+        else ""
+    stdin = "/dev/hullbox.in" if command.interactive else "/dev/null"
+    env = " ".join(_q(item) for item in command.env)
+    args = " ".join(_q(arg) for arg in command.args)
+    marker = "\\000hullbox-exit-" + nonce + " "
+    workdir = _q(root + cwd)
+    lines += [
+        f"[ $code = 0 ] && ! [ -d {workdir} ] && mkdir -p {workdir}",
+        "if [ $code = 0 ]; then",
+        f"    env -i {env} /bin/nsenter -F -r{root} -w{workdir} {credentials}-- {args} "
+        f"<{stdin} >&4 2>&5 3>&- 4>&- 5>&- &",
+        "    echo $! >/run/child",
+        "    wait $!",
+        "    code=$?",
+        "fi",
+        *(["sync"] if keep_writes else []),
+        f"printf '{marker}\\n' >&5",
+        f"printf '{marker}%d\\n' $code >&4",
+        END_OF_SCRIPT,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _network(net: GuestNet) -> list[str]:
+    return [
+        "until [ -e /sys/class/net/eth0 ]; do usleep 2000; done",
+        "ip link set lo up",
+        f"ip addr add {_q(net.address)} dev eth0",
+        "ip link set eth0 up",
+        *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),
+    ]
+
+
+def command_to_json(command: GuestCommand) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(command)
+
+
+def command_from_json(data: dict[str, Any]) -> GuestCommand:
+    net = data.get("net")
+    return GuestCommand(**{**data, "net": GuestNet(**net) if net else None})

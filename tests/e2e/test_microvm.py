@@ -1,0 +1,139 @@
+"""``hullbox run --isolation vm`` as a user types it: the busybox image
+booted in a real QEMU microVM with Debian's cloud kernel (TCG here), its
+output, exit code, environment and lifecycle as with a container."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from hullbox.vm.kernel import guest_kernel_path
+
+from .conftest import Hullbox
+
+pytestmark = pytest.mark.slow
+
+VM = ("--isolation", "vm")
+
+
+def _qemu_of(root: Path) -> list[int]:
+    """QEMU processes of this store's microVMs (their RAM file is in it)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"hullbox-microvm" in cmdline and str(root).encode() in cmdline:
+            found.append(int(pid))
+    return found
+
+
+@pytest.fixture(scope="module")
+def vm(hullbox: Hullbox) -> Hullbox:
+    """The store, with its microVM template made by a first run (a cold
+    TCG boot takes a while on a loaded host)."""
+    if shutil.which("qemu-system-x86_64") is None:
+        pytest.skip("QEMU is not installed (apt-get install qemu-system-x86)")
+    if not guest_kernel_path().is_file():
+        pytest.skip(f"no guest kernel at {guest_kernel_path()}; run scripts/fetch-guest-kernel.sh")
+    first = hullbox("run", "--rm", *VM, "busybox", "true", timeout=600)
+    assert first.returncode == 0, first.stderr
+    return hullbox
+
+
+def test_the_command_runs_on_the_guest_kernel(vm: Hullbox) -> None:
+    result = vm("run", "--rm", *VM, "busybox", "uname", "-r")
+    assert result.returncode == 0, result.stderr
+    guest = guest_kernel_path().resolve().name.removeprefix("vmlinuz-")
+    assert result.stdout == guest + "\n"
+    # the guest's own kernel command line, not the host's
+    cmdline = vm.ok("run", "--rm", *VM, "busybox", "cat", "/proc/cmdline")
+    assert "console=ttyS0" in cmdline and cmdline != Path("/proc/cmdline").read_text()
+
+
+def test_output_streams_and_exit_code_pass_through(vm: Hullbox) -> None:
+    result = vm("run", "--rm", *VM, "busybox", "sh", "-c",
+                "echo to-out; echo to-err >&2; exit 3")
+    assert (result.returncode, result.stdout, result.stderr) == (3, "to-out\n", "to-err\n")
+
+
+def test_env_workdir_and_user_apply_in_the_guest(vm: Hullbox) -> None:
+    out = vm.ok("run", "--rm", *VM, "-e", "GREETING=hello there", "-w", "/work",
+                "-u", "1000:1001", "busybox", "sh", "-c",
+                'echo "$GREETING"; pwd; id -u; id -g; echo "$PATH"')
+    assert out.splitlines()[:4] == ["hello there", "/work", "1000", "1001"]
+    assert "/bin" in out.splitlines()[4]  # the image's PATH
+
+
+def test_a_missing_command_exits_127(vm: Hullbox) -> None:
+    result = vm("run", "--rm", *VM, "busybox", "no-such-command")
+    assert result.returncode == 127
+    assert "no-such-command" in result.stderr
+
+
+def test_rm_leaves_neither_container_nor_qemu(vm: Hullbox) -> None:
+    vm.ok("run", "--rm", "--name", "vm-gone", *VM, "busybox", "true")
+    assert "vm-gone" not in vm.ok("ps", "-a", "--format", "{{.Names}}")
+    assert _qemu_of(vm.root) == []
+
+
+def test_a_kept_container_keeps_its_disk_across_starts(vm: Hullbox) -> None:
+    first = vm.ok("run", "--name", "vm-keep", *VM, "busybox", "sh", "-c",
+                  "cat /marker 2>/dev/null; echo written-$((6*7)) >> /marker")
+    assert first == ""
+    again = vm("start", "-a", "vm-keep", timeout=120)
+    assert (again.returncode, again.stdout) == (0, "written-42\n"), again.stderr
+    vm.ok("rm", "vm-keep")
+
+
+def test_detached_logs_stop_and_rm(vm: Hullbox) -> None:
+    cid = vm.ok("run", "-d", "--name", "vm-bg", *VM, "busybox", "sh", "-c",
+                "echo started; exec sleep 300", timeout=120).strip()
+    deadline = time.monotonic() + 120
+    while "started" not in vm.ok("logs", cid):
+        assert time.monotonic() < deadline, "no output from the detached microVM"
+        time.sleep(0.2)
+    assert vm.ok("inspect", "-f", "{{.State.Status}}", "vm-bg").strip() == "running"
+    assert _qemu_of(vm.root) != []
+    vm.ok("stop", "-t", "60", "vm-bg", timeout=120)
+    # SIGTERM reached sleep in the guest: it died of it
+    assert vm.ok("inspect", "-f", "{{.State.ExitCode}}", "vm-bg").strip() == "143"
+    vm.ok("rm", "vm-bg")
+    assert _qemu_of(vm.root) == []
+
+
+def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
+    vm.ok("run", "-d", "--name", "vm-kill", *VM, "busybox", "sleep", "300", timeout=120)
+    deadline = time.monotonic() + 60
+    while not _qemu_of(vm.root):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    vm.ok("kill", "vm-kill")
+    assert vm.ok("inspect", "-f", "{{.State.ExitCode}}", "vm-kill").strip() == "137"
+    vm.ok("rm", "vm-kill")
+    deadline = time.monotonic() + 10
+    while _qemu_of(vm.root):
+        assert time.monotonic() < deadline, "QEMU outlived its killed container"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--isolation", "hyperv"), "invalid --isolation 'hyperv': use process or vm"),
+    (("--isolation", "vm", "-t"), "-t"),
+    (("--isolation", "vm", "-i"), "-i"),
+    (("--isolation", "vm", "-m", "16m"), "at least 64m"),
+    (("--isolation", "vm", "-v", "/tmp:/host"), "-v/--mount/--tmpfs/--volumes-from"),
+    (("--isolation", "vm", "-p", "8080:80"), "-p/-P"),
+])
+def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, ...],
+                                            message: str) -> None:
+    before = hullbox.ok("ps", "-aq")
+    result = hullbox("run", "--rm", *flags, "busybox", "true")
+    assert result.returncode == 125
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    assert hullbox.ok("ps", "-aq") == before
