@@ -26,10 +26,9 @@ def test_ports_become_publish_values(tmp_path: Path) -> None:
                                              "9001:9001/udp", "53/tcp"]
 
 
-def test_a_published_range_for_one_port_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidArgument, match="^service 'web': ports: published range "
-                       "8000-8010 for container port 80 is not supported"):
-        _plan(tmp_path, "services:\n  web: {image: busybox, ports: ['8000-8010:80']}\n")
+def test_a_published_range_for_one_port_is_passed_on(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web: {image: busybox, ports: ['8000-8010:80']}\n")
+    assert plan.options.networking.ports == ["8000-8010:80/tcp"]
 
 
 def test_networks_join_the_first_and_connect_the_rest_with_the_service_name(

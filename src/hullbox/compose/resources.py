@@ -42,13 +42,20 @@ def used_volumes(services: dict[str, Any], names: list[str]) -> list[str]:
     return found
 
 
-def _subnet(config: dict[str, Any]) -> tuple[str, str]:
-    ipam = config.get("ipam") or {}
-    pools = [p for p in ipam.get("config") or [] if p.get("subnet")]
+def _addressing(config: dict[str, Any]) -> Any:
+    """The engine's Addressing of a network's ``ipam.config`` and ``enable_ipv6``."""
+    from hullbox.engine.netplan import Addressing
+
+    pools = [p for p in (config.get("ipam") or {}).get("config") or [] if p.get("subnet")]
     v4 = [p for p in pools if ":" not in str(p["subnet"])]
-    if not v4:
-        return "", ""
-    return str(v4[0]["subnet"]), str(v4[0].get("gateway") or "")
+    v6 = [p for p in pools if ":" in str(p["subnet"])]
+    asked = Addressing(ipv6=bool(config.get("enable_ipv6")) or bool(v6))
+    if v4:
+        asked.subnet, asked.gateway = str(v4[0]["subnet"]), str(v4[0].get("gateway") or "")
+        asked.ip_range = str(v4[0].get("ip_range") or "")
+    if v6:
+        asked.subnet6, asked.gateway6 = str(v6[0]["subnet"]), str(v6[0].get("gateway") or "")
+    return asked
 
 
 def ensure_networks(engine: Any, project: str, model: dict[str, Any], keys: list[str],
@@ -69,11 +76,10 @@ def ensure_networks(engine: Any, project: str, model: dict[str, Any], keys: list
         if driver != "bridge":
             raise InvalidArgument(f"network {key}: driver {driver!r} is not supported; "
                                   "use bridge")
-        subnet, gateway = _subnet(config)
         labels = {**{k: str(v) for k, v in (config.get("labels") or {}).items()},
                   naming.LABEL_PROJECT: project, LABEL_NETWORK: key}
-        engine.networks.create(real, subnet=subnet, gateway=gateway, labels=labels,
-                               internal=bool(config.get("internal")))
+        engine.networks.create(real, labels=labels, internal=bool(config.get("internal")),
+                               addressing=_addressing(config))
         report("Network", real, "Created")
 
 

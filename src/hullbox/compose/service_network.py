@@ -20,11 +20,7 @@ def _as_list(value: Any) -> list[str]:
 
 def publish_value(entry: dict[str, Any]) -> str:
     """One long-syntax ``ports`` entry as a ``-p`` value."""
-    published = str(entry.get("published") or "")
-    if "-" in published:
-        raise InvalidArgument(f"ports: published range {published} for container port "
-                              f"{entry.get('target')} is not supported; publish one host "
-                              "port, or none to pick a free one")
+    published = str(entry.get("published") or "")  # a range: the first free one
     host_ip = str(entry.get("host_ip") or "")
     if ":" in host_ip:
         host_ip = f"[{host_ip}]"
