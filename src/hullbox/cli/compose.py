@@ -108,9 +108,13 @@ def _bound(obj: ComposeContext, services: list[str] | None = None) -> Any:
     from hullbox.compose.operations import ComposeProject
 
     def report(name: str, event: str) -> None:
-        click.echo(f" Container {name}  {event}", err=True)
+        kind = "" if name.startswith(("Network ", "Volume ")) else "Container "
+        click.echo(f" {kind}{name}  {event}", err=True)
 
-    return ComposeProject(obj.parent.engine, obj.project(services), report)
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    return ComposeProject(obj.parent.engine, obj.project(services), report, progress)
 
 
 def _scale(values: tuple[str, ...]) -> dict[str, int]:
@@ -134,17 +138,21 @@ def _scale(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--no-recreate", is_flag=True, help="Keep existing containers.")
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
 @click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
+@click.option("--build", "build", is_flag=True, help="Build images before starting.")
+@click.option("--wait-timeout", type=float, default=None, metavar="SECONDS",
+              help="Longest wait for a depends_on condition (default: from the check).")
 @click.pass_obj
 def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
        no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
-       remove_orphans: bool) -> None:
+       remove_orphans: bool, build: bool, wait_timeout: float | None) -> None:
     """Create and start the services' containers."""
     from hullbox.compose.operations import UpOptions
 
     bound = _bound(obj, list(services))
     records = bound.up(list(services) or None, UpOptions(
         scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
-        no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans))
+        no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
+        build=build, wait_timeout=wait_timeout))
     if detach or no_start:
         return
     from hullbox.compose.logs import project_logs
@@ -165,7 +173,7 @@ def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tupl
 def down(obj: ComposeContext, volumes: bool, remove_orphans: bool,
          timeout: float | None) -> None:
     """Stop and remove the project's containers."""
-    _bound(obj).down(remove_orphans=remove_orphans, timeout=timeout)
+    _bound(obj).down(remove_orphans=remove_orphans, timeout=timeout, volumes=volumes)
 
 
 @compose.command("ps")
@@ -182,7 +190,7 @@ def ps(obj: ComposeContext, services: tuple[str, ...], show_all: bool, quiet: bo
 
     bound = _bound(obj)
     records = bound.containers(list(services) or None, running_only=not show_all)
-    print_ps(records, quiet=quiet, services=list_services, fmt=fmt)
+    print_ps(bound.engine, records, quiet=quiet, services=list_services, fmt=fmt)
 
 
 @compose.command("logs")
@@ -244,7 +252,7 @@ def kill(obj: ComposeContext, services: tuple[str, ...], sig: str) -> None:
 def rm(obj: ComposeContext, services: tuple[str, ...], force: bool, stop: bool,
        volumes: bool) -> None:
     """Remove stopped containers."""
-    if _bound(obj).remove(list(services) or None, stop=stop) == 0:
+    if _bound(obj).remove(list(services) or None, stop=stop, volumes=volumes) == 0:
         click.echo("No stopped containers", err=True)
 
 
@@ -283,3 +291,12 @@ def images(obj: ComposeContext, services: tuple[str, ...], quiet: bool) -> None:
 def register(cli: click.Group) -> None:
     """Add the ``compose`` group."""
     cli.add_command(compose)
+
+
+def _add_more_verbs() -> None:
+    from hullbox.cli.compose_verbs import add_verbs
+
+    add_verbs(compose)
+
+
+_add_more_verbs()

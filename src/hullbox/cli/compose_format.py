@@ -14,7 +14,9 @@ from hullbox.cli.format import ago, human_duration, print_table, render_template
 
 def _status(record: Any) -> str:
     if record.state == "running":
-        return f"Up {human_duration(time.time() - record.started)}"
+        from hullbox.engine.runstatus import running_note
+
+        return f"Up {human_duration(time.time() - record.started)}{running_note(record)}"
     if record.state == "exited":
         return f"Exited ({record.exit_code}) {ago(record.finished)}"
     if record.state == "restarting":
@@ -22,43 +24,67 @@ def _status(record: Any) -> str:
     return "Created"
 
 
-def _row(record: Any) -> dict[str, Any]:
-    from hullbox.compose.operations import service_of
+def _without_init(command: list[str]) -> list[str]:
+    """The command as the user wrote it, without ``init: true``'s init."""
+    from hullbox.compose.service_init import INIT_PATH
 
+    return command[2:] if command[:2] == [INIT_PATH, "--"] else command
+
+
+def _published(engine: Any, record: Any) -> list[Any]:
+    if record.state != "running":
+        return []
+    from hullbox.engine.networks import published
+
+    return list(published(engine.store, record.id))
+
+
+def _row(engine: Any, record: Any) -> dict[str, Any]:
+    from hullbox.compose.operations import service_of
+    from hullbox.engine.runstatus import health_status, status
+
+    ports = _published(engine, record)
     return {
         "ID": record.id, "Name": record.name, "Image": record.image_name,
-        "Command": " ".join(record.command), "Project":
+        "Command": " ".join(_without_init(record.command)), "Project":
         (record.config.get("labels") or {}).get("com.docker.compose.project", ""),
         "Service": service_of(record), "Created": int(record.created),
-        "RunningFor": ago(record.created), "State": record.state,
-        "Status": _status(record), "ExitCode": record.exit_code, "Ports": "",
+        "RunningFor": ago(record.created), "State": status(record),
+        "Health": health_status(record),
+        "Status": _status(record), "ExitCode": record.exit_code,
+        "Ports": ", ".join(str(p) for p in ports),
+        "Publishers": [{"URL": p.host_ip, "TargetPort": p.container_port,
+                        "PublishedPort": p.host_port, "Protocol": p.proto} for p in ports],
         "Labels": ",".join(f"{k}={v}" for k, v in (record.config.get("labels") or {}).items()),
     }
 
 
-def print_ps(records: list[Any], *, quiet: bool, services: bool, fmt: str | None) -> None:
+def print_ps(engine: Any, records: list[Any], *, quiet: bool, services: bool,
+             fmt: str | None) -> None:
     """``compose ps``: NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS."""
     if quiet:
         for record in records:
             click.echo(record.id)
         return
     if services:
-        for name in dict.fromkeys(_row(r)["Service"] for r in records):
+        from hullbox.compose.operations import service_of
+
+        for name in dict.fromkeys(service_of(r) for r in records):
             click.echo(name)
         return
     if fmt == "json":
-        click.echo(json.dumps([_row(r) for r in records]))
+        click.echo(json.dumps([_row(engine, r) for r in records]))
         return
     if fmt and fmt != "table":
         for record in records:
-            click.echo(render_template(fmt, _row(record)))
+            click.echo(render_template(fmt, _row(engine, record)))
         return
     rows = []
     for record in records:
-        command = " ".join(record.command)
-        command = command if len(command) <= 20 else command[:19] + "…"
-        rows.append([record.name, record.image_name, f'"{command}"', _row(record)["Service"],
-                     ago(record.created), _status(record), ""])
+        row = _row(engine, record)
+        command = row["Command"] if len(row["Command"]) <= 20 else row["Command"][:19] + "…"
+        rows.append([record.name, record.image_name, f'"{command}"', row["Service"],
+                     ago(record.created), row["Status"], row["Ports"]])
     print_table(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"], rows)
 
 

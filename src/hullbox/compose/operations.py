@@ -5,16 +5,17 @@ changed and waits for dependency conditions before starting a service."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hullbox.compose import naming
+from hullbox.compose import naming, resources
+from hullbox.compose.images import ensure_images
 from hullbox.compose.plan import ServicePlan, plan_service
 from hullbox.compose.project import Project
+from hullbox.compose.waiting import wait_for
 from hullbox.engine.lifecycle import is_active, parse_signal
-from hullbox.errors import HullboxError, ImageNotFound, RuntimeFailure, Unsupported
+from hullbox.errors import HullboxError
 from hullbox.store.containers import ContainerRecord
 
 Report = Callable[[str, str], None]  # (container name, what happened)
@@ -35,15 +36,23 @@ class UpOptions:
     no_start: bool = False
     remove_orphans: bool = False
     keep_running: bool = False  # dependencies of `run`: start what exists, scale nothing down
+    build: bool = False
+    wait_timeout: float | None = None  # for depends_on conditions; None: from the check
 
 
 class ComposeProject:
     """A loaded project bound to an engine."""
 
-    def __init__(self, engine: Any, project: Project, report: Report = _quiet) -> None:
+    def __init__(self, engine: Any, project: Project, report: Report = _quiet,
+                 progress: Callable[[str], None] | None = None) -> None:
         self.engine = engine
         self.project = project
         self.report = report
+        self.progress = progress or (lambda _line: None)
+
+    def _report_resource(self, kind: str, name: str, event: str) -> None:
+        self.report(name, event) if kind == "Container" else self.report(
+            f"{kind} {name}", event)
 
     # -- what exists ---------------------------------------------------------
     def containers(self, services: list[str] | None = None, *, oneoff: bool = False,
@@ -63,24 +72,23 @@ class ComposeProject:
 
     def plans(self, names: list[str]) -> dict[str, ServicePlan]:
         """Every service's plan, made before anything is created, so an
-        unsupported attribute refuses the whole command and leaves nothing."""
-        plans = {name: plan_service(self.project.name, name, self.project.services[name])
-                 for name in names}
-        for name, plan in plans.items():
-            self._check_image(name, plan)
-        return plans
+        unsupported or invalid attribute refuses the whole command and
+        leaves nothing."""
+        return {name: plan_service(self.project.name, self.project.model, name)
+                for name in names}
 
-    def _check_image(self, name: str, plan: ServicePlan) -> None:
-        try:
-            self.engine.images.get(plan.image)
-        except ImageNotFound:
-            if self.project.services[name].get("build"):
-                raise Unsupported(
-                    f"service {name!r}: image {plan.image} is not built and hullbox cannot "
-                    "build yet (needs image build, issue 6); build and tag it, then run "
-                    "up again") from None
-            raise ImageNotFound(f"service {name!r}: image {plan.image!r} not found locally; "
-                                f"pull it with: hullbox pull {plan.image}") from None
+    def prepare(self, names: list[str], *, build: bool = False) -> None:
+        """Images built or pulled, networks and named volumes made: what the
+        services' containers need before the first is created."""
+        services, model = self.project.services, self.project.model
+        ensure_images(self.engine, self.project.name, services, names, self.progress,
+                      build=build)
+        resources.ensure_networks(self.engine, self.project.name, model,
+                                  resources.used_networks(services, names),
+                                  self._report_resource)
+        resources.ensure_volumes(self.engine, self.project.name, model,
+                                 resources.used_volumes(services, names),
+                                 self._report_resource)
 
     # -- up ------------------------------------------------------------------
     def up(self, services: list[str] | None = None,
@@ -92,29 +100,24 @@ class ComposeProject:
         order = wanted if options.no_deps else self.project.with_dependencies(wanted)
         order = [n for n in self.project.ordered() if n in order]
         plans = self.plans(order)
+        self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
         for name in order:
             plan = plans[name]
             if options.scale and name in options.scale:
                 plan = replace(plan, replicas=options.scale[name])
-            if not options.no_deps:
-                self._wait_for_dependencies(plan)
+            if not options.no_deps and not options.no_start:
+                self._wait_for_dependencies(plan, options.wait_timeout)
             self._converge(plan, options)
         return self.containers(order)
 
-    def _wait_for_dependencies(self, plan: ServicePlan) -> None:
+    def _wait_for_dependencies(self, plan: ServicePlan, timeout: float | None) -> None:
         for dep, spec in plan.depends_on.items():
             if dep not in self.project.services:
                 continue
-            condition = spec.get("condition", "service_started")
-            for record in self.containers([dep]):
-                if condition == "service_completed_successfully":
-                    code = self.engine.containers.wait(record.id)
-                    if code != 0:
-                        raise RuntimeFailure(
-                            f"service {dep!r} did not complete successfully: container "
-                            f"{record.name} exited with {code}; {plan.name!r} not started")
+            condition = (spec or {}).get("condition", "service_started")
+            wait_for(self.engine, self.containers([dep]), dep, condition, plan.name, timeout)
 
     def _converge(self, plan: ServicePlan, options: UpOptions) -> None:
         existing = {number_of(r): r for r in self.containers([plan.name])}
@@ -123,14 +126,17 @@ class ComposeProject:
             options = replace(options, no_recreate=True)
         for number in sorted(existing):
             if number > plan.replicas:
-                self._remove(existing.pop(number), plan)
+                self._remove(existing.pop(number))
+        image_id = self.engine.images.resolve_id(plan.image) if existing else ""
         for number in range(1, plan.replicas + 1):
             record = existing.get(number)
             if record is not None:
                 labels = record.config.get("labels") or {}
-                changed = labels.get(naming.LABEL_CONFIG_HASH) != plan.config_hash
+                # A new configuration, or a new image under the same name (a rebuild).
+                changed = labels.get(naming.LABEL_CONFIG_HASH) != plan.config_hash \
+                    or record.image_id != image_id
                 if options.force_recreate or (changed and not options.no_recreate):
-                    self._remove(record, plan)
+                    self._remove(record)
                     self.report(record.name, "Recreate")
                     record = None
                 elif options.no_start or is_active(record):
@@ -161,11 +167,17 @@ class ComposeProject:
         container = (name or service.get("container_name")) if number == 1 and not oneoff \
             else name
         options = replace(plan.options, labels=labels, auto_remove=auto_remove,
+                          lifecycle=replace(plan.options.lifecycle),
                           name=container or naming.container_name(self.project.name,
                                                                   plan.name, number))
+        command = command if command is not None else plan.command
+        if service.get("init"):
+            from hullbox.compose.service_init import wrap
+
+            image = self.engine.images.get(plan.image).config.config
+            command = wrap(image, options, command)
         return self.engine.containers.create(  # type: ignore[no-any-return]
-            plan.image, command if command is not None else plan.command, options,
-            restart=None if oneoff else plan.restart)
+            plan.image, command, options, restart="no" if oneoff else None)
 
     # -- run -------------------------------------------------------------------
     def run(self, service: str, command: list[str] | None, *, remove: bool = False,
@@ -191,37 +203,16 @@ class ComposeProject:
                 self.engine.containers.remove(record.id, force=True)
 
     # -- stop, kill, remove ----------------------------------------------------
-    def stop_container(self, record: ContainerRecord, plan: ServicePlan | None,
-                       timeout: float | None = None) -> None:
-        """Stop with the service's ``stop_signal`` and ``stop_grace_period``."""
-        grace = timeout if timeout is not None else (plan.stop_timeout if plan else None)
-        if plan is not None and plan.stop_signal and is_active(record):
-            self.engine.containers.kill(record.id, plan.stop_signal)
-            deadline = time.monotonic() + (10.0 if grace is None else grace)
-            while time.monotonic() < deadline:
-                if not is_active(self.engine.containers.get(record.id)):
-                    break
-                time.sleep(0.05)
-            grace = 0.0
-        self.engine.containers.stop(record.id, grace)
-
-    def _plan_or_none(self, record: ContainerRecord) -> ServicePlan | None:
-        name = service_of(record)
-        if name not in self.project.services:
-            return None
-        try:
-            return plan_service(self.project.name, name, self.project.services[name])
-        except HullboxError:
-            return None
-
-    def _remove(self, record: ContainerRecord, plan: ServicePlan | None) -> None:
-        self.stop_container(record, plan)
-        self.engine.containers.remove(record.id, force=True)
+    def _remove(self, record: ContainerRecord, *, volumes: bool = False,
+                timeout: float | None = None) -> None:
+        """Stop (the service's stop_signal, then its grace period) and remove."""
+        self.engine.containers.stop(record.id, timeout)
+        self.engine.containers.remove(record.id, force=True, volumes=volumes)
 
     def stop(self, services: list[str] | None = None, timeout: float | None = None) -> None:
         """Stop running containers, dependents before their dependencies."""
         for record in self._reverse_order(self.containers(services, running_only=True)):
-            self.stop_container(record, self._plan_or_none(record), timeout)
+            self.engine.containers.stop(record.id, timeout)
             self.report(record.name, "Stopped")
 
     def start(self, services: list[str] | None = None) -> None:
@@ -246,15 +237,14 @@ class ComposeProject:
             self.engine.containers.kill(record.id, sig)
             self.report(record.name, "Killed")
 
-    def remove(self, services: list[str] | None = None, *, stop: bool = False) -> int:
+    def remove(self, services: list[str] | None = None, *, stop: bool = False,
+               volumes: bool = False) -> int:
         """``rm``: stopped containers (running ones too with ``stop``)."""
         removed = 0
         for record in self.containers(services):
-            if is_active(record):
-                if not stop:
-                    continue
-                self.stop_container(record, self._plan_or_none(record))
-            self.engine.containers.remove(record.id, force=True)
+            if is_active(record) and not stop:
+                continue
+            self._remove(record, volumes=volumes)
             self.report(record.name, "Removed")
             removed += 1
         return removed
@@ -264,21 +254,23 @@ class ComposeProject:
         for record in self.containers():
             if service_of(record) not in self.project.services and \
                     service_of(record) not in self.project.disabled:
-                self._remove(record, None)
+                self._remove(record)
                 self.report(record.name, "Removed")
 
-    def down(self, *, remove_orphans: bool = False, timeout: float | None = None) -> None:
-        """Stop and remove the project's containers (one-off ones too)."""
+    def down(self, *, remove_orphans: bool = False, timeout: float | None = None,
+             volumes: bool = False) -> None:
+        """Stop and remove the project's containers (one-off ones too), then
+        its networks, and with ``volumes`` its named and anonymous volumes."""
         records = self.containers() + self.containers(oneoff=True)
         for record in self._reverse_order(records):
             known = service_of(record) in self.project.services
             if not known and not remove_orphans and not self._is_oneoff(record):
                 continue
-            plan = self._plan_or_none(record)
-            self.stop_container(record, plan, timeout)
-            self.report(record.name, "Stopped")
-            self.engine.containers.remove(record.id, force=True)
+            self._remove(record, volumes=volumes, timeout=timeout)
             self.report(record.name, "Removed")
+        resources.remove_networks(self.engine, self.project.name, self._report_resource)
+        if volumes:
+            resources.remove_volumes(self.engine, self.project.name, self._report_resource)
 
     def _is_oneoff(self, record: ContainerRecord) -> bool:
         return (record.config.get("labels") or {}).get(naming.LABEL_ONEOFF) == "True"

@@ -1,0 +1,91 @@
+"""``depends_on`` conditions, waited for before a dependent service starts:
+``service_started`` (its containers run: ``start`` returns once they do),
+``service_healthy`` (each container's health check reports healthy) and
+``service_completed_successfully`` (each container exited 0). A dependency
+that can never meet its condition fails ``up`` with one line naming it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hullbox.errors import InvalidArgument, RuntimeFailure
+
+SECOND = 1_000_000_000
+SLACK = 10.0  # seconds past the last moment the check could still turn healthy
+
+
+def _health_deadline(engine: Any, record: Any) -> float | None:
+    """Seconds after which a check that neither passed nor failed for good
+    is hung: its start period plus retries+1 rounds of interval and timeout;
+    None when the container has no health check."""
+    from hullbox.engine.health import resolve_check
+
+    check = resolve_check(engine.images, record)
+    if check is None:
+        return None
+    rounds = (check.retries + 1) * (check.interval + check.timeout)
+    return (check.start_period + rounds) / SECOND + SLACK
+
+
+def wait_healthy(engine: Any, record: Any, dep: str, dependent: str,
+                 timeout: float | None) -> None:
+    """Until ``record`` is healthy; RuntimeFailure when it turns unhealthy,
+    exits, or the timeout passes."""
+    from hullbox.engine.health import HEALTHY, UNHEALTHY, read_health
+    from hullbox.engine.lifecycle import is_active
+
+    bound = _health_deadline(engine, record)
+    if bound is None:
+        raise InvalidArgument(
+            f"service {dependent!r} depends on {dep!r} being healthy, but container "
+            f"{record.name} has no health check; add a healthcheck to {dep!r} or use "
+            "condition: service_started")
+    limit = timeout if timeout is not None else bound
+    deadline = time.monotonic() + limit
+    while True:
+        current = engine.containers.get(record.id)
+        health = read_health(current)
+        status = health.status if health else ""
+        if status == HEALTHY:
+            return
+        if status == UNHEALTHY:
+            raise RuntimeFailure(f"dependency failed to start: container {current.name} is "
+                                 f"unhealthy; {dependent!r} not started")
+        if not is_active(current):
+            raise RuntimeFailure(f"dependency failed to start: container {current.name} "
+                                 f"exited ({current.exit_code}) before it was healthy; "
+                                 f"{dependent!r} not started")
+        if time.monotonic() > deadline:
+            raise RuntimeFailure(f"dependency failed to start: container {current.name} was "
+                                 f"not healthy within {limit:.0f}s; {dependent!r} not started")
+        time.sleep(0.1)
+
+
+def wait_completed(engine: Any, record: Any, dep: str, dependent: str,
+                   timeout: float | None) -> None:
+    """Until ``record`` exited; RuntimeFailure unless it exited 0 in time."""
+    from hullbox.engine.lifecycle import is_active
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while is_active(current := engine.containers.get(record.id)):
+        if deadline is not None and time.monotonic() > deadline:
+            raise RuntimeFailure(f"service {dep!r} did not complete within {timeout:.0f}s: "
+                                 f"container {current.name} still runs; {dependent!r} not "
+                                 "started")
+        time.sleep(0.05)
+    code = engine.containers.wait(record.id)
+    if code != 0:
+        raise RuntimeFailure(
+            f"service {dep!r} did not complete successfully: container "
+            f"{record.name} exited with {code}; {dependent!r} not started")
+
+
+def wait_for(engine: Any, records: list[Any], dep: str, condition: str, dependent: str,
+             timeout: float | None = None) -> None:
+    """Wait until every container of ``dep`` meets ``condition``."""
+    for record in records:
+        if condition == "service_healthy":
+            wait_healthy(engine, record, dep, dependent, timeout)
+        elif condition == "service_completed_successfully":
+            wait_completed(engine, record, dep, dependent, timeout)

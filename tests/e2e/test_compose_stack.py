@@ -1,0 +1,214 @@
+"""A three-tier compose project of busybox services, as a user runs one:
+web (httpd, published on 127.0.0.1) -> app (by service name) -> db (by its
+network alias, healthy only after a delay, data in a named volume)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import Hullbox, hullbox_command
+
+pytestmark = [pytest.mark.root, pytest.mark.network]
+
+STACK = """
+services:
+  db:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "sleep 2; echo stored >> /data/row; touch /tmp/ready;
+              echo db ready; exec httpd -f -p 5432 -h /data"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 300ms
+      retries: 50
+    volumes: [dbdata:/data]
+    networks:
+      default:
+        aliases: [database]
+  app:
+    image: busybox
+    init: true
+    command: httpd -f -p 8000 -h /srv
+    volumes: [./app:/srv:ro]
+    depends_on:
+      db: {condition: service_healthy}
+  web:
+    image: busybox
+    init: true
+    command: httpd -f -p 80 -h /www
+    volumes: [./web:/www:ro]
+    ports: ["127.0.0.1:${WEB_PORT}:80"]
+    depends_on: [app]
+volumes:
+  dbdata: {}
+"""
+
+CGI = "#!/bin/sh\necho Content-Type: text/plain\necho\nwget -qO- {url}\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_stack(directory: Path, port: int) -> None:
+    (directory / "compose.yaml").write_text(STACK)
+    (directory / ".env").write_text(f"WEB_PORT={port}\n")
+    for tier, url in (("app", "http://database:5432/row"), ("web", "http://app:8000/cgi-bin/q")):
+        script = directory / tier / "cgi-bin" / "q"
+        script.parent.mkdir(parents=True)
+        script.write_text(CGI.format(url=url))
+        script.chmod(0o755)
+
+
+def _compose(hullbox: Hullbox, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*hullbox_command(), "compose", *args], cwd=directory,
+                          capture_output=True, text=True, env=hullbox.env(), timeout=120,
+                          check=False)
+
+
+def _fetch(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/q", timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def _inspect(hullbox: Hullbox, name: str) -> dict[str, object]:
+    return dict(json.loads(hullbox.ok("inspect", name))[0])
+
+
+@pytest.fixture
+def stack(hullbox: Hullbox, tmp_path: Path) -> Iterator[tuple[Hullbox, Path, int]]:
+    directory = tmp_path / "tstack"
+    directory.mkdir()
+    port = _free_port()
+    _write_stack(directory, port)
+    yield hullbox, directory, port
+    _compose(hullbox, directory, "down", "-v", "-t", "0")
+
+
+def _leftovers(hullbox: Hullbox, ids: list[str], network_id: str) -> dict[str, object]:
+    """What of the project still exists anywhere."""
+    nft = subprocess.run(["nft", "-j", "list", "table", "ip", "hullbox"], capture_output=True,
+                         text=True, check=False).stdout
+    with sqlite3.connect(hullbox.root / "hullbox.db") as db:
+        marks = ",".join("?" * len(ids))
+        leases = db.execute(f"SELECT COUNT(*) FROM network_leases WHERE container_id IN "
+                            f"({marks})", ids).fetchone()[0]
+    return {
+        "containers": hullbox.ok("ps", "-aq", "--filter",
+                                 "label=com.docker.compose.project=tstack").split(),
+        "networks": [n for n in hullbox.ok("network", "ls", "--format", "{{.Name}}").split()
+                     if n.startswith("tstack")],
+        "volumes": [v for v in hullbox.ok("volume", "ls", "-q").split()
+                    if v.startswith("tstack")],
+        "bridge": Path(f"/sys/class/net/hb-{network_id[:12]}").exists(),
+        "nft": sum(nft.count(f"hullbox:{i}") for i in ids) + nft.count(network_id),
+        "leases": leases,
+    }
+
+
+def test_three_tiers_answer_through_the_published_port_and_down_v_leaves_nothing(
+        stack: tuple[Hullbox, Path, int]) -> None:
+    hullbox, directory, port = stack
+    up = _compose(hullbox, directory, "up", "-d")
+    assert up.returncode == 0, up.stderr
+    assert " Network tstack_default  Created" in up.stderr
+    assert " Volume tstack_dbdata  Created" in up.stderr
+    assert _fetch(port) == "stored\n"
+
+    # app started only once db's check had passed
+    db, app = _inspect(hullbox, "tstack-db-1"), _inspect(hullbox, "tstack-app-1")
+    passed = [e["End"] for e in db["State"]["Health"]["Log"]  # type: ignore[index]
+              if e["ExitCode"] == 0]
+    assert passed and min(passed) <= app["State"]["StartedAt"]  # type: ignore[index]
+
+    ps = _compose(hullbox, directory, "ps", "--format", "{{.Name}} {{.Status}} {{.Ports}}")
+    lines = [line.strip() for line in ps.stdout.splitlines()]
+    assert [line.split()[0] for line in lines] == ["tstack-app-1", "tstack-db-1",
+                                                  "tstack-web-1"]
+    assert lines[1].endswith("(healthy)")
+    assert lines[2].endswith(f"127.0.0.1:{port}->80/tcp")
+    assert _compose(hullbox, directory, "port", "web", "80").stdout == f"127.0.0.1:{port}\n"
+    assert _compose(hullbox, directory, "logs", "db").stdout == "tstack-db-1  | db ready\n"
+    assert _compose(hullbox, directory, "exec", "db", "cat", "/data/row").stdout == "stored\n"
+    assert _compose(hullbox, directory, "exec", "app", "sh", "-c", "exit 3").returncode == 3
+
+    # the volume outlives down; a second up appends to the same file
+    assert _compose(hullbox, directory, "down").returncode == 0
+    assert "tstack_dbdata" in hullbox.ok("volume", "ls", "-q").split()
+    assert _compose(hullbox, directory, "up", "-d").returncode == 0
+    assert _fetch(port) == "stored\nstored\n"
+
+    ids = [r.strip() for r in hullbox.ok("ps", "-aq", "--no-trunc", "--filter",
+                                          "label=com.docker.compose.project=tstack").split()]
+    network_id = str(json.loads(hullbox.ok("network", "inspect", "tstack_default"))[0]["Id"])
+    down = _compose(hullbox, directory, "down", "-v")
+    assert down.returncode == 0, down.stderr
+    assert " Volume tstack_dbdata  Removed" in down.stderr
+    assert _leftovers(hullbox, ids, network_id) == {
+        "containers": [], "networks": [], "volumes": [], "bridge": False, "nft": 0,
+        "leases": 0}
+
+
+def test_a_dependency_that_never_gets_healthy_stops_up_in_one_line(
+        hullbox: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db:\n    image: busybox\n    command: sleep 300\n    stop_signal: SIGKILL\n"
+        "    healthcheck: {test: ['CMD', 'false'], interval: 200ms, retries: 2}\n"
+        "  app:\n    image: busybox\n    command: sleep 300\n"
+        "    depends_on: {db: {condition: service_healthy}}\n")
+    try:
+        up = _compose(hullbox, tmp_path, "-p", "tneverhealthy", "up", "-d")
+        assert up.returncode == 125
+        assert up.stderr.splitlines()[-1] == (
+            "hullbox: dependency failed to start: container tneverhealthy-db-1 is "
+            "unhealthy; 'app' not started")
+        names = hullbox.ok("ps", "-a", "--format", "{{.Names}}").split()
+        assert "tneverhealthy-db-1" in names and "tneverhealthy-app-1" not in names
+    finally:
+        _compose(hullbox, tmp_path, "-p", "tneverhealthy", "down", "-t", "0")
+
+
+def test_wait_timeout_bounds_a_slow_health_check(hullbox: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db:\n    image: busybox\n    command: sleep 300\n    stop_signal: SIGKILL\n"
+        "    healthcheck: {test: ['CMD', 'false'], interval: 1m, start_period: 5m}\n"
+        "  app:\n    image: busybox\n    command: sleep 300\n"
+        "    depends_on: {db: {condition: service_healthy}}\n")
+    try:
+        up = _compose(hullbox, tmp_path, "-p", "tslowhealth", "up", "-d", "--wait-timeout", "1")
+        assert up.returncode == 125
+        assert up.stderr.splitlines()[-1] == (
+            "hullbox: dependency failed to start: container tslowhealth-db-1 was not "
+            "healthy within 1s; 'app' not started")
+    finally:
+        _compose(hullbox, tmp_path, "-p", "tslowhealth", "down", "-t", "0")
+
+
+def test_a_dependency_without_a_health_check_is_named(hullbox: Hullbox,
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db: {image: busybox, command: sleep 300, stop_signal: SIGKILL}\n"
+        "  app:\n    image: busybox\n    command: sleep 300\n"
+        "    depends_on: {db: {condition: service_healthy}}\n")
+    try:
+        up = _compose(hullbox, tmp_path, "-p", "tnocheck", "up", "-d")
+        assert up.returncode == 125
+        assert up.stderr.splitlines()[-1] == (
+            "hullbox: service 'app' depends on 'db' being healthy, but container "
+            "tnocheck-db-1 has no health check; add a healthcheck to 'db' or use "
+            "condition: service_started")
+    finally:
+        _compose(hullbox, tmp_path, "-p", "tnocheck", "down", "-t", "0")

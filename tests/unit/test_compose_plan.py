@@ -1,0 +1,138 @@
+"""How compose attributes become the engine's container options (no root):
+each one through the same parse as ``run``'s flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hullbox.compose.options import ProjectOptions, load_project
+from hullbox.compose.plan import ServicePlan, plan_service
+from hullbox.errors import InvalidArgument, Unsupported
+
+
+def _plan(tmp_path: Path, text: str, service: str = "web") -> ServicePlan:
+    (tmp_path / "compose.yaml").write_text(text)
+    project = load_project(ProjectOptions(cwd=str(tmp_path), project_name="p",
+                                          environment={}))
+    return plan_service(project.name, project.model, service)
+
+
+def test_ports_become_publish_values(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n"
+                 "    ports: ['127.0.0.1:8080:80', '9000-9001:9000-9001/udp', 53]\n")
+    assert plan.options.networking.ports == ["127.0.0.1:8080:80/tcp", "9000:9000/udp",
+                                             "9001:9001/udp", "53/tcp"]
+
+
+def test_a_published_range_for_one_port_is_passed_on(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web: {image: busybox, ports: ['8000-8010:80']}\n")
+    assert plan.options.networking.ports == ["8000-8010:80/tcp"]
+
+
+def test_networks_join_the_first_and_connect_the_rest_with_the_service_name(
+        tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n    networks:\n"
+                 "      front: {aliases: [www], ipv4_address: 10.5.0.9}\n      back: {}\n"
+                 "networks:\n  front: {}\n  back: {name: shared-back}\n")
+    assert plan.options.network == "shared-back"  # by name: back before front
+    assert plan.options.networking.aliases == ["web"]
+    assert plan.options.networking.connected == {
+        "p_front": {"aliases": ["web", "www"], "ip": "10.5.0.9"}}
+
+
+def test_the_default_network_is_the_projects(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web: {image: busybox}\n")
+    assert (plan.options.network, plan.options.networking.aliases) == ("p_default", ["web"])
+
+
+def test_network_mode_service_shares_its_first_container(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  db: {image: busybox}\n"
+                 "  web: {image: busybox, network_mode: 'service:db'}\n")
+    assert plan.options.network == "container:p-db-1"
+
+
+def test_volumes_binds_and_tmpfs(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n    volumes:\n"
+                 "      - data:/data:ro\n      - ./conf:/etc/conf\n      - /cache\n"
+                 "      - {type: tmpfs, target: /scratch, tmpfs: {size: 1m, mode: 0o1777}}\n"
+                 "    tmpfs: /run\nvolumes:\n  data: {}\n")
+    storage = plan.options.storage
+    assert storage.binds == [f"{tmp_path}/conf:/etc/conf"]
+    assert storage.mounts == ["type=volume,source=p_data,target=/data,readonly",
+                              "type=volume,target=/cache",
+                              "type=tmpfs,target=/scratch,tmpfs-size=1048576,tmpfs-mode=1777"]
+    assert storage.tmpfs == {"/run": ""}
+
+
+def test_healthcheck_durations_and_disable(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n    healthcheck:\n"
+                 "      test: wget -q localhost\n      interval: 1m30s\n      timeout: 500ms\n"
+                 "      retries: 4\n      start_period: 2s\n")
+    health = plan.options.health
+    assert health.test == ["CMD-SHELL", "wget -q localhost"]
+    assert (health.interval, health.timeout, health.start_period, health.retries) == (
+        90_000_000_000, 500_000_000, 2_000_000_000, 4)
+    off = _plan(tmp_path, "services:\n  web: {image: busybox, healthcheck: {disable: true}}\n")
+    assert off.options.health.test == ["NONE"]
+
+
+def test_restart_stop_and_logging(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n    restart: on-failure:3\n"
+                 "    stop_signal: SIGINT\n    stop_grace_period: 1500ms\n"
+                 "    logging: {driver: local, options: {max-size: 1m}}\n")
+    lifecycle = plan.options.lifecycle
+    assert (lifecycle.restart, lifecycle.stop_signal, lifecycle.stop_timeout) == (
+        "on-failure:3", "SIGINT", 2)
+    assert (lifecycle.log_driver, lifecycle.log_opts) == ("local", {"max-size": "1m"})
+
+
+def test_security_keys(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n    cap_add: [NET_ADMIN]\n"
+                 "    cap_drop: [all]\n    security_opt: [no-new-privileges]\n"
+                 "    sysctls: {net.ipv4.ip_forward: 1}\n"
+                 "    ulimits: {nofile: {soft: 100, hard: 200}, core: 0}\n"
+                 "    devices: ['/dev/null:/dev/mynull:r']\n")
+    security = plan.options.security
+    assert (security.cap_add, security.cap_drop) == (["CAP_NET_ADMIN"], ["ALL"])
+    assert security.no_new_privileges
+    assert security.sysctls == {"net.ipv4.ip_forward": "1"}
+    assert security.ulimits == [{"name": "nofile", "soft": 100, "hard": 200},
+                                {"name": "core", "soft": 0, "hard": 0}]
+    assert security.devices == [{"host": "/dev/null", "container": "/dev/mynull",
+                                 "permissions": "r"}]
+
+
+def test_a_bad_value_names_the_service(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="^service 'web': --cap-add SYS_NOPE: unknown "
+                       "capability"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, cap_add: [SYS_NOPE]}\n")
+
+
+def test_what_the_engine_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(Unsupported) as caught:
+        _plan(tmp_path, "services:\n  web: {image: busybox, shm_size: 64m, ipc: host}\n")
+    assert str(caught.value) == ("service 'web' uses what hullbox cannot do yet: "
+                                 "shm_size (--shm-size), ipc (--ipc)")
+
+
+def test_file_secrets_and_configs_are_read_only_binds(tmp_path: Path) -> None:
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    (tmp_path / "app.conf").write_text("x=1\n")
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n"
+                 "    secrets: [token, {source: token, target: other}]\n"
+                 "    configs: [{source: conf, target: /etc/app.conf}, conf]\n"
+                 "secrets:\n  token: {file: ./token.txt}\n"
+                 "configs:\n  conf: {file: ./app.conf}\n")
+    assert plan.options.storage.binds == [
+        f"{tmp_path}/token.txt:/run/secrets/token:ro",
+        f"{tmp_path}/token.txt:/run/secrets/other:ro",
+        f"{tmp_path}/app.conf:/etc/app.conf:ro", f"{tmp_path}/app.conf:/conf:ro"]
+
+
+def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(Unsupported, match="^secrets 'token': only file-based secrets are "
+                       "supported, not environment; give it a file:$"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, secrets: [token]}\n"
+              "secrets:\n  token: {environment: TOKEN}\n")
