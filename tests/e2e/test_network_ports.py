@@ -94,3 +94,26 @@ def test_a_taken_port_in_a_range_refuses_the_whole_run_with_nothing_made(
     # The ports that were free are free again.
     with socket.socket() as again:
         again.bind(("127.0.0.1", first))
+
+
+def test_a_port_left_published_by_a_killed_container_is_taken_over(net: Hullbox) -> None:
+    """A container whose keeper was killed (kill -9, a crash) leaves its DNAT
+    element behind. The host port is free again, so the next container that
+    gets it must publish it, not fail on nft's "File exists"."""
+    port = free_port_block(1)
+    stale = "0" * 64
+    net.ok("run", "--rm", "bbmusl", "true")  # the table and its maps exist
+    subprocess.run(["nft", "add", "element", "ip", "hullbox", "ports_ip",
+                    f'{{ 127.0.0.1 . tcp . {port} comment "hullbox:{stale}" : '
+                    '10.255.255.254 . 80 }'], check=True)
+    try:
+        cid = net.ok("run", "-d", "-p", f"127.0.0.1:{port}:80", "bbmusl", "sh", "-c",
+                     "mkdir /w; echo fresh > /w/i; httpd -p 80 -h /w; exec sleep 300").strip()
+        assert nft_tagged(stale) == 0 and nft_tagged(cid) == 1
+        assert until(lambda: http("127.0.0.1", port, "/i") == "fresh\n")
+        net.ok("rm", "-f", cid)
+        assert nft_tagged(cid) == 0
+    finally:
+        if nft_tagged(stale):
+            subprocess.run(["nft", "delete", "element", "ip", "hullbox", "ports_ip",
+                            f"{{ 127.0.0.1 . tcp . {port} }}"], check=False)

@@ -22,6 +22,7 @@ One table per family for the host, shared by every store, the same in both:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from typing import Any
@@ -154,7 +155,19 @@ def add_ports(entries: list[tuple[str, str, int, str, int]], tag: str, what: str
         elem = [{"elem": {"val": {"concat": key}, "comment": tag}},
                 {"concat": [container_ip, container_port]}]
         commands.append({"add": _obj("element", family, name=mapname, elem=[elem])})
-    if commands:
+    if not commands:
+        return
+    try:
+        run(commands, what)
+    except RuntimeFailure as exc:
+        if "File exists" not in str(exc):
+            raise
+        # The caller holds each host port's socket, so no running container
+        # owns these keys: an element already there was left by a container
+        # whose cleanup never ran (its keeper killed). Drop it and try again.
+        for proto, host_ip, host_port, _ip, _port in entries:
+            with contextlib.suppress(RuntimeFailure):
+                run(_delete([port_key(proto, host_ip, host_port)]), what)
         run(commands, what)
 
 
