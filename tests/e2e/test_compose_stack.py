@@ -212,3 +212,42 @@ def test_a_dependency_without_a_health_check_is_named(hullbox: Hullbox,
             "condition: service_started")
     finally:
         _compose(hullbox, tmp_path, "-p", "tnocheck", "down", "-t", "0")
+
+
+def test_up_wait_returns_once_healthy_and_down_rmi_local_removes_built_images(
+        hullbox: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db:\n    image: busybox\n    stop_signal: SIGKILL\n"
+        "    command: sh -c 'sleep 1; touch /tmp/ready; exec sleep 300'\n"
+        "    healthcheck: {test: ['CMD', 'test', '-f', '/tmp/ready'], interval: 200ms,"
+        " retries: 30}\n"
+        "  tool:\n    build: {context: ., dockerfile_inline: \"FROM busybox\\nCMD sleep 300\"}\n"
+        "    stop_signal: SIGKILL\n")
+    try:
+        up = _compose(hullbox, tmp_path, "-p", "twait", "up", "--wait")
+        assert up.returncode == 0, up.stderr
+        # --wait implies -d and returns only when the checked service is healthy
+        assert hullbox.ok("inspect", "-f", "{{.State.Health.Status}}", "twait-db-1") == \
+            "healthy\n"
+        assert hullbox.ok("inspect", "-f", "{{.State.Status}}", "twait-tool-1") == "running\n"
+        down = _compose(hullbox, tmp_path, "-p", "twait", "down", "-t", "0", "--rmi", "local")
+        assert down.returncode == 0, down.stderr
+        images = hullbox.ok("images", "--format", "{{.Repository}}").split()
+        assert "twait-tool" not in images and "busybox" in images  # image: ones stay
+    finally:
+        _compose(hullbox, tmp_path, "-p", "twait", "down", "-t", "0")
+
+
+def test_up_wait_fails_in_one_line_when_a_service_turns_unhealthy(
+        hullbox: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db:\n    image: busybox\n    command: sleep 300\n    stop_signal: SIGKILL\n"
+        "    healthcheck: {test: ['CMD', 'false'], interval: 200ms, retries: 2}\n")
+    try:
+        up = _compose(hullbox, tmp_path, "-p", "twaitbad", "up", "--wait")
+        assert up.returncode == 125
+        assert up.stderr.splitlines()[-1] == "hullbox: container twaitbad-db-1 is unhealthy"
+    finally:
+        _compose(hullbox, tmp_path, "-p", "twaitbad", "down", "-t", "0")

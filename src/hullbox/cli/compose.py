@@ -139,12 +139,14 @@ def _scale(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
 @click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
 @click.option("--build", "build", is_flag=True, help="Build images before starting.")
+@click.option("--wait", is_flag=True,
+              help="Wait until the services run, and are healthy when checked (implies -d).")
 @click.option("--wait-timeout", type=float, default=None, metavar="SECONDS",
-              help="Longest wait for a depends_on condition (default: from the check).")
+              help="Longest wait for a depends_on condition or --wait (default: from the check).")
 @click.pass_obj
 def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
        no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
-       remove_orphans: bool, build: bool, wait_timeout: float | None) -> None:
+       remove_orphans: bool, build: bool, wait: bool, wait_timeout: float | None) -> None:
     """Create and start the services' containers."""
     from hullbox.compose.operations import UpOptions
 
@@ -153,6 +155,11 @@ def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tupl
         scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
         no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
         build=build, wait_timeout=wait_timeout))
+    if wait and not no_start:
+        from hullbox.compose.waiting import wait_ready
+
+        wait_ready(bound.engine, records, wait_timeout)
+        return
     if detach or no_start:
         return
     from hullbox.compose.logs import project_logs
@@ -169,11 +176,17 @@ def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tupl
 @click.option("-v", "--volumes", is_flag=True, help="Remove named and anonymous volumes.")
 @click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
 @click.option("-t", "--timeout", type=float, default=None, help="Seconds to wait for stop.")
+@click.option("--rmi", type=click.Choice(["local", "all"]), default=None,
+              help="Remove the services' images too: local (those without an image: name) "
+                   "or all.")
 @click.pass_obj
 def down(obj: ComposeContext, volumes: bool, remove_orphans: bool,
-         timeout: float | None) -> None:
+         timeout: float | None, rmi: str | None) -> None:
     """Stop and remove the project's containers."""
-    _bound(obj).down(remove_orphans=remove_orphans, timeout=timeout, volumes=volumes)
+    bound = _bound(obj)
+    bound.down(remove_orphans=remove_orphans, timeout=timeout, volumes=volumes)
+    if rmi:
+        bound.remove_images(local_only=rmi == "local")
 
 
 @compose.command("ps")

@@ -272,6 +272,24 @@ class ComposeProject:
         if volumes:
             resources.remove_volumes(self.engine, self.project.name, self._report_resource)
 
+    def remove_images(self, *, local_only: bool) -> None:
+        """``down --rmi``: the services' images (``local``: only those compose
+        named itself, for services without ``image:``); one in use elsewhere,
+        or already gone, is left and said so."""
+        from hullbox.compose.naming import service_image
+        from hullbox.errors import HullboxError
+
+        images = [service_image(self.project.name, name, service)
+                  for name, service in self.project.services.items()
+                  if not (local_only and service.get("image"))]
+        for image in dict.fromkeys(images):
+            try:
+                self.engine.images.remove(image)
+            except HullboxError as exc:
+                self.report(image, f"Not removed: {exc}")
+            else:
+                self.report(image, "Removed")
+
     def _is_oneoff(self, record: ContainerRecord) -> bool:
         return (record.config.get("labels") or {}).get(naming.LABEL_ONEOFF) == "True"
 

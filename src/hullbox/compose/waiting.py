@@ -89,3 +89,36 @@ def wait_for(engine: Any, records: list[Any], dep: str, condition: str, dependen
             wait_healthy(engine, record, dep, dependent, timeout)
         elif condition == "service_completed_successfully":
             wait_completed(engine, record, dep, dependent, timeout)
+
+
+def wait_ready(engine: Any, records: list[Any], timeout: float | None) -> None:
+    """``up --wait``: until every container runs, and is healthy when it has a
+    health check; RuntimeFailure naming the first that exits, turns unhealthy
+    or is not ready in time."""
+    from hullbox.engine.health import HEALTHY, UNHEALTHY, read_health
+    from hullbox.engine.lifecycle import is_active
+
+    bounds = [_health_deadline(engine, record) for record in records]
+    limit = timeout if timeout is not None else max([b for b in bounds if b] or [SLACK])
+    deadline = time.monotonic() + limit
+    pending = [(record, bound is not None) for record, bound in zip(records, bounds,
+                                                                    strict=True)]
+    while pending:
+        waiting: list[tuple[Any, bool]] = []
+        for record, checked in pending:
+            current = engine.containers.get(record.id)
+            if not is_active(current):
+                raise RuntimeFailure(f"container {current.name} exited ({current.exit_code}) "
+                                     "while waiting for the project to be ready")
+            health = read_health(current) if checked else None
+            status = health.status if health else ""
+            if status == UNHEALTHY:
+                raise RuntimeFailure(f"container {current.name} is unhealthy")
+            if checked and status != HEALTHY:
+                waiting.append((record, checked))
+        pending = waiting
+        if pending and time.monotonic() > deadline:
+            names = ", ".join(record.name for record, _ in pending)
+            raise RuntimeFailure(f"not healthy within {limit:.0f}s: {names}")
+        if pending:
+            time.sleep(0.1)
