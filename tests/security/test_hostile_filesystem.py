@@ -77,3 +77,14 @@ def test_read_only_root_cannot_be_made_writable(hullbox: Hullbox) -> None:
 def test_kernel_modules_cannot_be_loaded(hullbox: Hullbox) -> None:
     code, _, err = _sh(hullbox, "insmod /bin/busybox")
     assert code != 0 and "Operation not permitted" in err
+
+
+def test_a_size_limited_tmpfs_cannot_fill_the_host(hullbox: Hullbox) -> None:
+    code, out, err = _sh(hullbox, "df -k /tmp | tail -1; "
+                                  "dd if=/dev/zero of=/tmp/fill bs=1k count=8192 2>&1; "
+                                  "ls -l /tmp/fill", "--tmpfs", "/tmp:size=1m")
+    size_kb = int(out.splitlines()[0].split()[1])
+    assert size_kb == 1024  # the container's /tmp is its own 1 MiB tmpfs
+    assert "No space left on device" in out
+    written = int(out.splitlines()[-1].split()[4])
+    assert written <= 1024 * 1024  # the write stopped at the limit, in memory, not on the host

@@ -5,6 +5,7 @@ the ones an unprivileged process could otherwise make."""
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import pytest
 
@@ -65,3 +66,20 @@ def test_setuid_binary_gains_nothing_with_no_new_privileges(hullbox: Hullbox,
     nnp = hullbox("run", "--rm", "--user", "1000", "--security-opt", "no-new-privileges",
                   probe_image, "suid-probe", "euid")
     assert nnp.stdout == "euid: 1000\n"
+
+
+def test_ptrace_reaches_only_the_containers_own_processes(hullbox: Hullbox,
+                                                          probe_image: str) -> None:
+    # its own child can be traced (so this test can fail)...
+    own = hullbox("run", "--rm", probe_image, "sh", "-c",
+                  "sleep 30 & probe ptrace_attach $!; kill $!")
+    assert own.stdout == "ptrace_attach: ok\n", own.stderr
+    # ...a host process cannot: its pid names nothing in the container's namespace
+    with subprocess.Popen(["sleep", "60"]) as victim:
+        try:
+            attack = hullbox("run", "--rm", probe_image, "probe", "ptrace_attach",
+                             str(victim.pid))
+            assert (attack.returncode, attack.stdout) == (1, "ptrace_attach: No such process\n")
+            assert victim.poll() is None  # untouched, still running
+        finally:
+            victim.kill()
