@@ -10,16 +10,15 @@ import contextlib
 import json
 import os
 import pty
-import select
 import shutil
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .conftest import Hullbox, hullbox_command
+from .terminal import read_until
 from .vm_guest import READY, GuestConsole, guest_files, wait_for_log
 
 pytestmark = pytest.mark.slow
@@ -147,19 +146,7 @@ def test_console_attach_and_detach_keys(vmbox: Hullbox, guest: dict[str, str]) -
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
+    return read_until(fd, needle, timeout)  # a guest under TCG is slow to answer
 
 
 def test_stop_then_resume_the_saved_state_then_guest_power_off(

@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 from hullbox.errors import LayerError, StoreError
@@ -23,7 +22,7 @@ from hullbox.oci.digest import chain_ids, sha256_digest
 from hullbox.oci.image import Descriptor, ImageConfig, Manifest
 from hullbox.store import images as image_db
 from hullbox.store.images import ImageRecord, LayerRecord
-from hullbox.store.store import BlobWriter, LayerStaging, Store
+from hullbox.store.store import BlobWriter, LayerStaging, Store, remove_file
 
 _CHUNK = 1 << 20
 
@@ -127,15 +126,11 @@ def _commit(store: Store, layers: list[_Layer], manifest_bytes: bytes, config_by
             for layer in layers:
                 if layer.writer is not None and not store.has_blob(layer.desc.digest):
                     layer.writer.commit()
-                    undo.callback(_unlink, store.blob_path(layer.desc.digest))
+                    undo.callback(remove_file, store.blob_path(layer.desc.digest))
                 if layer.staging is not None and layer.staging.commit(layer.chain_id):
                     undo.callback(shutil.rmtree, store.layer_dir(layer.chain_id).parent,
                                   ignore_errors=True)
-            for data in (config_bytes, manifest_bytes):
-                digest = sha256_digest(data)
-                if not store.has_blob(digest):
-                    store.put_blob(data)
-                    undo.callback(_unlink, store.blob_path(digest))
+            store.put_new_blobs([config_bytes, manifest_bytes], undo)
         except OSError as exc:
             raise StoreError(f"store image from {source}: {exc.strerror or exc}") from exc
         record = image_db.add_image(
@@ -156,6 +151,3 @@ def _layer_size(store: Store, chain_id: str) -> int:
     return found[0].size if found else 0
 
 
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()

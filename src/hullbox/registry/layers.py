@@ -33,7 +33,7 @@ from hullbox.registry.repository import Repository
 from hullbox.registry.staging import pull_staging, sweep_killed
 from hullbox.store import images as image_db
 from hullbox.store.images import ImageRecord, LayerRecord
-from hullbox.store.store import LayerStaging, Store
+from hullbox.store.store import LayerStaging, Store, remove_file
 
 _CHUNK = 1 << 20
 PARALLEL_LAYERS = 5
@@ -208,11 +208,7 @@ class LayerSession:
             try:
                 for job in jobs:
                     self._commit_layer(job, undo)
-                for data in small_blobs:
-                    digest = sha256_digest(data)
-                    if not store.has_blob(digest):
-                        store.put_blob(data)
-                        undo.callback(_unlink, store.blob_path(digest))
+                store.put_new_blobs(list(small_blobs), undo)
             except OSError as exc:
                 raise StoreError(f"store pulled image {tag}: {exc.strerror or exc}") from exc
             record = image_db.add_image(
@@ -231,10 +227,10 @@ class LayerSession:
         store = self.store
         if job.partial is not None:
             if store.has_blob(job.desc.digest):
-                _unlink(job.partial)  # a copy: another pull stored the blob first
+                remove_file(job.partial)  # a copy: another pull stored the blob first
             else:
                 os.replace(job.partial, store.blob_path(job.desc.digest))
-                undo.callback(_unlink, store.blob_path(job.desc.digest))
+                undo.callback(remove_file, store.blob_path(job.desc.digest))
         if job.staging is not None and job.staging.commit(job.chain_id):
             undo.callback(shutil.rmtree, store.layer_dir(job.chain_id).parent,
                           ignore_errors=True)
@@ -257,6 +253,3 @@ def _unpack(chunks: Iterator[bytes], target: Path, tar_hash: hashlib._Hash,
     return size
 
 
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from hullbox.errors import StoreError
-from hullbox.oci.digest import digest_hex
+from hullbox.oci.digest import digest_hex, sha256_digest
 from hullbox.store import db
 from hullbox.store.paths import default_root
 
@@ -170,6 +170,15 @@ class Store:
         self._ensure_dirs()
         return BlobWriter(self.tmp_dir, self.blobs_dir)
 
+    def put_new_blobs(self, blobs: list[bytes], undo: contextlib.ExitStack) -> None:
+        """Store the small blobs not stored yet; ``undo`` deletes them again
+        unless the caller's commit pops it (an image half-stored is none)."""
+        for data in blobs:
+            digest = sha256_digest(data)
+            if not self.has_blob(digest):
+                self.put_blob(data)
+                undo.callback(remove_file, self.blob_path(digest))
+
     def put_blob(self, data: bytes) -> str:
         """Store a small blob (config, manifest) and return its digest."""
         with self.blob_writer() as writer:
@@ -233,3 +242,9 @@ def _mkdtemp(directory: Path, prefix: str) -> str:
     import tempfile
 
     return tempfile.mkdtemp(prefix=f".{prefix}-", dir=directory)
+
+
+def remove_file(path: Path) -> None:
+    """Unlink ``path``; already gone is fine (an undo step run twice)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
