@@ -65,7 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rename": ("hullbox.cli.housekeeping:rename", "Rename a container."),
     "restart": (f"{_L}:restart", "Stop then start containers, in the background."),
     "rm": (f"{_C}:rm",
-           "Remove containers; goes on past a failure (exit codes as cli.lifecycle._each)."),
+           "Remove containers; a failure on one does not stop the others."),
     "rmi": (f"{_I}:rmi", "Remove images; goes on past a failure and exits 1 if any failed."),
     "run": (f"{_C}:run", "Create a container from IMAGE and run COMMAND in it."),
     "save": ("hullbox.cli.archives:save", "Save images to a tar archive (stdout by default)."),

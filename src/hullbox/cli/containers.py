@@ -179,7 +179,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
-    """Remove containers; goes on past a failure (exit codes as cli.lifecycle._each)."""
+    """Remove containers; a failure on one does not stop the others."""
     from hullbox.cli.lifecycle import _each
 
     return _each(containers,
