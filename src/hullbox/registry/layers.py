@@ -138,7 +138,16 @@ class LayerSession:
 
     def _layer(self, job: LayerJob) -> None:
         try:
-            self._fetch_layer(job)
+            try:
+                self._fetch_layer(job)
+            except FileNotFoundError:
+                # Another pull of this blob lets go of the partial's lock once
+                # downloaded and renames it into the store at its commit: when
+                # that rename pulled the file from under this pull, the blob is
+                # stored, and this pull goes on from it.
+                if not self.store.has_blob(job.desc.digest):
+                    raise
+                self._fetch_layer(job)
         except OSError as exc:
             raise StoreError(f"pull layer {job.desc.digest[:19]} of {self.repo.name}: "
                              f"{exc.strerror or exc}") from exc
