@@ -58,6 +58,19 @@ def _addressing(config: dict[str, Any]) -> Any:
     return asked
 
 
+def _exists(get: Any, kind: str, real: str, config: dict[str, Any]) -> bool:
+    """Whether the project's network or volume ``real`` is there already; an
+    ``external`` one that is not is an error naming the command that makes it."""
+    try:
+        get(real)
+        return True
+    except NotFound:
+        if config.get("external"):
+            raise NotFound(f"{kind} {real} declared as external, but could not be found; "
+                           f"create it with: hullbox {kind} create {real}") from None
+        return False
+
+
 def ensure_networks(engine: Any, project: str, model: dict[str, Any], keys: list[str],
                     report: Report) -> None:
     """Make the project networks ``keys`` that do not exist yet."""
@@ -65,13 +78,8 @@ def ensure_networks(engine: Any, project: str, model: dict[str, Any], keys: list
     for key in keys:
         config = dict(top.get(key) or {})
         real = str(config.get("name") or f"{project}_{key}")
-        try:
-            engine.networks.get(real)
+        if _exists(engine.networks.get, "network", real, config):
             continue
-        except NotFound:
-            if config.get("external"):
-                raise NotFound(f"network {real} declared as external, but could not be "
-                               f"found; create it with: hullbox network create {real}") from None
         driver = config.get("driver") or "bridge"
         if driver != "bridge":
             raise InvalidArgument(f"network {key}: driver {driver!r} is not supported; "
@@ -90,13 +98,8 @@ def ensure_volumes(engine: Any, project: str, model: dict[str, Any], keys: list[
     for key in keys:
         config = dict(top.get(key) or {})
         real = str(config.get("name") or f"{project}_{key}")
-        try:
-            engine.volumes.get(real)
+        if _exists(engine.volumes.get, "volume", real, config):
             continue
-        except NotFound:
-            if config.get("external"):
-                raise NotFound(f"volume {real} declared as external, but could not be "
-                               f"found; create it with: hullbox volume create {real}") from None
         labels = {**{k: str(v) for k, v in (config.get("labels") or {}).items()},
                   naming.LABEL_PROJECT: project, LABEL_VOLUME: key}
         engine.volumes.create(real, driver=config.get("driver") or "local",

@@ -46,7 +46,7 @@ table ip hullbox {
 
 # IPv6: no route_localnet, so [::1] cannot be DNATed out of the host (the
 # kernel drops a loopback source on any other link): ports published on
-# [::1] go through a relay (proxy.py), and ::1 is kept out of ports_any.
+# [::1] go through a relay (relay.py), and ::1 is kept out of ports_any.
 BASE_SCRIPT6 = """
 table ip6 hullbox {
   set bridges { type ifname; }
