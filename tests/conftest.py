@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,28 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.skip(f"shared corpora not found at {CORPORA}")
     return CORPORA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_bridge_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fails the session, naming them, if its stores left bridges: a store's
+    bridge carries its database path, so only stores under this session's
+    temporary directory count (not another run's on the same host)."""
+    from hullbox.network.bridge import owned_bridges, sweep_orphans
+
+    base = str(tmp_path_factory.getbasetemp()).rstrip("/") + "/"
+
+    def left() -> list[str]:
+        return sorted(f"{name} ({db})" for name, _id, _subnets, db in owned_bridges()
+                      if db.startswith(base))
+
+    if os.geteuid() == 0 and left():
+        # A reused --basetemp was emptied at start: a bridge of the last run's
+        # stores is an orphan now, and would pass for one of this run's.
+        sweep_orphans()
+    before = set(left())
+    yield
+    made = [entry for entry in left() if entry not in before]
+    if made:
+        pytest.fail(f"tests left {len(made)} bridge(s) of their stores: {', '.join(made)}; "
+                    "reset each store (tests/e2e/storecheck.py release)", pytrace=False)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .storecheck import release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,16 +70,28 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hullbox(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iterator[Hullbox]:
-    """A store with ``busybox:latest`` imported."""
+    """A store with ``busybox:latest`` imported; reset when the session ends,
+    and failing then if the reset left anything of it on the host."""
     if os.geteuid() != 0:
         pytest.skip("needs root: namespaces, mounts and cgroups")
     root = tmp_path_factory.mktemp("store")
     runner = Hullbox(root)
     runner.ok("import", str(busybox_tar), "busybox:latest")
     yield runner
-    for container in runner("ps", "-aq", "--no-trunc").stdout.split():
-        runner("rm", "-f", container)
-    shutil.rmtree(root, ignore_errors=True)
-    from hullbox.network.bridge import sweep_orphans
+    left = release(runner)
+    assert not left, f"the session store left: {left}"
 
-    sweep_orphans()  # the bridge of this store's default network, now that it is gone
+
+@pytest.fixture
+def new_store(tmp_path: Path) -> Iterator[Callable[[str], Hullbox]]:
+    """Makes empty stores of the test's own (``new_store("other")``), each
+    reset when the test is done; the test fails if one left anything."""
+    made: list[Hullbox] = []
+
+    def make(name: str = "store") -> Hullbox:
+        made.append(Hullbox(tmp_path / name))
+        return made[-1]
+
+    yield make
+    left = [problem for store in made for problem in release(store)]
+    assert not left, f"a test store left: {left}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,15 @@ import pytest
 from hullbox import Engine
 from hullbox.errors import CommandNotFound, ImageNotFound
 
+from .conftest import Hullbox
+
 pytestmark = pytest.mark.root
 
 
 def test_engine_runs_a_container_and_returns_its_output(
-    tmp_path: Path, busybox_tar: Path
+    new_store: Callable[[str], Hullbox], busybox_tar: Path
 ) -> None:
-    with Engine(tmp_path / "store") as engine:
+    with Engine(new_store("store").root) as engine:
         engine.images.import_(busybox_tar, "busybox")
         result = engine.containers.run("busybox", ["echo", "hi"], remove=True)
         assert (result.exit_code, result.output) == (0, b"hi\n")

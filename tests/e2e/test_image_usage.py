@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,9 @@ def test_history_lists_the_import(hullbox: Hullbox) -> None:
 
 
 @pytest.fixture
-def private(tmp_path: Path, busybox_tar: Path) -> Hullbox:
+def private(new_store: Callable[[str], Hullbox], busybox_tar: Path) -> Hullbox:
     """A store of its own: prune -a must not take the shared store's images."""
-    store = Hullbox(tmp_path / "store")
+    store = new_store("store")
     store.ok("import", str(busybox_tar), "busybox:latest")
     return store
 

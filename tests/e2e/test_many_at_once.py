@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,11 +66,11 @@ def _integrity(root: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def test_fifty_parallel_runs_and_removals_leave_nothing(tmp_path: Path,
-                                                        busybox_tar: Path) -> None:
+def test_fifty_parallel_runs_and_removals_leave_nothing(
+        new_store: Callable[[str], Hullbox], busybox_tar: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root: namespaces, mounts and cgroups")
-    box = Hullbox(tmp_path / "store")
+    box = new_store("store")
     box.ok("import", str(busybox_tar), "busybox:latest")
     assert (_mounts_under(box.root), _rows(box.root), _monitors_of(box.root)) == ([], 0, [])
 

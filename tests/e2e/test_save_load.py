@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,9 @@ def _skopeo() -> str:
 
 
 @pytest.fixture
-def other(tmp_path: Path) -> Hullbox:
+def other(new_store: Callable[[str], Hullbox]) -> Hullbox:
     """A second, empty store: what "another machine" loads into."""
-    return Hullbox(tmp_path / "other-store")
+    return new_store("other-store")
 
 
 def test_save_then_load_into_another_store_runs(hullbox: Hullbox, other: Hullbox,

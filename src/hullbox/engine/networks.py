@@ -122,7 +122,10 @@ class NetworkService:
         return network
 
     def prune(self) -> builtins.list[str]:
-        """Remove every user-defined network no container uses; their names."""
+        """Remove every user-defined network no container uses; their names.
+        The bridges of deleted stores and nftables entries of vanished
+        bridges go too (bridge.sweep_orphans), whichever store made them."""
+        bridge.sweep_orphans()
         removed = []
         for network in ipam.list_networks(self.store):
             if network.name in PREDEFINED or self.users(network):

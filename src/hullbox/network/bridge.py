@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from hullbox.errors import Conflict, RuntimeFailure
+from hullbox.errors import Conflict, HullboxError, RuntimeFailure
 from hullbox.linux.netlink import Netlink, link_index
 from hullbox.network import nft
 from hullbox.network.ipam import Network, int_to_ip, ip_to_int, mask, parse_cidr
@@ -203,8 +203,25 @@ def owned_bridges() -> list[tuple[str, str, str, str]]:
 
 
 def sweep_orphans() -> None:
-    """Remove the bridges (and rules) of stores that no longer exist."""
+    """Remove the bridges (and rules) of stores that no longer exist, then
+    the nftables entries of bridges that are gone (network/leftovers.py).
+    A bridge whose store database exists is left alone: another store,
+    maybe another user's test run, owns it."""
     for bridge, network_id, subnet_list, db_path in owned_bridges():
         if not os.path.exists(db_path):
             with contextlib.suppress(RuntimeFailure):
                 remove_bridge(network_id, bridge, subnet_list.split(","))
+    from hullbox.network import leftovers
+
+    with host_lock(), contextlib.suppress(RuntimeFailure):
+        live = {subnets for _b, _i, subnets, _d in owned_bridges()}
+        links = set(os.listdir(SYS_NET)) if SYS_NET.exists() else set()
+        leftovers.sweep(links, sorted(live), _routed)
+
+
+def _routed(subnet: str) -> bool:
+    """A host route reaches ``subnet`` (kept when unsure)."""
+    try:
+        return overlapping(subnet) is not None
+    except HullboxError:
+        return True
