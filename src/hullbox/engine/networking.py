@@ -235,11 +235,15 @@ def _nothing() -> None:
 def disconnect_all(store: Store, container_id: str) -> None:
     """Unplug every endpoint, unpublish the ports, drop the namespace, and
     tell the peers; each step skips what is gone already."""
-    from hullbox.engine import netfiles
-    from hullbox.linux import netns
-    from hullbox.network import endpoint, ipam, portmap, ports
+    from hullbox.network import ipam
 
     leases = ipam.leases_of(store, container_id)
+    if not leases and not _traces_left(store, container_id):
+        return  # never networked (--network none/host...): skip importing the rest
+    from hullbox.engine import netfiles
+    from hullbox.linux import netns
+    from hullbox.network import endpoint, portmap, ports
+
     portmap.stop_relay(container_id, relay_pid_file(container_id))
     ports.unpublish(store, container_id)
     for lease in leases:
@@ -248,6 +252,15 @@ def disconnect_all(store: Store, container_id: str) -> None:
     if leases:
         with hosts_lock(store):
             netfiles.refresh_hosts(store, {lease.network_id for lease in leases})
+
+
+def _traces_left(store: Store, container_id: str) -> bool:
+    """A namespace, relay or published port of the container is left (by a
+    keeper killed half-way through its undo), though it holds no lease."""
+    if netns_path(container_id).exists() or relay_pid_file(container_id).exists():
+        return True
+    return store.db.execute("SELECT 1 FROM published_ports WHERE container_id=? LIMIT 1",
+                            (container_id,)).fetchone() is not None
 
 
 def check_connectable(options: ContainerOptions, name: str) -> None:

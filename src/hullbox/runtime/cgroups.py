@@ -4,9 +4,11 @@ A hybrid host (v1 controllers plus an empty cgroup2 at /sys/fs/cgroup/unified)
 is treated as v1; the unified dir is joined like any other hierarchy so that
 the container's processes stay together there too.
 
-The parent creates the cgroup and writes the limits before forking; the child
-joins by writing 0 to the cgroup.procs files it inherited open, before it
-unshares its cgroup namespace, so that the namespace is rooted at its own group.
+The parent creates the cgroup and writes the limits before forking. The child
+is moved in before it unshares its cgroup namespace, so that the namespace is
+rooted at its own group: by the parent while the child makes its mounts
+(runtime/spawn.py), or, when the child forks PID 1 in a user namespace, by the
+child writing 0 to the cgroup.procs files it inherited open.
 """
 
 from __future__ import annotations

@@ -19,7 +19,13 @@ import signal
 import stat
 
 from hullbox.linux import mounts as m
-from hullbox.linux.namespaces import CLONE_NEWPID, NAMESPACE_FLAGS, setns, unshare
+from hullbox.linux.namespaces import (
+    CLONE_NEWCGROUP,
+    CLONE_NEWPID,
+    NAMESPACE_FLAGS,
+    setns,
+    unshare,
+)
 from hullbox.linux.net import set_link_up, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
@@ -42,12 +48,14 @@ class InitContext:
     """What the child needs; built by the parent before fork."""
 
     __slots__ = (
+        "await_cgroup",
         "bundle",
         "cgroup",
         "cgroup_procs",
         "exec_fifo",
         "mounts",
         "nested",
+        "new_cgroupns",
         "rootfs",
         "seccomp",
         "spec",
@@ -72,6 +80,10 @@ class InitContext:
         self.mounts = spec.mounts  # with a user namespace: bind sources as opened fds
         self.trees: list[int | None] = []  # and those fds, by mount index
         self.nested = False  # in a user namespace already (rootless): fork PID 1 here
+        # The parent moves us into the cgroup meanwhile (spawn.py) and says
+        # ``G`` when done: wait for it before the cgroup namespace and exec.
+        self.await_cgroup = False
+        self.new_cgroupns = False  # unshared once in the cgroup (_join_cgroup)
 
 
 class _Stage:
@@ -121,6 +133,10 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
         enter_userns(ctx, stage, flags)  # returns in the container's PID 1
     else:
         stage.name = "create namespaces"
+        if ctx.await_cgroup:
+            # rooted at the cgroup the parent is moving us into: later
+            ctx.new_cgroupns = bool(flags & CLONE_NEWCGROUP)
+            flags &= ~CLONE_NEWCGROUP
         unshare(flags & ~CLONE_NEWPID)
     os.setsid()
     os.umask(0)
@@ -133,6 +149,7 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if "network" in new:
         stage.name = "bring up loopback"
         set_link_up("lo")
+    _join_cgroup(ctx, stage)
     for key, value in spec.sysctl.items():
         stage.name = f"sysctl {key}"
         with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
@@ -173,6 +190,20 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     return command
 
 
+def _join_cgroup(ctx: InitContext, stage: _Stage) -> None:
+    """Once the parent has moved us into the cgroup, make the cgroup
+    namespace (if the spec asks for one); a no-op after the first call."""
+    if not ctx.await_cgroup:
+        return
+    stage.name = "join cgroup"
+    if ctx.sync.recv(16) != b"G":
+        raise OSError(errno.EIO, "the parent did not move the container into its cgroup")
+    ctx.await_cgroup = False
+    if ctx.new_cgroupns:
+        stage.name = "create cgroup namespace"
+        unshare(CLONE_NEWCGROUP)
+
+
 def _join_namespaces(spec: Spec, stage: _Stage, userns: bool) -> int:
     """setns into the spec's namespaces given by path (not the user namespace,
     joined later); returns the CLONE_* flags of those to create."""
@@ -211,6 +242,8 @@ def _prepare_rootfs(ctx: InitContext, stage: _Stage, new: set[str]) -> None:
         m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     cg = ctx.cgroup
     for index, entry in enumerate(ctx.mounts):
+        if entry.type == "cgroup":
+            _join_cgroup(ctx, stage)  # the mount is rooted at our cgroup namespace
         stage.name = f"mount {entry.destination}"
         # A network namespace joined by path (the engine's bridge setup) is the
         # container's own as much as a new one: its sysfs is mountable.

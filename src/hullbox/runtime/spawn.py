@@ -73,10 +73,18 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
                 undo.callback(os.close, procs[-1])
         ours, theirs = seqpacket.socketpair()
         undo.callback(ours.close)
+        nested = in_user_namespace()
+        userns = spec.namespace("user") is not None or nested
+        # Without a user namespace the parent moves the child into its cgroup
+        # while the child makes its namespaces and mounts: a cgroup v1 move
+        # waits out an RCU grace period per burst (up to ~10 ms here), which
+        # then overlaps the child's work instead of adding to it. The child
+        # forks PID 1 itself in a user namespace, so there it joins first.
+        joins_itself = userns or not procs
         ctx = InitContext(spec, bundle, rootfs_path(spec, bundle), theirs, stdio,
-                          cgroup, procs, exec_fifo, seccomp)
-        ctx.nested = in_user_namespace()
-        userns = spec.namespace("user") is not None or ctx.nested
+                          cgroup, procs if joins_itself else [], exec_fifo, seccomp)
+        ctx.nested = nested
+        ctx.await_cgroup = not joins_itself
         if userns:
             # The child makes the user namespace, forks PID 1 inside it and
             # exits: as a subreaper this process becomes PID 1's parent.
@@ -89,6 +97,8 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
             pid = _fork_into_pidns(spec, ctx, container_id)
         theirs.close()
         children = [pid]
+        if ctx.await_cgroup:
+            _move_into_cgroup(pid, procs, ours, container_id)
         try:
             master = _handshake(ours, container_id, exec_fifo is not None,
                                 spec if userns else None, children)
@@ -110,6 +120,21 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
             os.close(fd)
         ours.close()
         return Spawned(pid, cgroup, master)
+
+
+def _move_into_cgroup(pid: int, procs: list[int], sock: seqpacket.Socket,
+                      container_id: str) -> None:
+    """Write the child's pid to each cgroup.procs, then let it go on (``G``);
+    on failure the child is killed and reaped."""
+    try:
+        for fd in procs:
+            os.write(fd, b"%d" % pid)
+        sock.send(b"G", seqpacket.MSG_NOSIGNAL)
+    except OSError as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise _failure(container_id, "join cgroup", exc.errno) from exc
 
 
 def _fork_into_pidns(spec: Spec, ctx: InitContext, container_id: str) -> int:
