@@ -13,9 +13,10 @@ from pathlib import Path
 
 from hullbox.errors import RuntimeFailure
 from hullbox.linux import mounts
+from hullbox.store.overlay import OverlayDirs
 
 
-class Workspace:
+class Workspace(OverlayDirs):
     """``rootfs`` (the merged view), ``upper``, ``work`` and room for the
     files a RUN needs (config.json, /etc/hosts ...) in ``base``."""
 
@@ -25,18 +26,6 @@ class Workspace:
         self.readonly = readonly
         self.base = Path()
         self.mounted = False
-
-    @property
-    def rootfs(self) -> Path:
-        return self.base / "rootfs"
-
-    @property
-    def upper(self) -> Path:
-        return self.base / "upper"
-
-    @property
-    def work(self) -> Path:
-        return self.base / "work"
 
     def __enter__(self) -> Workspace:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -49,8 +38,7 @@ class Workspace:
                 options = "lowerdir=" + ":".join([str(self.upper), *lowers])
                 flags = mounts.MS_RDONLY
             else:
-                options = (f"lowerdir={':'.join(lowers)},upperdir={self.upper},"
-                           f"workdir={self.work}")
+                options = self.overlay_options(lowers)
                 flags = 0
             try:
                 mounts.mount("overlay", str(self.rootfs), "overlay", flags, options)

@@ -10,25 +10,14 @@ from pathlib import Path
 
 from hullbox.errors import RuntimeFailure
 from hullbox.linux import mounts
+from hullbox.store.overlay import OverlayDirs
 
 
 @dataclass(frozen=True)
-class ContainerPaths:
+class ContainerPaths(OverlayDirs):
     """The files of one container directory."""
 
     base: Path
-
-    @property
-    def rootfs(self) -> Path:
-        return self.base / "rootfs"
-
-    @property
-    def upper(self) -> Path:
-        return self.base / "upper"
-
-    @property
-    def work(self) -> Path:
-        return self.base / "work"
 
     @property
     def config(self) -> Path:
@@ -59,10 +48,7 @@ def mount_overlay(paths: ContainerPaths, lower_dirs: list[Path], *, volatile: bo
     """
     if not lower_dirs:
         raise RuntimeFailure("mount rootfs: the image has no layers")
-    options = (
-        f"lowerdir={':'.join(str(p) for p in lower_dirs)},"
-        f"upperdir={paths.upper},workdir={paths.work}"
-    )
+    options = paths.overlay_options([str(p) for p in lower_dirs])
     try:
         if volatile:
             try:
