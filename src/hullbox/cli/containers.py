@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, human_duration, print_formatted, print_inspect, print_table
+from hullbox.cli.format import ago, human_duration, print_formatted, print_table
 from hullbox.cli.runflags import build_options, container_options
+from hullbox.cli.targets import each, inspect_each
 from hullbox.errors import HullboxError, InvalidArgument
 
 _RUN_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
@@ -63,15 +64,7 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 def start(obj: Any, attach: bool, interactive: bool, containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
     if not attach:
-        failed = False
-        for name in containers:
-            try:
-                obj.engine.containers.start(name)
-                click.echo(name)
-            except HullboxError as exc:
-                click.echo(f"hullbox: {exc}", err=True)
-                failed = True
-        return 1 if failed else 0
+        return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
     record = obj.engine.containers.get(containers[0])
@@ -196,27 +189,20 @@ def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...])
     """Low-level information on containers or images, as JSON."""
     from hullbox.errors import NotFound
 
-    items: list[Any] = []
-    failed = False
-    for name in names:
+    def one(name: str) -> Any:
+        if kind == "image":
+            return obj.engine.images.inspect(name)
         try:
-            if kind == "image":
-                items.append(obj.engine.images.inspect(name))
-                continue
+            return obj.engine.containers.inspect(name)
+        except NotFound:
+            if kind == "container":
+                raise
             try:
-                items.append(obj.engine.containers.inspect(name))
-            except NotFound:
-                if kind == "container":
-                    raise
-                try:
-                    items.append(obj.engine.images.inspect(name))
-                except HullboxError:
-                    raise NotFound(f"no such object: {name}") from None
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    print_inspect(items, fmt)
-    return 1 if failed else 0
+                return obj.engine.images.inspect(name)
+            except HullboxError:
+                raise NotFound(f"no such object: {name}") from None
+
+    return inspect_each(names, one, fmt)
 
 
 @click.command(name="inspect")

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, print_formatted, print_inspect, print_table
-from hullbox.errors import HullboxError
+from hullbox.cli.format import ago, print_formatted, print_table
+from hullbox.cli.targets import each, inspect_each
 
 
 @click.command(name="import")
@@ -197,15 +197,11 @@ def tag(obj: Any, source: str, target: str) -> None:
 @click.pass_obj
 def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
     """Remove images; goes on past a failure and exits 1 if any failed."""
-    failed = False
-    for name in names:
-        try:
-            for line in obj.engine.images.remove(name, force=force):
-                click.echo(line)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 1 if failed else 0
+    def remove(name: str) -> None:
+        for line in obj.engine.images.remove(name, force=force):
+            click.echo(line)
+
+    return 1 if each(names, remove) else 0
 
 
 @click.command(name="inspect")
@@ -214,16 +210,7 @@ def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
 @click.pass_obj
 def image_inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
     """Low-level information on images, as JSON."""
-    items: list[Any] = []
-    failed = False
-    for name in names:
-        try:
-            items.append(obj.engine.images.inspect(name))
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    print_inspect(items, fmt)
-    return 1 if failed else 0
+    return inspect_each(names, obj.engine.images.inspect, fmt)
 
 
 def register(cli: click.Group) -> None:

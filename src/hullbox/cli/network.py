@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from hullbox.cli.format import print_inspect, print_table, render_template
-from hullbox.errors import HullboxError, InvalidArgument
+from hullbox.cli.format import print_table, render_template
+from hullbox.cli.targets import each, inspect_each
+from hullbox.errors import InvalidArgument
 
 
 @click.group(name="network", help="Manage networks.")
@@ -79,15 +80,7 @@ def list_networks(obj: Any, quiet: bool, no_trunc: bool, fmt: str | None) -> Non
 @click.pass_obj
 def inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
     """Low-level information on networks, as JSON."""
-    items, failed = [], False
-    for name in names:
-        try:
-            items.append(obj.engine.networks.inspect(name))
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    print_inspect(items, fmt)
-    return 1 if failed else 0
+    return inspect_each(names, obj.engine.networks.inspect, fmt)
 
 
 @network.command(name="rm")
@@ -95,15 +88,7 @@ def inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
 @click.pass_obj
 def remove(obj: Any, names: tuple[str, ...]) -> int:
     """Remove networks; goes on past a failure and exits 125 if any failed."""
-    failed = False
-    for name in names:
-        try:
-            obj.engine.networks.remove(name)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 125 if failed else 0
+    return 125 if each(names, obj.engine.networks.remove, echo=True) else 0
 
 
 @network.command()

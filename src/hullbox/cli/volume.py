@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from hullbox.cli.format import print_formatted, print_inspect, print_table
+from hullbox.cli.targets import each
 from hullbox.errors import HullboxError, InvalidArgument
 
 
@@ -89,15 +90,7 @@ def inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
 @click.pass_obj
 def rm(obj: Any, force: bool, names: tuple[str, ...]) -> int:
     """Remove volumes no container uses; goes on past a failure, then exits 125."""
-    failed = 0
-    for name in names:
-        try:
-            obj.engine.volumes.remove(name, force=force)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = exc.exit_code
-    return failed
+    return each(names, lambda name: obj.engine.volumes.remove(name, force=force), echo=True)
 
 
 @click.command()
