@@ -3,74 +3,27 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, hullbox_command
+from .rootless_kit import User, ordinary_user, subids
 
 pytestmark = pytest.mark.root
 
 USER = f"hbxrl{os.getpid() % 100000}"
 
 
-@dataclass
-class User:
-    name: str
-    uid: int
-    home: Path
-
-    def hullbox(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {"HOME": str(self.home), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-               "PYTHONPATH": str(REPO_ROOT / "src")}
-        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i",
-                               *(f"{k}={v}" for k, v in env.items()),
-                               *hullbox_command(), *args],
-                              capture_output=True, text=True, timeout=timeout, check=False,
-                              cwd="/")
-
-
-def _subids(name: str) -> list[str]:
-    try:
-        return [line for line in Path("/etc/subuid").read_text().splitlines()
-                if line.startswith(name + ":")]
-    except OSError:
-        return []
-
-
 @pytest.fixture(scope="module")
-def user(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iterator[User]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make a user for the test")
-    for tool in ("useradd", "userdel", "runuser", "newuidmap"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed (passwd, util-linux, uidmap)")
-    for part in Path(sys.executable).resolve().parents:
-        if not os.access(part, os.X_OK):  # pragma: no cover - depends on the checkout
-            pytest.skip(f"{part} is not enterable by other users: the user cannot run hullbox")
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], check=True)
-    try:
-        home = Path(os.path.expanduser(f"~{USER}"))
-        uid = int(subprocess.run(["id", "-u", USER], capture_output=True, text=True,
-                                 check=True).stdout)
-        tar = home / "busybox.tar"
-        shutil.copy(busybox_tar, tar)
-        os.chown(tar, uid, -1)
-        made = User(USER, uid, home)
-        result = made.hullbox("import", str(tar), "busybox:latest")
-        assert result.returncode == 0, result.stderr
+def user(busybox_tar: Path) -> Iterator[User]:
+    with ordinary_user(USER, busybox_tar) as made:
         yield made
-    finally:
-        subprocess.run(["userdel", "-r", "-f", USER], check=False, capture_output=True)
 
 
 def test_rootless_run_with_subordinate_ids(user: User) -> None:
-    if not _subids(user.name):
+    if not subids(user.name):
         pytest.skip("useradd gave the user no /etc/subuid range here")
     result = user.hullbox("run", "--rm", "busybox", "sh", "-c",
                           "id; cat /proc/self/uid_map; touch /f; chown 1000 /f && echo chowned")
@@ -78,7 +31,7 @@ def test_rootless_run_with_subordinate_ids(user: User) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("uid=0(root) gid=0(root)")
     assert lines[1].split() == ["0", str(user.uid), "1"]
-    start, count = (int(n) for n in _subids(user.name)[0].split(":")[1:])
+    start, count = (int(n) for n in subids(user.name)[0].split(":")[1:])
     assert lines[2].split() == ["1", str(start), str(count)]
     assert lines[3] == "chowned"  # uid 1000 exists inside: the subordinate range
     store = user.home / ".local" / "share" / "hullbox"
@@ -88,7 +41,7 @@ def test_rootless_run_with_subordinate_ids(user: User) -> None:
 
 
 def test_rootless_run_with_a_single_id(user: User) -> None:
-    ranges = _subids(user.name)
+    ranges = subids(user.name)
     for line in ranges:  # as on a host where the user has no range
         _, start, count = line.split(":")
         last = int(start) + int(count) - 1

@@ -8,7 +8,8 @@ subordinate ids from /etc/subuid and /etc/subgid, written by newuidmap and
 newgidmap (Debian's ``uidmap``); without a subordinate range, only the
 user's own id is mapped (Apptainer's model: the same user inside and out).
 cgroups are used only where the user may write them (delegated); bridges
-cannot be made, so the default network is slirp4netns, else none.
+cannot be made, so the default network is slirp4netns (engine/slirp.py),
+else none.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from __future__ import annotations
 import os
 import pwd
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hullbox.engine.userns_ranges import SUBGID, SUBUID, read_subids
-from hullbox.errors import RuntimeFailure
+from hullbox.errors import InvalidArgument, RuntimeFailure
 from hullbox.linux.namespaces import CLONE_NEWNS, CLONE_NEWUSER, unshare
 from hullbox.linux.userns import IdMap, in_user_namespace, write_id_maps
+
+if TYPE_CHECKING:
+    from hullbox.engine.options import ContainerOptions
 
 
 def is_rootless() -> bool:
@@ -123,13 +127,38 @@ def prepare(record_config: dict[str, Any]) -> None:
     if not is_rootless():
         return
     enter()
-    network = record_config.get("network", "default")
-    if network in ("default", "bridge"):
-        record_config["network"] = "none"
+    if record_config.get("network", "default") in ("default", "bridge"):
+        record_config["network"] = _default_network()  # a record made before slirp4netns
     limits = any(record_config.get(key) for key in ("memory", "nano_cpus", "pids_limit"))
     if limits and not cgroups_delegated():
         sys.stderr.write("hullbox: warning: rootless: cgroups are not delegated to this "
                          "user here, so --memory, --cpus and --pids-limit are not applied\n")
+
+
+def _default_network() -> str:
+    from hullbox.engine.slirp import unavailable
+
+    return "none" if unavailable() else "slirp4netns"
+
+
+def adapt_network(options: ContainerOptions) -> None:
+    """At create, in rootless mode: the default network is slirp4netns (none,
+    with a warning, where it is not installed); a bridge network is refused."""
+    if not is_rootless():
+        return
+    mode = options.network
+    if mode in ("default", "bridge"):
+        from hullbox.engine.slirp import unavailable
+
+        why = unavailable()
+        options.network = "none" if why else "slirp4netns"
+        if why:
+            sys.stderr.write(f"hullbox: warning: rootless: the container has no network: "
+                             f"{why}\n")
+    elif mode not in ("none", "host") and not mode.startswith(("container:", "slirp4netns")):
+        raise InvalidArgument(f"rootless: --network {mode} needs a bridge, which only root "
+                              "can make; use --network slirp4netns (the default), host "
+                              "or none")
 
 
 def cgroups_delegated() -> bool:
