@@ -75,3 +75,25 @@ def test_rootless_limits_warn_once_and_info(user: User) -> None:
         assert "warning" not in result.stderr
     else:
         assert result.stderr.count("warning: rootless: cgroups are not delegated") == 1
+
+
+def test_rootless_exec_joins_the_container(user: User) -> None:
+    cid = user.ok("run", "-d", "--name", "ex", "--hostname", "inside", "busybox",
+                  "sleep", "60").strip()
+    try:
+        out = user.ok("exec", "ex", "sh", "-c", "id -u; hostname; cat /proc/self/uid_map; "
+                      "ps -o pid,args").splitlines()
+        assert out[0] == "0" and out[1] == "inside"
+        assert out[2].split() == ["0", str(user.uid), "1"]  # the container's user namespace
+        assert "1 sleep 60" in " ".join(out[3:])  # its pid namespace: sleep is PID 1
+        if subids(user.name):  # uid 1000 exists inside only through the subordinate ids
+            assert user.ok("exec", "-u", "1000", "ex", "id", "-u").strip() == "1000"
+        user.ok("exec", "-d", "ex", "touch", "/detached")
+        assert user.hullbox("exec", "ex", "test", "-e", "/detached").returncode == 0 or \
+            user.hullbox("exec", "ex", "sh", "-c", "sleep 1; test -e /detached").returncode == 0
+        missing = user.hullbox("exec", "ex", "no-such-command")
+        assert missing.returncode == 127 and missing.stderr.count("\n") == 1
+    finally:
+        user.ok("rm", "-f", cid)
+    gone = user.hullbox("exec", "ex", "true")
+    assert gone.returncode == 125 and gone.stderr.startswith("hullbox: ")
