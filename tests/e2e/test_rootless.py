@@ -97,3 +97,27 @@ def test_rootless_exec_joins_the_container(user: User) -> None:
         user.ok("rm", "-f", cid)
     gone = user.hullbox("exec", "ex", "true")
     assert gone.returncode == 125 and gone.stderr.startswith("hullbox: ")
+
+
+def test_rootless_rm_removes_files_of_mapped_ids(user: User) -> None:
+    if not subids(user.name):
+        pytest.skip("useradd gave the user no /etc/subuid range here")
+    cid = user.ok("run", "--name", "owned", "busybox", "sh", "-c",
+                  "mkdir -p /d/e; touch /d/e/f; chown -R 1000:1000 /d; chmod 700 /d /d/e").strip()
+    container_dir = user.store / "containers" / user.ok("inspect", "-f", "{{.Id}}", "owned"
+                                                        ).strip()
+    assert os.stat(container_dir / "upper" / "d").st_uid != user.uid  # a subordinate id
+    assert cid == ""  # run in the foreground prints only the container's output
+    assert user.ok("rm", "owned").strip() == "owned"
+    assert not container_dir.exists()
+    assert list((user.store / "containers").iterdir()) == []
+
+
+def test_rootless_volume_rm_removes_files_of_mapped_ids(user: User) -> None:
+    if not subids(user.name):
+        pytest.skip("useradd gave the user no /etc/subuid range here")
+    user.ok("run", "--rm", "-v", "owned:/data", "busybox", "sh", "-c",
+            "mkdir /data/d; touch /data/d/f; chown -R 1000 /data/d; chmod 700 /data/d")
+    assert user.ok("volume", "rm", "owned").strip() == "owned"
+    assert not (user.store / "volumes" / "owned").exists()
+    assert not any((user.store / "tmp").glob(".volume-*"))

@@ -58,9 +58,9 @@ class RunResult:
 
 
 def _rmtree(path: Path) -> None:
-    import shutil  # lazily: `hullbox run` without --rm never removes a tree
+    from hullbox.engine.rootless import remove_tree  # the files of mapped ids too
 
-    shutil.rmtree(path, ignore_errors=True)
+    remove_tree(path)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import pwd
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hullbox.engine.userns_ranges import SUBGID, SUBUID, read_subids
@@ -52,8 +53,6 @@ def subordinate_ids(uid: int, path: str) -> list[tuple[int, int]]:
         name = pwd.getpwuid(uid).pw_name
     except KeyError:
         name = str(uid)
-    from pathlib import Path
-
     return [(start, count) for owner, start, count in read_subids(Path(path))
             if owner in (name, str(uid))]
 
@@ -119,6 +118,28 @@ def enter() -> None:
 
     # what this process mounts stays in its namespace
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
+
+
+def remove_tree(path: Path) -> None:
+    """shutil.rmtree, errors ignored. In rootless mode what the user may not
+    remove itself (files of its subordinate ids that a container made, the
+    mode-000 work dir overlayfs leaves) goes from inside a user namespace
+    with its mapping, where it is root over all of them."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path) or not is_rootless() or in_user_namespace():
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - reported through its exit status
+        code = 1
+        try:
+            enter()
+            shutil.rmtree(path, ignore_errors=True)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
 
 
 def prepare(record_config: dict[str, Any]) -> None:
