@@ -207,9 +207,9 @@ class ContainerService:
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
         from hullbox.engine.networking import validate_create
-        from hullbox.engine.rootless import adapt_network
+        from hullbox.engine.rootless import adapt_options
 
-        adapt_network(options)
+        adapt_options(options)
         validate_create(self.store, options, resolved.config.config.exposed_ports)
         container_id = new_id()
         from hullbox.engine.specgen import command_line

@@ -150,10 +150,31 @@ def prepare(record_config: dict[str, Any]) -> None:
     enter()
     if record_config.get("network", "default") in ("default", "bridge"):
         record_config["network"] = _default_network()  # a record made before slirp4netns
-    limits = any(record_config.get(key) for key in ("memory", "nano_cpus", "pids_limit"))
-    if limits and not cgroups_delegated():
-        sys.stderr.write("hullbox: warning: rootless: cgroups are not delegated to this "
-                         "user here, so --memory, --cpus and --pids-limit are not applied\n")
+    given = [flag for key, flag in LIMITS if record_config.get(key)]
+    if given and not cgroups_delegated():  # a record made before create dropped them
+        _warn_limits(given)
+
+
+#: the options that need a cgroup of the container's own, and their flags
+LIMITS = (("memory", "--memory"), ("nano_cpus", "--cpus"), ("pids_limit", "--pids-limit"))
+CGROUPS_NOT_DELEGATED = "cgroups are not delegated to this user here (a cgroup v2 subtree)"
+
+
+def _warn_limits(flags: list[str]) -> None:
+    sys.stderr.write(f"hullbox: warning: rootless: {CGROUPS_NOT_DELEGATED}, so "
+                     f"{' and '.join(flags)} {'is' if len(flags) == 1 else 'are'} ignored\n")
+
+
+def drop_undelegated_limits(options: ContainerOptions) -> None:
+    """At create, in rootless mode without delegated cgroups: the limits are
+    dropped with one warning, as Podman does on a cgroup v1 host (and the
+    container is shown without them, since it runs without them)."""
+    given = [flag for key, flag in LIMITS if getattr(options, key)]
+    if not given or not is_rootless() or cgroups_delegated():
+        return
+    _warn_limits(given)
+    for key, _ in LIMITS:
+        setattr(options, key, 0)
 
 
 def _default_network() -> str:
@@ -162,11 +183,18 @@ def _default_network() -> str:
     return "none" if unavailable() else "slirp4netns"
 
 
-def adapt_network(options: ContainerOptions) -> None:
-    """At create, in rootless mode: the default network is slirp4netns (none,
-    with a warning, where it is not installed); a bridge network is refused."""
+def adapt_options(options: ContainerOptions) -> None:
+    """At create, in rootless mode: what an ordinary user cannot have, changed
+    or refused (networks, cgroup limits)."""
     if not is_rootless():
         return
+    adapt_network(options)
+    drop_undelegated_limits(options)
+
+
+def adapt_network(options: ContainerOptions) -> None:
+    """The default network is slirp4netns (none, with a warning, where it
+    cannot run); a bridge network is refused."""
     mode = options.network
     if mode in ("default", "bridge"):
         from hullbox.engine.slirp import unavailable
