@@ -117,3 +117,26 @@ def test_bad_userns_is_one_line(hullbox: Hullbox) -> None:
         assert result.returncode == 125, result.stderr
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("hullbox: ")
     assert hullbox.ok("ps", "-aq") == before
+
+
+def test_a_new_named_volume_belongs_to_the_containers_root(hullbox: Hullbox) -> None:
+    out = hullbox.ok("run", "--rm", "--userns", "auto", "-v", "userns-vol:/data", "busybox",
+                     "sh", "-c", "echo hi > /data/by-root && ls -ln /data/by-root; "
+                     "cat /proc/self/uid_map")
+    try:
+        listing, uid_map = out.splitlines()
+        assert listing.split()[2:4] == ["0", "0"]  # root's, as seen inside
+        host = _uid_map(uid_map)[1]
+        data = Path(hullbox.ok("volume", "inspect", "-f", "{{.Mountpoint}}", "userns-vol"
+                               ).strip())
+        assert (os.stat(data).st_uid, os.stat(data / "by-root").st_uid) == (host, host)
+        # in use already: a volume keeps its owner (Podman's rule), so host root's
+        # files stay out of reach of another container's mapped root
+        hullbox.ok("run", "--rm", "-v", "used-vol:/data", "busybox", "touch", "/data/a")
+        denied = hullbox("run", "--rm", "--userns", "auto", "-v", "used-vol:/data", "busybox",
+                         "touch", "/data/b")
+        assert denied.returncode == 1 and "Permission denied" in denied.stderr
+        used = hullbox.ok("volume", "inspect", "-f", "{{.Mountpoint}}", "used-vol").strip()
+        assert os.stat(used).st_uid == 0
+    finally:
+        hullbox("volume", "rm", "userns-vol", "used-vol")

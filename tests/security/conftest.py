@@ -43,3 +43,14 @@ def probe_image(hullbox: Hullbox, busybox_tar: Path, probe_binary: Path,
                 tar.addfile(info, f)
     hullbox.ok("import", str(tar_path), "probe:latest")
     return "probe:latest"
+
+
+#: the flags of the container an attack runs in
+Isolation = tuple[str, ...]
+
+
+@pytest.fixture(params=["default", "userns-auto"])
+def isolation(request: pytest.FixtureRequest) -> Isolation:
+    """The attack again from a container whose root is an unprivileged host
+    id (--userns auto): it must fail there too, and no worse."""
+    return () if request.param == "default" else ("--userns", "auto")

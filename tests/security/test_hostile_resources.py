@@ -12,7 +12,7 @@ import pytest
 
 from e2e.conftest import hullbox_command
 
-from .conftest import Hullbox
+from .conftest import Hullbox, Isolation
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -35,9 +35,10 @@ def _wait_for_id(hullbox: Hullbox, name: str) -> str:
     raise AssertionError(f"container {name} never appeared")
 
 
-def test_fork_bomb_hits_the_pids_limit(hullbox: Hullbox) -> None:
+def test_fork_bomb_hits_the_pids_limit(hullbox: Hullbox, isolation: Isolation) -> None:
     bomb = subprocess.Popen(
-        [*hullbox_command(), "run", "--rm", "--name", "forkbomb", "--pids-limit", "100",
+        [*hullbox_command(), "run", "--rm", *isolation, "--name", "forkbomb",
+         "--pids-limit", "100",
          "busybox", "sh", "-c", "bomb() { bomb | bomb & }; bomb; sleep 4; echo survived"],
         env=hullbox.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -61,8 +62,9 @@ def test_fork_bomb_hits_the_pids_limit(hullbox: Hullbox) -> None:
     assert out.endswith("survived\n")
 
 
-def test_memory_hog_is_oom_killed(hullbox: Hullbox) -> None:
-    result = hullbox("run", "--name", "memhog", "--memory", "32m", "busybox", "sh", "-c",
+def test_memory_hog_is_oom_killed(hullbox: Hullbox, isolation: Isolation) -> None:
+    result = hullbox("run", *isolation, "--name", "memhog", "--memory", "32m", "busybox",
+                     "sh", "-c",
                      'x=a; while :; do x="$x$x"; done', timeout=120)
     try:
         assert result.returncode == 137

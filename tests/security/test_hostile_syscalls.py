@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, Isolation
 
 pytestmark = pytest.mark.root
 
@@ -31,8 +31,12 @@ def _probe(hullbox: Hullbox, image: str, *args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("call", REFUSED)
-def test_refused_in_a_default_container(call: str, hullbox: Hullbox, probe_image: str) -> None:
-    assert _probe(hullbox, probe_image, call) == (1, f"{call}: Operation not permitted\n")
+def test_refused_in_a_default_container(call: str, hullbox: Hullbox, probe_image: str,
+                                        isolation: Isolation) -> None:
+    """Also with --userns auto (the isolation fixture): its root has every
+    capability in its own user namespace, and still none of these."""
+    assert _probe(hullbox, probe_image, *isolation, call) == \
+        (1, f"{call}: Operation not permitted\n")
 
 
 @pytest.mark.parametrize("call", SECCOMP_ONLY)
@@ -68,16 +72,16 @@ def test_setuid_binary_gains_nothing_with_no_new_privileges(hullbox: Hullbox,
     assert nnp.stdout == "euid: 1000\n"
 
 
-def test_ptrace_reaches_only_the_containers_own_processes(hullbox: Hullbox,
-                                                          probe_image: str) -> None:
+def test_ptrace_reaches_only_the_containers_own_processes(hullbox: Hullbox, probe_image: str,
+                                                          isolation: Isolation) -> None:
     # its own child can be traced (so this test can fail)...
-    own = hullbox("run", "--rm", probe_image, "sh", "-c",
+    own = hullbox("run", "--rm", *isolation, probe_image, "sh", "-c",
                   "sleep 30 & probe ptrace_attach $!; kill $!")
     assert own.stdout == "ptrace_attach: ok\n", own.stderr
     # ...a host process cannot: its pid names nothing in the container's namespace
     with subprocess.Popen(["sleep", "60"]) as victim:
         try:
-            attack = hullbox("run", "--rm", probe_image, "probe", "ptrace_attach",
+            attack = hullbox("run", "--rm", *isolation, probe_image, "probe", "ptrace_attach",
                              str(victim.pid))
             assert (attack.returncode, attack.stdout) == (1, "ptrace_attach: No such process\n")
             assert victim.poll() is None  # untouched, still running

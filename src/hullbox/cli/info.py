@@ -36,6 +36,7 @@ def _facts(obj: Any) -> dict[str, Any]:
     states = [status(record) for record in obj.engine.containers.list(all=True)]
     network = hostinfo.network_facts()
     userns = _userns_facts()
+    rootless_warnings = userns.pop("RootlessWarnings")
     security = security_options()
     return {
         "Containers": len(states),
@@ -64,13 +65,19 @@ def _facts(obj: Any) -> dict[str, Any]:
         "VMAcceleratorReason": accel.reason,
         "GuestKernel": str(kernel) if kernel.is_file() else "",
         **userns,
-        "Warnings": hostinfo.warnings(network, security, userns["UserNamespaces"]),
+        "Warnings": [*hostinfo.warnings(network, security, userns["UserNamespaces"]),
+                     *rootless_warnings],
     }
 
 
 def _userns_facts() -> dict[str, Any]:
     """Rootless or not, and which user id mapping containers get."""
-    from hullbox.engine.rootless import cgroups_delegated, id_maps, is_rootless
+    from hullbox.engine.rootless import (
+        CGROUPS_NOT_DELEGATED,
+        cgroups_delegated,
+        id_maps,
+        is_rootless,
+    )
     from hullbox.engine.userns_options import kernel_allows_userns
     from hullbox.engine.userns_ranges import POOL_OWNER, SUBUID, read_subids
 
@@ -82,10 +89,13 @@ def _userns_facts() -> dict[str, Any]:
         where = (f"{pool[0][0]}:{pool[0][1]} ({SUBUID} entry {POOL_OWNER!r})" if pool
                  else f"from 100000 up, skipping the users' ranges in {SUBUID}")
         mapping = f"none by default (host ids); --userns auto: a range {where}"
-    limits = "applied" if not rootless or cgroups_delegated() else \
-        "not applied (cgroups are not delegated to this user)"
+    delegated = not rootless or cgroups_delegated()
+    limits = "applied" if delegated else "not applied (cgroups are not delegated to this user)"
+    warnings = [] if delegated else [
+        f"rootless: {CGROUPS_NOT_DELEGATED}: --memory, --cpus and --pids-limit are ignored "
+        "with a warning; a systemd host with cgroup v2 delegates them"]
     return {"Rootless": rootless, "IDMapping": mapping, "CgroupLimits": limits,
-            "UserNamespaces": kernel_allows_userns() or "yes"}
+            "UserNamespaces": kernel_allows_userns() or "yes", "RootlessWarnings": warnings}
 
 
 def _lines(facts: dict[str, Any]) -> list[str]:
@@ -121,8 +131,8 @@ def _lines(facts: dict[str, Any]) -> list[str]:
         f"Total Memory: {facts['MemTotal'] / 2**30:.2f}GiB",
         f"Name: {facts['Name']}",
         f"Hullbox Root Dir: {facts['HullboxRootDir']}",
-        "Network: bridge host none container; nftables "
-        + (facts["NFTables"] or "missing"),
+        ("Network: slirp4netns (default) host none container" if facts["Rootless"] else
+         "Network: bridge host none container; nftables " + (facts["NFTables"] or "missing")),
         f" IPv4 Forwarding: {yes(facts['IPv4Forwarding'])}",
         f" IPv6: {yes(facts['IPv6'])}",
         f" Bridge netfilter (iptables): {bridge_nf}",

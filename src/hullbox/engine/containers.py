@@ -58,9 +58,9 @@ class RunResult:
 
 
 def _rmtree(path: Path) -> None:
-    import shutil  # lazily: `hullbox run` without --rm never removes a tree
+    from hullbox.engine.rootless import remove_tree  # the files of mapped ids too
 
-    shutil.rmtree(path, ignore_errors=True)
+    remove_tree(path)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -207,7 +207,9 @@ class ContainerService:
         resolved = self.images.get(image)
         name = validate_name(options.name) if options.name else None
         from hullbox.engine.networking import validate_create
+        from hullbox.engine.rootless import adapt_options
 
+        adapt_options(options)
         validate_create(self.store, options, resolved.config.config.exposed_ports)
         container_id = new_id()
         from hullbox.engine.specgen import command_line

@@ -89,6 +89,7 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
         mount_into_spec(spec, store, record.config, paths.rootfs)
         if mapping is not None:
             userns.apply_to_spec(spec, mapping, [path for path, _ in etc_files.values()])
+            userns.give_new_volumes_to_root(store, record.config, mapping)
         paths.config.write_text(json.dumps(spec, indent=2))
     except BaseException:
         unmount_rootfs(paths)

@@ -39,7 +39,10 @@ def mode_of(options: ContainerOptions) -> str:
 
 
 def is_bridged(mode: str) -> bool:
-    return mode not in ("none", "host") and not mode.startswith("container:")
+    from hullbox.engine.slirp import is_slirp
+
+    return mode not in ("none", "host") and not mode.startswith("container:") \
+        and not is_slirp(mode)
 
 
 def netns_path(container_id: str) -> Path:
@@ -120,6 +123,11 @@ def validate_create(store: Store, options: ContainerOptions, exposed: dict[str, 
         if not container_db.find(store, target):
             raise ContainerNotFound(f"--network {mode}: no such container: {target}")
         return
+    from hullbox.engine import slirp
+
+    if slirp.is_slirp(mode):
+        slirp.validate_create(options, port_specs(options, exposed))
+        return
     if not is_bridged(mode):
         return
     from hullbox.network.portmap import check_family
@@ -145,7 +153,7 @@ def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
     mode = mode_of(options)
     if mode.startswith("container:"):
         path = f"/proc/{_running_pid(store, mode.partition(':')[2])}/ns/net"
-    elif is_bridged(mode):
+    elif is_bridged(mode) or mode.startswith("slirp4netns"):
         path = str(netns_path(container_id))
     else:
         return
@@ -186,6 +194,10 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
 
     options = ContainerOptions.from_json(record.config)
     mode = mode_of(options)
+    if mode.startswith("slirp4netns"):
+        from hullbox.engine import slirp
+
+        return slirp.setup(store, images, record, paths)
     if not is_bridged(mode):
         netfiles.write_unbridged(store, record, options, paths, mode)
         return _nothing
@@ -245,6 +257,9 @@ def disconnect_all(store: Store, container_id: str) -> None:
     from hullbox.network import endpoint, portmap, ports
 
     portmap.stop_relay(container_id, relay_pid_file(container_id))
+    from hullbox.engine.slirp import stop as stop_slirp
+
+    stop_slirp(store, container_id)  # before unpublish: its forwards have no nft rules
     ports.unpublish(store, container_id)
     for lease in leases:
         endpoint.detach(store, lease)

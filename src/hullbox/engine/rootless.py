@@ -8,7 +8,8 @@ subordinate ids from /etc/subuid and /etc/subgid, written by newuidmap and
 newgidmap (Debian's ``uidmap``); without a subordinate range, only the
 user's own id is mapped (Apptainer's model: the same user inside and out).
 cgroups are used only where the user may write them (delegated); bridges
-cannot be made, so the default network is slirp4netns, else none.
+cannot be made, so the default network is slirp4netns (engine/slirp.py),
+else none.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from __future__ import annotations
 import os
 import pwd
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hullbox.engine.userns_ranges import SUBGID, SUBUID, read_subids
-from hullbox.errors import RuntimeFailure
+from hullbox.errors import InvalidArgument, RuntimeFailure
 from hullbox.linux.namespaces import CLONE_NEWNS, CLONE_NEWUSER, unshare
 from hullbox.linux.userns import IdMap, in_user_namespace, write_id_maps
+
+if TYPE_CHECKING:
+    from hullbox.engine.options import ContainerOptions
 
 
 def is_rootless() -> bool:
@@ -48,8 +53,6 @@ def subordinate_ids(uid: int, path: str) -> list[tuple[int, int]]:
         name = pwd.getpwuid(uid).pw_name
     except KeyError:
         name = str(uid)
-    from pathlib import Path
-
     return [(start, count) for owner, start, count in read_subids(Path(path))
             if owner in (name, str(uid))]
 
@@ -117,19 +120,94 @@ def enter() -> None:
     mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
 
 
+def remove_tree(path: Path) -> None:
+    """shutil.rmtree, errors ignored. In rootless mode what the user may not
+    remove itself (files of its subordinate ids that a container made, the
+    mode-000 work dir overlayfs leaves) goes from inside a user namespace
+    with its mapping, where it is root over all of them."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path) or not is_rootless() or in_user_namespace():
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - reported through its exit status
+        code = 1
+        try:
+            enter()
+            shutil.rmtree(path, ignore_errors=True)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+
+
 def prepare(record_config: dict[str, Any]) -> None:
     """Enter rootless mode for a container about to start, and adapt what a
     user cannot have: a bridge (the default network) and undelegated cgroups."""
     if not is_rootless():
         return
     enter()
-    network = record_config.get("network", "default")
-    if network in ("default", "bridge"):
-        record_config["network"] = "none"
-    limits = any(record_config.get(key) for key in ("memory", "nano_cpus", "pids_limit"))
-    if limits and not cgroups_delegated():
-        sys.stderr.write("hullbox: warning: rootless: cgroups are not delegated to this "
-                         "user here, so --memory, --cpus and --pids-limit are not applied\n")
+    if record_config.get("network", "default") in ("default", "bridge"):
+        record_config["network"] = _default_network()  # a record made before slirp4netns
+    given = [flag for key, flag in LIMITS if record_config.get(key)]
+    if given and not cgroups_delegated():  # a record made before create dropped them
+        _warn_limits(given)
+
+
+#: the options that need a cgroup of the container's own, and their flags
+LIMITS = (("memory", "--memory"), ("nano_cpus", "--cpus"), ("pids_limit", "--pids-limit"))
+CGROUPS_NOT_DELEGATED = "cgroups are not delegated to this user here (a cgroup v2 subtree)"
+
+
+def _warn_limits(flags: list[str]) -> None:
+    sys.stderr.write(f"hullbox: warning: rootless: {CGROUPS_NOT_DELEGATED}, so "
+                     f"{' and '.join(flags)} {'is' if len(flags) == 1 else 'are'} ignored\n")
+
+
+def drop_undelegated_limits(options: ContainerOptions) -> None:
+    """At create, in rootless mode without delegated cgroups: the limits are
+    dropped with one warning, as Podman does on a cgroup v1 host (and the
+    container is shown without them, since it runs without them)."""
+    given = [flag for key, flag in LIMITS if getattr(options, key)]
+    if not given or not is_rootless() or cgroups_delegated():
+        return
+    _warn_limits(given)
+    for key, _ in LIMITS:
+        setattr(options, key, 0)
+
+
+def _default_network() -> str:
+    from hullbox.engine.slirp import unavailable
+
+    return "none" if unavailable() else "slirp4netns"
+
+
+def adapt_options(options: ContainerOptions) -> None:
+    """At create, in rootless mode: what an ordinary user cannot have, changed
+    or refused (networks, cgroup limits)."""
+    if not is_rootless():
+        return
+    adapt_network(options)
+    drop_undelegated_limits(options)
+
+
+def adapt_network(options: ContainerOptions) -> None:
+    """The default network is slirp4netns (none, with a warning, where it
+    cannot run); a bridge network is refused."""
+    mode = options.network
+    if mode in ("default", "bridge"):
+        from hullbox.engine.slirp import unavailable
+
+        why = unavailable()
+        options.network = "none" if why else "slirp4netns"
+        if why:
+            sys.stderr.write(f"hullbox: warning: rootless: the container has no network: "
+                             f"{why}\n")
+    elif mode not in ("none", "host") and not mode.startswith(("container:", "slirp4netns")):
+        raise InvalidArgument(f"rootless: --network {mode} needs a bridge, which only root "
+                              "can make; use --network slirp4netns (the default), host "
+                              "or none")
 
 
 def cgroups_delegated() -> bool:

@@ -50,15 +50,18 @@ class Started:
     held: tuple[int, ...] = ()
 
 
-def _open_fds() -> set[int]:
-    return {int(name) for name in os.listdir("/proc/self/fd")}
-
-
-def _is_socket(fd: int) -> bool:
-    try:
-        return stat.S_ISSOCK(os.fstat(fd).st_mode)
-    except OSError:
-        return False
+def _open_sockets() -> set[tuple[int, int]]:
+    """(fd, inode) of each open socket: a descriptor number closed and reused
+    meanwhile is told apart by its inode."""
+    found = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            st = os.fstat(int(name))
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode):
+            found.add((int(name), st.st_ino))
+    return found
 
 
 def _setup_network(store: Store, images: ImageService, record: ContainerRecord,
@@ -67,11 +70,11 @@ def _setup_network(store: Store, images: ImageService, record: ContainerRecord,
     open: they must outlive this phase's exec, so the monitor keeps them."""
     from hullbox.engine.networking import setup
 
-    before = _open_fds()
+    before = _open_sockets()
     undo = setup(store, images, record, paths)
     # Duplicates: the socket objects behind the originals may be collected
     # (and closed) before the exec; these stay open until the run ends.
-    return undo, tuple(os.dup(fd) for fd in sorted(_open_fds() - before) if _is_socket(fd))
+    return undo, tuple(os.dup(fd) for fd, _ in sorted(_open_sockets() - before))
 
 
 def _external_root(runtime: str) -> str:

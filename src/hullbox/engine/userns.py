@@ -137,6 +137,27 @@ def _drop_unused_copies(store: Store) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def give_new_volumes_to_root(store: Store, config: dict[str, Any], mapping: IdMapping) -> None:
+    """A named volume used for the first time by a container in a user namespace
+    is its root's, as with Podman: made by host root and left empty (nothing
+    from the image was copied in), its root could not write it otherwise.
+    Only then: a volume in use keeps the owner it has."""
+    from hullbox.engine.settings.storage import StorageSettings
+    from hullbox.volume import local, records
+    from hullbox.volume.mountpoint import VOLUME
+
+    for point in StorageSettings.from_json(config.get("storage")).points():
+        if point.type != VOLUME or point.read_only:
+            continue
+        record = records.get(store, point.source)
+        if record is None or record.options:
+            continue  # mounted from elsewhere (tmpfs, a device): nothing on disk to own
+        data = local.data_dir(store, record.name)
+        st = os.stat(data)
+        if (st.st_uid, st.st_gid) == (0, 0) and not any(data.iterdir()):
+            os.chown(data, *mapping.root)
+
+
 def apply_to_spec(spec: dict[str, Any], mapping: IdMapping, etc_files: list[Path]) -> None:
     """A user namespace with the mapping in config.json; hullbox's /etc files
     owned by the container's root, so it may edit them as on Docker."""

@@ -56,8 +56,14 @@ def remove_volume(store: Store, name: str) -> bool:
     """Remove a volume no container uses; False when one does (it stays)."""
     if records.delete_unused(store, name):
         return False
-    local.remove_dirs(store, name)
+    _remove_dirs(store, name)
     return True
+
+
+def _remove_dirs(store: Store, name: str) -> None:
+    from hullbox.engine.rootless import remove_tree  # files of a rootless user's mapped ids
+
+    local.remove_dirs(store, name, remove_tree)
 
 
 def _rfc3339(timestamp: float) -> str:
@@ -143,7 +149,7 @@ class VolumeService:
                 f"volume {name} is in use by container {names}; remove the container "
                 "first (hullbox rm)"
             )
-        local.remove_dirs(self.store, name)
+        _remove_dirs(self.store, name)
 
     def prune(self, *, all: bool = False,
               filters: dict[str, builtins.list[str]] | None = None) -> PruneReport:

@@ -110,6 +110,9 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RuntimeFailure(f"exec in {container_id}: seccomp: {exc}") from exc
     with ExitStack() as stack:
+        rootless = os.geteuid() != 0 and not _same_namespace(state.pid, "user")
+        if rootless:
+            _join_user_namespace(state.pid, container_id)
         pidns = os.open(f"/proc/{state.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         stack.callback(os.close, pidns)
         namespaces = _open_namespaces(state.pid, stack)
@@ -120,7 +123,7 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
         ours, theirs = seqpacket.socketpair()
         stack.callback(ours.close)
         init = InitContext(Spec(process), state.bundle, "", theirs, stdio, seccomp=seccomp)
-        pid = _fork_into(pidns, ExecContext(init, procs, namespaces))
+        pid = _fork_into(pidns, ExecContext(init, procs, namespaces), restore=not rootless)
         theirs.close()
         try:
             master = _handshake(ours, container_id)
@@ -133,6 +136,22 @@ def spawn_exec(state_root: StrPath, container_id: str, process: Process, *,
             raise
         return Spawned(pid, None, master)
     raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
+
+
+def _join_user_namespace(pid: int, container_id: str) -> None:
+    """Rootless mode: an ordinary user has no privilege over the container's
+    namespaces until it joins the user namespace that owns them, which is its
+    own (so it may): that comes first here, for good (this process only
+    waits for the exec'd one after)."""
+    try:
+        fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(fd, NAMESPACE_FLAGS["user"])
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise RuntimeFailure(f"exec in container {container_id}: join its user namespace: "
+                             f"{exc.strerror}; is it another user's container?") from exc
 
 
 def _container_seccomp(state: st.State, container_id: str) -> Program | None:
@@ -150,7 +169,10 @@ def _container_seccomp(state: st.State, container_id: str) -> Program | None:
         raise RuntimeFailure(f"exec in container {container_id}: seccomp: {exc}") from exc
 
 
-def _fork_into(pidns: int, ctx: ExecContext) -> int:
+def _fork_into(pidns: int, ctx: ExecContext, *, restore: bool = True) -> int:
+    """Fork the exec'd process into the pid namespace; then go back to our own
+    for later children, unless we may not (``restore`` False: in rootless
+    mode this process left the host's user namespace, which owns it)."""
     own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     try:
         setns(pidns, NAMESPACE_FLAGS["pid"])
@@ -160,7 +182,8 @@ def _fork_into(pidns: int, ctx: ExecContext) -> int:
     except OSError as exc:
         raise RuntimeFailure(f"exec: join pid namespace: {exc.strerror}") from exc
     finally:
-        setns(own, NAMESPACE_FLAGS["pid"])  # only the parent gets here
+        if restore:
+            setns(own, NAMESPACE_FLAGS["pid"])  # only the parent gets here
         os.close(own)
     return pid
 

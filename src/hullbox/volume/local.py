@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,11 @@ def make_dirs(store: Store, name: str) -> None:
     os.chmod(home / "_data", 0o755)  # whatever the umask
 
 
-def remove_dirs(store: Store, name: str) -> None:
-    """Move the volume's directory aside, then delete it: a crash halfway
-    leaves no half-emptied volume under its name."""
+def remove_dirs(store: Store, name: str,
+                remove_tree: Callable[[Path], None] | None = None) -> None:
+    """Move the volume's directory aside, then delete it (with ``remove_tree``,
+    else shutil.rmtree ignoring errors): a crash halfway leaves no
+    half-emptied volume under its name."""
     import shutil
     import tempfile
 
@@ -78,7 +80,10 @@ def remove_dirs(store: Store, name: str) -> None:
     trash = Path(tempfile.mkdtemp(prefix=".volume-", dir=store.tmp_dir))
     with contextlib.suppress(FileNotFoundError):
         os.rename(home, trash / "v")
-    shutil.rmtree(trash, ignore_errors=True)
+    if remove_tree is None:
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        remove_tree(trash)
 
 
 def ensure_data_dir(store: Store, name: str) -> Path:

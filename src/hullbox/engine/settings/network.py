@@ -76,6 +76,11 @@ def validate_mode(mode: str) -> None:
     """none, host, default/bridge, container:NAME, or a network's name."""
     if mode in BUILTIN_MODES:
         return
+    if mode.startswith("slirp4netns"):
+        from hullbox.engine.slirp import parse_mode
+
+        parse_mode(mode)
+        return
     if mode.startswith("container:"):
         if not mode.partition(":")[2]:
             raise InvalidArgument("--network container: needs a container, e.g. "
@@ -83,4 +88,4 @@ def validate_mode(mode: str) -> None:
         return
     if not _NAME.match(mode):
         raise InvalidArgument(f"invalid --network {mode!r}: use none, host, bridge, "
-                              "container:NAME or a network's name")
+                              "slirp4netns, container:NAME or a network's name")
