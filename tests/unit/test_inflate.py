@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 import zstandard
 
 from hullbox.errors import LayerError
-from hullbox.image.compression import Compression, inflate, peek_chunks
+from hullbox.image.compression import Compression, decompressed, inflate, peek_chunks
 
 PAYLOAD = os.urandom(300_000) + b"\0" * 20_000_000 + os.urandom(5000)
 BLOBS = {
@@ -59,3 +61,22 @@ def test_garbled_zstd_stream_is_one_clear_error() -> None:
     with pytest.raises(LayerError, match="^blob x is not a valid zstd stream"):
         for _ in inflate(pieces(bytes(blob), 65536), Compression.ZSTD, "blob x"):
             pass
+
+
+@pytest.mark.parametrize("isal", ["installed", "missing"])
+def test_gzip_inflates_and_checks_its_crc_with_or_without_isal(
+    isal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # isal (ISA-L) is the fast path; where it has no wheel zlib does the work.
+    if isal == "missing":
+        monkeypatch.setitem(sys.modules, "isal", None)
+    blob = BLOBS[Compression.GZIP]
+    assert b"".join(inflate(pieces(blob, 65536), Compression.GZIP)) == PAYLOAD + b"second"
+    stream = decompressed(io.BytesIO(blob), Compression.GZIP, "blob x")
+    assert stream.read() == PAYLOAD + b"second"
+    bad_crc = BLOBS[Compression.GZIP][:len(gzip.compress(PAYLOAD)) - 8] + b"\0" * 8
+    with pytest.raises(LayerError, match="^blob x is not a valid gzip stream"):
+        for _ in inflate(pieces(bad_crc, 65536), Compression.GZIP, "blob x"):
+            pass
+    with pytest.raises(LayerError, match="^blob x is not a valid gzip stream"):
+        decompressed(io.BytesIO(bad_crc), Compression.GZIP, "blob x").read()

@@ -16,7 +16,7 @@ import itertools
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from hullbox.errors import InvalidArgument, LayerError
 
@@ -125,15 +125,37 @@ class _CheckedReader(io.RawIOBase):
         return len(data)
 
 
+def _inflater() -> zlib._Decompress:
+    """A decompressor of one gzip member (it checks the member's CRC and
+    length): ISA-L's through ``isal`` (2 to 6 times zlib's speed, and it too
+    lets go of the GIL), or zlib's where isal has no wheel."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.decompressobj(wbits=31)
+    # isal_zlib is a drop-in twin of zlib: same methods, same attributes.
+    return cast("zlib._Decompress", isal_zlib.decompressobj(wbits=31))
+
+
+def _gzip_errors() -> tuple[type[BaseException], ...]:
+    """What a decompressor from ``_inflater`` raises for bad data, with
+    EOFError for a stream cut short."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return (zlib.error, EOFError)
+    # isal's stub calls its error class an instance of Exception.
+    return (zlib.error, cast("type[BaseException]", isal_zlib.error), EOFError)
+
+
 class _Gunzip:
-    """gzip members one after another (as ``gzip -d`` reads them), inflated by
-    zlib from 1 MiB input reads; zlib checks each member's CRC and length.
-    gzip.GzipFile reads its input 8 KiB at a time, which made it the slowest
-    step of a pull."""
+    """gzip members one after another (as ``gzip -d`` reads them), inflated
+    from 1 MiB input reads. gzip.GzipFile reads its input 8 KiB at a time,
+    which made it the slowest step of a pull."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._inflate = zlib.decompressobj(wbits=31)
+        self._inflate = _inflater()
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
@@ -150,7 +172,7 @@ class _Gunzip:
                         self._done = True
                         return b""
                     rest = more.lstrip(b"\0")
-                self._inflate = inflate = zlib.decompressobj(wbits=31)
+                self._inflate = inflate = _inflater()
                 data = rest
             else:
                 data = inflate.unconsumed_tail or self._raw.read(_CHUNK)
@@ -167,9 +189,8 @@ def decompressed(raw: IO[bytes], compression: Compression, name: str = "layer") 
     which archive is bad."""
     if compression is Compression.GZIP:
         inner: Any = _Gunzip(raw)
-        # zlib.error for a bad header, bad data or a bad checksum, EOFError for
-        # a stream cut short.
-        errors: tuple[type[BaseException], ...] = (zlib.error, EOFError)
+        # A bad header, bad data or a bad checksum, or a stream cut short.
+        errors = _gzip_errors()
         what = f"{name} is not a valid gzip stream"
     elif compression is Compression.ZSTD:
         zstandard = _zstandard(name)
@@ -197,7 +218,7 @@ def inflate(chunks: Iterator[bytes], compression: Compression,
     if compression is Compression.GZIP:
         try:
             yield from _gunzip(chunks)
-        except (zlib.error, EOFError) as exc:
+        except _gzip_errors() as exc:
             raise LayerError(f"{name} is not a valid gzip stream: {exc}") from exc
         return
     zstandard = _zstandard(name)
@@ -212,7 +233,7 @@ def inflate(chunks: Iterator[bytes], compression: Compression,
 
 def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """gzip members one after another, as ``_Gunzip`` reads them."""
-    inflater = zlib.decompressobj(wbits=31)
+    inflater = _inflater()
     for chunk in chunks:
         data = chunk
         while True:
@@ -221,7 +242,7 @@ def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 data = data.lstrip(b"\0")
                 if not data:
                     break
-                inflater = zlib.decompressobj(wbits=31)
+                inflater = _inflater()
             out = inflater.decompress(data, _OUT_MAX)
             if out:
                 yield out
