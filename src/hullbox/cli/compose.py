@@ -244,7 +244,18 @@ def _verb(name: str, doc: str, action: str, timeout: bool = False) -> None:
 
 _verb("start", "Start existing containers.", "start")
 _verb("stop", "Stop running containers.", "stop", timeout=True)
-_verb("restart", "Restart containers.", "restart", timeout=True)
+
+
+@compose.command("restart")
+@click.argument("services", nargs=-1)
+@click.option("-t", "--timeout", type=float, default=None, help="Seconds to wait for stop.")
+@click.option("--no-deps", is_flag=True,
+              help="Do not restart the services that depend on these with restart: true.")
+@click.pass_obj
+def restart(obj: ComposeContext, services: tuple[str, ...], timeout: float | None,
+            no_deps: bool) -> None:
+    """Restart containers."""
+    _bound(obj).restart(list(services) or None, timeout, no_deps=no_deps)
 
 
 @compose.command("kill")

@@ -103,13 +103,17 @@ class ComposeProject:
         self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
+        recreated: set[str] = set()
         for name in order:
             plan = plans[name]
             if options.scale and name in options.scale:
                 plan = replace(plan, replicas=options.scale[name])
             if not options.no_deps and not options.no_start:
                 self._wait_for_dependencies(plan, options.wait_timeout)
-            self._converge(plan, options)
+            # depends_on.<dep>.restart: a kept container restarts after its dependency changed.
+            restart = any(dep in recreated for dep in restarted_by(plan.depends_on))
+            if self._converge(plan, options, restart=restart):
+                recreated.add(name)
         return self.containers(order)
 
     def _wait_for_dependencies(self, plan: ServicePlan, timeout: float | None) -> None:
@@ -119,7 +123,10 @@ class ComposeProject:
             condition = (spec or {}).get("condition", "service_started")
             wait_for(self.engine, self.containers([dep]), dep, condition, plan.name, timeout)
 
-    def _converge(self, plan: ServicePlan, options: UpOptions) -> None:
+    def _converge(self, plan: ServicePlan, options: UpOptions, *, restart: bool = False) -> bool:
+        """Make the service's replicas match ``plan``; True when one was recreated.
+        With ``restart`` a kept running replica is restarted."""
+        recreated = False
         existing = {number_of(r): r for r in self.containers([plan.name])}
         if options.keep_running and existing:
             plan = replace(plan, replicas=max(plan.replicas, max(existing)))
@@ -138,7 +145,11 @@ class ComposeProject:
                 if options.force_recreate or (changed and not options.no_recreate):
                     self._remove(record)
                     self.report(record.name, "Recreate")
-                    record = None
+                    record, recreated = None, True
+                elif is_active(record) and restart and not options.no_start:
+                    self.engine.containers.restart(record.id)
+                    self.report(record.name, "Restarted")
+                    continue
                 elif options.no_start or is_active(record):
                     self.report(record.name, "Running")
                     continue
@@ -148,6 +159,7 @@ class ComposeProject:
             if not options.no_start:
                 self.engine.containers.start(record.id)
                 self.report(record.name, "Started")
+        return recreated
 
     def _create(self, plan: ServicePlan, number: int, *, oneoff: bool = False,
                 command: list[str] | None = None, name: str | None = None,
@@ -225,10 +237,24 @@ class ComposeProject:
             self.engine.containers.start(record.id)
             self.report(record.name, "Started")
 
-    def restart(self, services: list[str] | None = None, timeout: float | None = None) -> None:
-        """Stop then start."""
+    def restart(self, services: list[str] | None = None, timeout: float | None = None,
+                no_deps: bool = False) -> None:
+        """Stop then start; the services that depend on these with
+        ``restart: true`` too, unless ``no_deps``."""
+        if services and not no_deps:
+            services = self.restart_dependents(services)
         self.stop(services, timeout)
         self.start(services)
+
+    def restart_dependents(self, names: list[str]) -> list[str]:
+        """``names`` and the services that depend on one of them (directly or
+        through others) with ``restart: true``."""
+        found = list(names)
+        for name in found:  # grows while it is walked: a breadth-first closure
+            for other, service in self.project.services.items():
+                if other not in found and name in restarted_by(service.get("depends_on")):
+                    found.append(other)
+        return found
 
     def kill(self, services: list[str] | None = None, sig: str = "KILL") -> None:
         """Send a signal to the running containers."""
@@ -296,6 +322,12 @@ class ComposeProject:
     def _reverse_order(self, records: list[ContainerRecord]) -> list[ContainerRecord]:
         order = self.project.ordered()
         return sorted(records, key=lambda r: _rank(order, r), reverse=True)
+
+
+def restarted_by(depends_on: dict[str, Any] | None) -> list[str]:
+    """The dependencies whose restart or update restarts the dependent."""
+    return [dep for dep, spec in (depends_on or {}).items()
+            if (spec or {}).get("restart") in (True, "true")]
 
 
 def _rank(order: list[str], record: ContainerRecord) -> tuple[int, int]:
