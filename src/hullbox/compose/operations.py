@@ -5,7 +5,9 @@ changed and waits for dependency conditions before starting a service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -95,7 +97,7 @@ class ComposeProject:
            options: UpOptions | None = None) -> list[ContainerRecord]:
         """Create and start the services (dependencies first), recreating the
         replicas whose configuration changed; returns the service containers."""
-        options = options or UpOptions()
+        options = up = options or UpOptions()
         wanted = services or sorted(self.project.services)
         order = wanted if options.no_deps else self.project.with_dependencies(wanted)
         order = [n for n in self.project.ordered() if n in order]
@@ -103,18 +105,34 @@ class ComposeProject:
         self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
-        recreated: set[str] = set()
-        for name in order:
+        from hullbox.compose.schedule import in_dependency_order
+
+        def up_one(name: str, recreated: frozenset[str]) -> bool:
             plan = plans[name]
-            if options.scale and name in options.scale:
-                plan = replace(plan, replicas=options.scale[name])
-            if not options.no_deps and not options.no_start:
-                self._wait_for_dependencies(plan, options.wait_timeout)
-            # depends_on.<dep>.restart: a kept container restarts after its dependency changed.
-            restart = any(dep in recreated for dep in restarted_by(plan.depends_on))
-            if self._converge(plan, options, restart=restart):
-                recreated.add(name)
+            if up.scale and name in up.scale:
+                plan = replace(plan, replicas=up.scale[name])
+            with self._own_engine() as own:
+                if not up.no_deps and not up.no_start:
+                    own._wait_for_dependencies(plan, up.wait_timeout)
+                # depends_on.<dep>.restart: a kept container restarts after its dependency changed.
+                restart = any(dep in recreated for dep in restarted_by(plan.depends_on))
+                return own._converge(plan, up, restart=restart)
+
+        in_dependency_order(order, {n: self.project.dependencies(n) for n in order}, up_one)
         return self.containers(order)
+
+    @contextmanager
+    def _own_engine(self) -> Iterator[ComposeProject]:
+        """This project on an engine of the calling thread's own: a store's
+        SQLite connection belongs to the thread that opened it."""
+        if threading.current_thread() is threading.main_thread():
+            yield self
+            return
+        engine = type(self.engine)(self.engine.store.root)
+        try:
+            yield ComposeProject(engine, self.project, self.report, self.progress)
+        finally:
+            engine.close()
 
     def _wait_for_dependencies(self, plan: ServicePlan, timeout: float | None) -> None:
         for dep, spec in plan.depends_on.items():
