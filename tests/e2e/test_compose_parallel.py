@@ -1,6 +1,6 @@
-"""Independent services start side by side, as docker compose starts them:
-a service waiting for a dependency's health does not hold up services that
-do not depend on it, and the dependency order stays."""
+"""Independent services start (and go) side by side, as docker compose does
+it: a service waiting for a dependency's health does not hold up services
+that do not depend on it, and the dependency order stays, both ways."""
 
 from __future__ import annotations
 
@@ -60,5 +60,11 @@ def test_a_service_is_not_held_up_by_an_unrelated_health_wait(hullbox: Hullbox,
         events = up.stderr.splitlines()
         assert events.index(" Container tparallel-slow-1  Started") < \
             events.index(" Container tparallel-gate-1  Created")  # the order stays
+        down = _compose(hullbox, tmp_path, "down", "-t", "0")
+        assert down.returncode == 0, down.stderr
+        events = down.stderr.splitlines()
+        assert events.index(" Container tparallel-gate-1  Removed") < \
+            events.index(" Container tparallel-slow-1  Removed")  # dependents go first
+        assert " Container tparallel-peer-1  Removed" in events
     finally:
         _compose(hullbox, tmp_path, "down", "-v", "-t", "0")

@@ -15,6 +15,8 @@ from hullbox.compose import naming, resources
 from hullbox.compose.images import ensure_images
 from hullbox.compose.plan import ServicePlan, plan_service
 from hullbox.compose.project import Project
+from hullbox.compose.schedule import in_dependency_order
+from hullbox.compose.teardown import each_in_reverse
 from hullbox.compose.waiting import wait_for
 from hullbox.engine.lifecycle import is_active, parse_signal
 from hullbox.errors import HullboxError
@@ -105,13 +107,12 @@ class ComposeProject:
         self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
-        from hullbox.compose.schedule import in_dependency_order
 
         def up_one(name: str, recreated: frozenset[str]) -> bool:
             plan = plans[name]
             if up.scale and name in up.scale:
                 plan = replace(plan, replicas=up.scale[name])
-            with self._own_engine() as own:
+            with self.own_engine() as own:
                 if not up.no_deps and not up.no_start:
                     own._wait_for_dependencies(plan, up.wait_timeout)
                 # depends_on.<dep>.restart: a kept container restarts after its dependency changed.
@@ -122,7 +123,7 @@ class ComposeProject:
         return self.containers(order)
 
     @contextmanager
-    def _own_engine(self) -> Iterator[ComposeProject]:
+    def own_engine(self) -> Iterator[ComposeProject]:
         """This project on an engine of the calling thread's own: a store's
         SQLite connection belongs to the thread that opened it."""
         if threading.current_thread() is threading.main_thread():
@@ -260,9 +261,11 @@ class ComposeProject:
 
     def stop(self, services: list[str] | None = None, timeout: float | None = None) -> None:
         """Stop running containers, dependents before their dependencies."""
-        for record in self._reverse_order(self.containers(services, running_only=True)):
-            self.engine.containers.stop(record.id, timeout)
-            self.report(record.name, "Stopped")
+        def stop(own: ComposeProject, record: ContainerRecord) -> None:
+            own.engine.containers.stop(record.id, timeout)
+            own.report(record.name, "Stopped")
+
+        each_in_reverse(self, self.containers(services, running_only=True), stop)
 
     def start(self, services: list[str] | None = None) -> None:
         """Start existing containers, dependencies first."""
@@ -324,13 +327,15 @@ class ComposeProject:
              volumes: bool = False) -> None:
         """Stop and remove the project's containers (one-off ones too), then
         its networks, and with ``volumes`` its named and anonymous volumes."""
-        records = self.containers() + self.containers(oneoff=True)
-        for record in self._reverse_order(records):
-            known = service_of(record) in self.project.services
-            if not known and not remove_orphans and not self._is_oneoff(record):
-                continue
-            self._remove(record, volumes=volumes, timeout=timeout)
-            self.report(record.name, "Removed")
+        records = [r for r in self.containers() + self.containers(oneoff=True)
+                   if service_of(r) in self.project.services or remove_orphans
+                   or self._is_oneoff(r)]
+
+        def remove(own: ComposeProject, record: ContainerRecord) -> None:
+            own._remove(record, volumes=volumes, timeout=timeout)
+            own.report(record.name, "Removed")
+
+        each_in_reverse(self, records, remove)
         resources.remove_networks(self.engine, self.project.name, self._report_resource)
         if volumes:
             resources.remove_volumes(self.engine, self.project.name, self._report_resource)
@@ -355,10 +360,6 @@ class ComposeProject:
 
     def _is_oneoff(self, record: ContainerRecord) -> bool:
         return (record.config.get("labels") or {}).get(naming.LABEL_ONEOFF) == "True"
-
-    def _reverse_order(self, records: list[ContainerRecord]) -> list[ContainerRecord]:
-        order = self.project.ordered()
-        return sorted(records, key=lambda r: _rank(order, r), reverse=True)
 
 
 def restarted_by(depends_on: dict[str, Any] | None) -> list[str]:
