@@ -136,3 +136,12 @@ def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
                        "supported, not environment; give it a file:$"):
         _plan(tmp_path, "services:\n  web: {image: busybox, secrets: [token]}\n"
               "secrets:\n  token: {environment: TOKEN}\n")
+
+
+def test_a_link_alias_is_an_alias_of_the_linked_service(tmp_path: Path) -> None:
+    plain = _plan(tmp_path, "services:\n  db: {image: busybox}\n  web: {image: busybox}\n",
+                  "db")
+    linked = _plan(tmp_path, "services:\n  db: {image: busybox}\n"
+                   "  web: {image: busybox, links: ['db:database', db]}\n", "db")
+    assert linked.options.networking.aliases == ["db", "database"]
+    assert linked.config_hash != plain.config_hash  # up recreates db to add the alias

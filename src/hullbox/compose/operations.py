@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hullbox.compose import naming, resources
+from hullbox.compose.external_links import check_external_links
 from hullbox.compose.images import ensure_images
 from hullbox.compose.plan import ServicePlan, plan_service
 from hullbox.compose.project import Project
@@ -104,6 +105,7 @@ class ComposeProject:
         order = wanted if options.no_deps else self.project.with_dependencies(wanted)
         order = [n for n in self.project.ordered() if n in order]
         plans = self.plans(order)
+        check_external_links(self.engine, {n: self.project.services[n] for n in order})
         self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
@@ -202,6 +204,13 @@ class ComposeProject:
                           name=container or naming.container_name(self.project.name,
                                                                   plan.name, number))
         command = command if command is not None else plan.command
+        if service.get("external_links"):
+            from hullbox.compose.external_links import external_link_hosts
+
+            hosts = external_link_hosts(self.engine, plan.name, service["external_links"],
+                                        options)
+            options.networking = replace(options.networking,
+                                         add_hosts=[*options.networking.add_hosts, *hosts])
         if service.get("init"):
             from hullbox.compose.service_init import wrap
 

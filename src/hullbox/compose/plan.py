@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
-from hullbox.compose.service_network import network_settings
+from hullbox.compose.service_network import link_aliases, network_settings
 from hullbox.compose.service_runtime import (
     health_settings,
     lifecycle_settings,
@@ -25,8 +25,7 @@ from hullbox.errors import InvalidArgument, Unsupported
 # Attributes that need an engine feature hullbox has not got yet: the feature.
 _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
-    "links": "links (use networks: service names resolve on the project network)",
-    "external_links": "links", "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
+    "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
     "device_cgroup_rules": "--device-cgroup-rule",
     "shm_size": "--shm-size", "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
     "uts": "--uts", "cgroup": "--cgroupns",
@@ -52,7 +51,8 @@ _HANDLED = {
     "container_name", "restart", "deploy", "scale", "depends_on", "profiles",
     "stop_signal", "stop_grace_period", "expose", "network_mode", "networks",
     "mem_limit", "cpus", "pids_limit", "pull_policy", "platform", "logging", "develop",
-    "attach", "extends", "pull_refresh_after", "ports", "volumes", "volumes_from",
+    "attach", "extends", "pull_refresh_after", "links",
+    "external_links", "ports", "volumes", "volumes_from",
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
     "userns_mode", "init", "secrets", "configs",
@@ -138,6 +138,7 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
     if missing:
         raise Unsupported(f"service {name!r} uses what hullbox cannot do yet: "
                           + ", ".join(missing))
+    aliases = link_aliases(model, name)
     try:
         options = _options(project, model, name, service)
     except InvalidArgument as exc:
@@ -148,6 +149,7 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
         command=service.get("command"),
         options=options,
         replicas=replicas_of(service),
-        config_hash=config_hash(service),
+        # An alias another service's links give this one is part of its container.
+        config_hash=config_hash({**service, "x-link-aliases": aliases} if aliases else service),
         depends_on=dict(service.get("depends_on") or {}),
     )
