@@ -112,9 +112,21 @@ def test_a_bad_value_names_the_service(tmp_path: Path) -> None:
 
 def test_what_the_engine_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(Unsupported) as caught:
-        _plan(tmp_path, "services:\n  web: {image: busybox, shm_size: 64m, ipc: host}\n")
-    assert str(caught.value) == ("service 'web' uses what hullbox cannot do yet: "
-                                 "shm_size (--shm-size), ipc (--ipc)")
+        _plan(tmp_path, "services:\n  web:\n    image: busybox\n    ipc: host\n"
+              "    cpu_period: 50000\n    networks: {default: {ipv6_address: 'fd00::5'}}\n")
+    assert str(caught.value) == (
+        "service 'web' uses what hullbox cannot do yet: ipc (--ipc), cpu_period "
+        "(--cpu-period other than 100000), networks.default.ipv6_address (a fixed IPv6 or "
+        "link-local address)")
+
+
+def test_shm_size_and_cpu_quota_become_the_engines_settings(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web: {image: busybox, shm_size: 16m, "
+                 "cpu_quota: 150000, cpu_period: 100000}\n")
+    assert plan.options.storage.tmpfs["/dev/shm"] == "size=16777216,mode=1777"
+    assert plan.options.nano_cpus == 1_500_000_000
+    with pytest.raises(InvalidArgument, match="cpus and cpu_quota cannot both be set"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, cpus: 1, cpu_quota: 50000}\n")
 
 
 def test_file_secrets_and_configs_are_read_only_binds(tmp_path: Path) -> None:
@@ -136,3 +148,12 @@ def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
                        "supported, not environment; give it a file:$"):
         _plan(tmp_path, "services:\n  web: {image: busybox, secrets: [token]}\n"
               "secrets:\n  token: {environment: TOKEN}\n")
+
+
+def test_a_link_alias_is_an_alias_of_the_linked_service(tmp_path: Path) -> None:
+    plain = _plan(tmp_path, "services:\n  db: {image: busybox}\n  web: {image: busybox}\n",
+                  "db")
+    linked = _plan(tmp_path, "services:\n  db: {image: busybox}\n"
+                   "  web: {image: busybox, links: ['db:database', db]}\n", "db")
+    assert linked.options.networking.aliases == ["db", "database"]
+    assert linked.config_hash != plain.config_hash  # up recreates db to add the alias

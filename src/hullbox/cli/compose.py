@@ -129,49 +129,6 @@ def _scale(values: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-@compose.command("up")
-@click.argument("services", nargs=-1)
-@click.option("-d", "--detach", is_flag=True, help="Run in the background.")
-@click.option("--scale", multiple=True, metavar="SERVICE=NUM", help="Number of replicas.")
-@click.option("--no-deps", is_flag=True, help="Do not start linked services.")
-@click.option("--force-recreate", is_flag=True, help="Recreate even if unchanged.")
-@click.option("--no-recreate", is_flag=True, help="Keep existing containers.")
-@click.option("--no-start", is_flag=True, help="Create but do not start.")
-@click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
-@click.option("--build", "build", is_flag=True, help="Build images before starting.")
-@click.option("--wait", is_flag=True,
-              help="Wait until the services run, and are healthy when checked (implies -d).")
-@click.option("--wait-timeout", type=float, default=None, metavar="SECONDS",
-              help="Longest wait for a depends_on condition or --wait (default: from the check).")
-@click.pass_obj
-def up(obj: ComposeContext, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
-       no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
-       remove_orphans: bool, build: bool, wait: bool, wait_timeout: float | None) -> None:
-    """Create and start the services' containers."""
-    from hullbox.compose.operations import UpOptions
-
-    bound = _bound(obj, list(services))
-    records = bound.up(list(services) or None, UpOptions(
-        scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
-        no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
-        build=build, wait_timeout=wait_timeout))
-    if wait and not no_start:
-        from hullbox.compose.waiting import wait_ready
-
-        wait_ready(bound.engine, records, wait_timeout)
-        return
-    if detach or no_start:
-        return
-    from hullbox.compose.logs import project_logs
-
-    try:
-        for name, line in project_logs(bound.engine, records, follow=True):
-            click.echo(f"{name}  | ".encode() + line, nl=False)
-    except KeyboardInterrupt:
-        click.echo("Gracefully stopping...", err=True)
-    bound.stop(list(services) or None)
-
-
 @compose.command("down")
 @click.option("-v", "--volumes", is_flag=True, help="Remove named and anonymous volumes.")
 @click.option("--remove-orphans", is_flag=True, help="Remove containers of gone services.")
@@ -244,7 +201,18 @@ def _verb(name: str, doc: str, action: str, timeout: bool = False) -> None:
 
 _verb("start", "Start existing containers.", "start")
 _verb("stop", "Stop running containers.", "stop", timeout=True)
-_verb("restart", "Restart containers.", "restart", timeout=True)
+
+
+@compose.command("restart")
+@click.argument("services", nargs=-1)
+@click.option("-t", "--timeout", type=float, default=None, help="Seconds to wait for stop.")
+@click.option("--no-deps", is_flag=True,
+              help="Do not restart the services that depend on these with restart: true.")
+@click.pass_obj
+def restart(obj: ComposeContext, services: tuple[str, ...], timeout: float | None,
+            no_deps: bool) -> None:
+    """Restart containers."""
+    _bound(obj).restart(list(services) or None, timeout, no_deps=no_deps)
 
 
 @compose.command("kill")
@@ -275,16 +243,18 @@ def rm(obj: ComposeContext, services: tuple[str, ...], force: bool, stop: bool,
 @click.option("--rm", "remove", is_flag=True, help="Remove the container when it exits.")
 @click.option("--no-deps", is_flag=True, help="Do not start linked services.")
 @click.option("--name", default=None, help="Container name.")
-@click.option("-d", "--detach", is_flag=True, help="Not supported yet.")
+@click.option("-d", "--detach", is_flag=True,
+              help="Run in the background and print the container's name.")
 @click.pass_obj
 def run(obj: ComposeContext, service: str, command: tuple[str, ...], remove: bool,
         no_deps: bool, name: str | None, detach: bool) -> int:
     """Run a one-off command in a new container of SERVICE."""
-    from hullbox.errors import Unsupported
-
-    if detach:
-        raise Unsupported("compose run -d is not supported yet; use compose up -d")
     bound = _bound(obj, [service])
+    if detach:
+        record = bound.run_detached(service, list(command) or None, remove=remove,
+                                    no_deps=no_deps, name=name)
+        click.echo(record.name)
+        return 0
     return bound.run(service, list(command) or None, remove=remove,  # type: ignore[no-any-return]
                      no_deps=no_deps, name=name)
 
@@ -307,8 +277,10 @@ def register(cli: click.Group) -> None:
 
 
 def _add_more_verbs() -> None:
+    from hullbox.cli.compose_up import up
     from hullbox.cli.compose_verbs import add_verbs
 
+    compose.add_command(up)
     add_verbs(compose)
 
 

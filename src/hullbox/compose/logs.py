@@ -12,20 +12,17 @@ from typing import Any
 from hullbox.store.containers import ContainerRecord
 
 
-def project_logs(engine: Any, records: list[ContainerRecord], *, follow: bool = False,
-                 tail: int | None = None,
-                 timestamps: bool = False) -> Iterator[tuple[str, bytes]]:
-    """(container name, line) pairs; lines keep their newline."""
-    def lines(record: ContainerRecord, own: Any = engine) -> Iterator[bytes]:
-        for entry in own.containers.logs(record.id, follow=follow, tail=tail):
-            yield (entry.time.encode() + b" " if timestamps else b"") + entry.data
+def _lines(engine: Any, record: ContainerRecord, *, follow: bool, tail: int | None,
+           timestamps: bool) -> Iterator[bytes]:
+    for entry in engine.containers.logs(record.id, follow=follow, tail=tail):
+        yield (entry.time.encode() + b" " if timestamps else b"") + entry.data
 
-    if not follow:
-        for record in records:
-            for line in lines(record):
-                yield record.name, line
-        return
-    pipe: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+
+def follow_logs(engine: Any, records: list[ContainerRecord], *, tail: int | None = None,
+                timestamps: bool = False) -> Iterator[tuple[ContainerRecord, bytes | None]]:
+    """(container, line) pairs as the containers write them, and (container,
+    None) once a container has stopped; ends when all of them have."""
+    pipe: queue.Queue[tuple[ContainerRecord, bytes | None]] = queue.Queue()
 
     def pump(record: ContainerRecord) -> None:
         # A store's SQLite connection belongs to one thread: each reader opens its own.
@@ -33,18 +30,29 @@ def project_logs(engine: Any, records: list[ContainerRecord], *, follow: bool = 
 
         try:
             with Engine(engine.store.root) as own:
-                for line in lines(record, own):
-                    pipe.put((record.name, line))
+                for line in _lines(own, record, follow=True, tail=tail, timestamps=timestamps):
+                    pipe.put((record, line))
         finally:
-            pipe.put(None)
+            pipe.put((record, None))
 
-    threads = [threading.Thread(target=pump, args=(r,), daemon=True) for r in records]
-    for thread in threads:
-        thread.start()
-    running = len(threads)
+    for record in records:
+        threading.Thread(target=pump, args=(record,), daemon=True).start()
+    running = len(records)
     while running:
         item = pipe.get()
-        if item is None:
-            running -= 1
-        else:
-            yield item
+        running -= item[1] is None
+        yield item
+
+
+def project_logs(engine: Any, records: list[ContainerRecord], *, follow: bool = False,
+                 tail: int | None = None,
+                 timestamps: bool = False) -> Iterator[tuple[str, bytes]]:
+    """(container name, line) pairs; lines keep their newline."""
+    if not follow:
+        for record in records:
+            for line in _lines(engine, record, follow=False, tail=tail, timestamps=timestamps):
+                yield record.name, line
+        return
+    for record, data in follow_logs(engine, records, tail=tail, timestamps=timestamps):
+        if data is not None:
+            yield record.name, data

@@ -5,14 +5,19 @@ changed and waits for dependency conditions before starting a service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hullbox.compose import naming, resources
+from hullbox.compose.external_links import check_external_links
 from hullbox.compose.images import ensure_images
 from hullbox.compose.plan import ServicePlan, plan_service
 from hullbox.compose.project import Project
+from hullbox.compose.schedule import in_dependency_order
+from hullbox.compose.teardown import each_in_reverse
 from hullbox.compose.waiting import wait_for
 from hullbox.engine.lifecycle import is_active, parse_signal
 from hullbox.errors import HullboxError
@@ -95,22 +100,42 @@ class ComposeProject:
            options: UpOptions | None = None) -> list[ContainerRecord]:
         """Create and start the services (dependencies first), recreating the
         replicas whose configuration changed; returns the service containers."""
-        options = options or UpOptions()
+        options = up = options or UpOptions()
         wanted = services or sorted(self.project.services)
         order = wanted if options.no_deps else self.project.with_dependencies(wanted)
         order = [n for n in self.project.ordered() if n in order]
         plans = self.plans(order)
+        check_external_links(self.engine, {n: self.project.services[n] for n in order})
         self.prepare(order, build=options.build)
         if options.remove_orphans:
             self.remove_orphans()
-        for name in order:
+
+        def up_one(name: str, recreated: frozenset[str]) -> bool:
             plan = plans[name]
-            if options.scale and name in options.scale:
-                plan = replace(plan, replicas=options.scale[name])
-            if not options.no_deps and not options.no_start:
-                self._wait_for_dependencies(plan, options.wait_timeout)
-            self._converge(plan, options)
+            if up.scale and name in up.scale:
+                plan = replace(plan, replicas=up.scale[name])
+            with self.own_engine() as own:
+                if not up.no_deps and not up.no_start:
+                    own._wait_for_dependencies(plan, up.wait_timeout)
+                # depends_on.<dep>.restart: a kept container restarts after its dependency changed.
+                restart = any(dep in recreated for dep in restarted_by(plan.depends_on))
+                return own._converge(plan, up, restart=restart)
+
+        in_dependency_order(order, {n: self.project.dependencies(n) for n in order}, up_one)
         return self.containers(order)
+
+    @contextmanager
+    def own_engine(self) -> Iterator[ComposeProject]:
+        """This project on an engine of the calling thread's own: a store's
+        SQLite connection belongs to the thread that opened it."""
+        if threading.current_thread() is threading.main_thread():
+            yield self
+            return
+        engine = type(self.engine)(self.engine.store.root)
+        try:
+            yield ComposeProject(engine, self.project, self.report, self.progress)
+        finally:
+            engine.close()
 
     def _wait_for_dependencies(self, plan: ServicePlan, timeout: float | None) -> None:
         for dep, spec in plan.depends_on.items():
@@ -119,7 +144,10 @@ class ComposeProject:
             condition = (spec or {}).get("condition", "service_started")
             wait_for(self.engine, self.containers([dep]), dep, condition, plan.name, timeout)
 
-    def _converge(self, plan: ServicePlan, options: UpOptions) -> None:
+    def _converge(self, plan: ServicePlan, options: UpOptions, *, restart: bool = False) -> bool:
+        """Make the service's replicas match ``plan``; True when one was recreated.
+        With ``restart`` a kept running replica is restarted."""
+        recreated = False
         existing = {number_of(r): r for r in self.containers([plan.name])}
         if options.keep_running and existing:
             plan = replace(plan, replicas=max(plan.replicas, max(existing)))
@@ -138,7 +166,11 @@ class ComposeProject:
                 if options.force_recreate or (changed and not options.no_recreate):
                     self._remove(record)
                     self.report(record.name, "Recreate")
-                    record = None
+                    record, recreated = None, True
+                elif is_active(record) and restart and not options.no_start:
+                    self.engine.containers.restart(record.id)
+                    self.report(record.name, "Restarted")
+                    continue
                 elif options.no_start or is_active(record):
                     self.report(record.name, "Running")
                     continue
@@ -148,6 +180,7 @@ class ComposeProject:
             if not options.no_start:
                 self.engine.containers.start(record.id)
                 self.report(record.name, "Started")
+        return recreated
 
     def _create(self, plan: ServicePlan, number: int, *, oneoff: bool = False,
                 command: list[str] | None = None, name: str | None = None,
@@ -171,6 +204,13 @@ class ComposeProject:
                           name=container or naming.container_name(self.project.name,
                                                                   plan.name, number))
         command = command if command is not None else plan.command
+        if service.get("external_links"):
+            from hullbox.compose.external_links import external_link_hosts
+
+            hosts = external_link_hosts(self.engine, plan.name, service["external_links"],
+                                        options)
+            options.networking = replace(options.networking,
+                                         add_hosts=[*options.networking.add_hosts, *hosts])
         if service.get("init"):
             from hullbox.compose.service_init import wrap
 
@@ -180,20 +220,27 @@ class ComposeProject:
             plan.image, command, options, restart="no" if oneoff else None)
 
     # -- run -------------------------------------------------------------------
-    def run(self, service: str, command: list[str] | None, *, remove: bool = False,
-            no_deps: bool = False, name: str | None = None,
-            stdio: tuple[int | None, int, int] = (0, 1, 2)) -> int:
-        """``run``: a one-off container of ``service`` in the foreground, after
-        its dependencies are up; its exit code."""
+    def _one_off(self, service: str, command: list[str] | None, *, no_deps: bool,
+                 name: str | None, auto_remove: bool = False) -> ContainerRecord:
+        """A one-off container of ``service``, created once its dependencies are up."""
+        import os
+
         self.project.service(service)
         deps = [d for d in self.project.with_dependencies([service]) if d != service]
         if deps and not no_deps:
             self.up(deps, UpOptions(keep_running=True))
         plan = self.plans([service])[service]
-        import os
-
+        self.prepare([service])  # its image, networks and volumes, which no dependency made
         name = name or f"{self.project.name}-{service}-run-{os.urandom(6).hex()}"
-        record = self._create(plan, 1, oneoff=True, command=command, name=name)
+        return self._create(plan, 1, oneoff=True, command=command, name=name,
+                            auto_remove=auto_remove)
+
+    def run(self, service: str, command: list[str] | None, *, remove: bool = False,
+            no_deps: bool = False, name: str | None = None,
+            stdio: tuple[int | None, int, int] = (0, 1, 2)) -> int:
+        """``run``: a one-off container of ``service`` in the foreground, after
+        its dependencies are up; its exit code."""
+        record = self._one_off(service, command, no_deps=no_deps, name=name)
         try:
             stdin, stdout, stderr = stdio
             return self.engine.containers.start_attached(  # type: ignore[no-any-return]
@@ -201,6 +248,18 @@ class ComposeProject:
         finally:
             if remove:
                 self.engine.containers.remove(record.id, force=True)
+
+    def run_detached(self, service: str, command: list[str] | None, *, remove: bool = False,
+                     no_deps: bool = False, name: str | None = None) -> ContainerRecord:
+        """``run -d``: the one-off container started in the background (removed
+        when it exits with ``remove``)."""
+        record = self._one_off(service, command, no_deps=no_deps, name=name,
+                               auto_remove=remove)
+        try:
+            return self.engine.containers.start(record.id)  # type: ignore[no-any-return]
+        except HullboxError:
+            self.engine.containers.remove(record.id, force=True)
+            raise
 
     # -- stop, kill, remove ----------------------------------------------------
     def _remove(self, record: ContainerRecord, *, volumes: bool = False,
@@ -211,9 +270,11 @@ class ComposeProject:
 
     def stop(self, services: list[str] | None = None, timeout: float | None = None) -> None:
         """Stop running containers, dependents before their dependencies."""
-        for record in self._reverse_order(self.containers(services, running_only=True)):
-            self.engine.containers.stop(record.id, timeout)
-            self.report(record.name, "Stopped")
+        def stop(own: ComposeProject, record: ContainerRecord) -> None:
+            own.engine.containers.stop(record.id, timeout)
+            own.report(record.name, "Stopped")
+
+        each_in_reverse(self, self.containers(services, running_only=True), stop)
 
     def start(self, services: list[str] | None = None) -> None:
         """Start existing containers, dependencies first."""
@@ -225,10 +286,24 @@ class ComposeProject:
             self.engine.containers.start(record.id)
             self.report(record.name, "Started")
 
-    def restart(self, services: list[str] | None = None, timeout: float | None = None) -> None:
-        """Stop then start."""
+    def restart(self, services: list[str] | None = None, timeout: float | None = None,
+                no_deps: bool = False) -> None:
+        """Stop then start; the services that depend on these with
+        ``restart: true`` too, unless ``no_deps``."""
+        if services and not no_deps:
+            services = self.restart_dependents(services)
         self.stop(services, timeout)
         self.start(services)
+
+    def restart_dependents(self, names: list[str]) -> list[str]:
+        """``names`` and the services that depend on one of them (directly or
+        through others) with ``restart: true``."""
+        found = list(names)
+        for name in found:  # grows while it is walked: a breadth-first closure
+            for other, service in self.project.services.items():
+                if other not in found and name in restarted_by(service.get("depends_on")):
+                    found.append(other)
+        return found
 
     def kill(self, services: list[str] | None = None, sig: str = "KILL") -> None:
         """Send a signal to the running containers."""
@@ -261,13 +336,15 @@ class ComposeProject:
              volumes: bool = False) -> None:
         """Stop and remove the project's containers (one-off ones too), then
         its networks, and with ``volumes`` its named and anonymous volumes."""
-        records = self.containers() + self.containers(oneoff=True)
-        for record in self._reverse_order(records):
-            known = service_of(record) in self.project.services
-            if not known and not remove_orphans and not self._is_oneoff(record):
-                continue
-            self._remove(record, volumes=volumes, timeout=timeout)
-            self.report(record.name, "Removed")
+        records = [r for r in self.containers() + self.containers(oneoff=True)
+                   if service_of(r) in self.project.services or remove_orphans
+                   or self._is_oneoff(r)]
+
+        def remove(own: ComposeProject, record: ContainerRecord) -> None:
+            own._remove(record, volumes=volumes, timeout=timeout)
+            own.report(record.name, "Removed")
+
+        each_in_reverse(self, records, remove)
         resources.remove_networks(self.engine, self.project.name, self._report_resource)
         if volumes:
             resources.remove_volumes(self.engine, self.project.name, self._report_resource)
@@ -293,9 +370,11 @@ class ComposeProject:
     def _is_oneoff(self, record: ContainerRecord) -> bool:
         return (record.config.get("labels") or {}).get(naming.LABEL_ONEOFF) == "True"
 
-    def _reverse_order(self, records: list[ContainerRecord]) -> list[ContainerRecord]:
-        order = self.project.ordered()
-        return sorted(records, key=lambda r: _rank(order, r), reverse=True)
+
+def restarted_by(depends_on: dict[str, Any] | None) -> list[str]:
+    """The dependencies whose restart or update restarts the dependent."""
+    return [dep for dep, spec in (depends_on or {}).items()
+            if (spec or {}).get("restart") in (True, "true")]
 
 
 def _rank(order: list[str], record: ContainerRecord) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
-from hullbox.compose.service_network import network_settings
+from hullbox.compose.service_network import link_aliases, network_settings
 from hullbox.compose.service_runtime import (
     health_settings,
     lifecycle_settings,
@@ -22,18 +22,19 @@ from hullbox.compose.units import parse_bytes
 from hullbox.engine.options import ContainerOptions
 from hullbox.errors import InvalidArgument, Unsupported
 
+CFS_PERIOD = 100_000  # microseconds: the period --cpus sets a quota over
+
 # Attributes that need an engine feature hullbox has not got yet: the feature.
 _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
-    "links": "links (use networks: service names resolve on the project network)",
-    "external_links": "links", "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
+    "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
     "device_cgroup_rules": "--device-cgroup-rule",
-    "shm_size": "--shm-size", "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
+    "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
     "uts": "--uts", "cgroup": "--cgroupns",
     "cgroup_parent": "--cgroup-parent", "oom_kill_disable": "--oom-kill-disable",
     "oom_score_adj": "--oom-score-adj", "storage_opt": "--storage-opt",
     "domainname": "--domainname", "gpus": "--gpus", "blkio_config": "--blkio-weight",
-    "cpu_shares": "--cpu-shares", "cpu_quota": "--cpu-quota", "cpu_period": "--cpu-period",
+    "cpu_shares": "--cpu-shares", "cpu_period": "--cpu-period other than 100000",
     "cpuset": "--cpuset-cpus", "mem_reservation": "--memory-reservation",
     "memswap_limit": "--memory-swap", "mem_swappiness": "--memory-swappiness",
     "runtime": "--runtime per service", "isolation": "--isolation",
@@ -52,11 +53,14 @@ _HANDLED = {
     "container_name", "restart", "deploy", "scale", "depends_on", "profiles",
     "stop_signal", "stop_grace_period", "expose", "network_mode", "networks",
     "mem_limit", "cpus", "pids_limit", "pull_policy", "platform", "logging", "develop",
-    "attach", "extends", "pull_refresh_after", "ports", "volumes", "volumes_from",
+    "attach", "extends", "pull_refresh_after", "links",
+    "external_links", "ports", "volumes", "volumes_from",
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
-    "userns_mode", "init", "secrets", "configs",
+    "userns_mode", "init", "secrets", "configs", "shm_size", "cpu_quota",
 }
+# What the engine does for one value only: that value.
+_ONLY: dict[str, Any] = {"cpu_period": CFS_PERIOD}
 
 
 @dataclass
@@ -79,12 +83,17 @@ def _present(value: Any) -> bool:
 def _unsupported(service: dict[str, Any]) -> list[str]:
     missing: list[str] = []
     for key, value in service.items():
-        if key.startswith("x-") or not _present(value):
+        if key.startswith("x-") or not _present(value) or \
+                (key in _ONLY and str(value) == str(_ONLY[key])):
             continue
         if key in _WAITING:
             missing.append(f"{key} ({_WAITING[key]})")
         elif key not in _HANDLED:
             missing.append(f"{key} (not implemented)")
+    for network, config in (service.get("networks") or {}).items():
+        for key in ("ipv6_address", "link_local_ips"):
+            if (config or {}).get(key):
+                missing.append(f"networks.{network}.{key} (a fixed IPv6 or link-local address)")
     resources = (service.get("deploy") or {}).get("resources") or {}
     for key in (resources.get("limits") or {}):
         if key not in ("cpus", "memory", "pids"):
@@ -100,11 +109,24 @@ def replicas_of(service: dict[str, Any]) -> int:
     return 1 if replicas is None else int(replicas)
 
 
+def _quota_cpus(service: dict[str, Any]) -> float | None:
+    """``cpu_quota`` (over the default 100ms period) is what ``--cpus`` sets."""
+    quota: Any = service.get("cpu_quota")
+    if quota in (None, "") or int(quota) < 0:
+        return None
+    if service.get("cpus"):
+        raise InvalidArgument("cpus and cpu_quota cannot both be set; use one")
+    if int(quota) < 1000:
+        raise InvalidArgument(f"cpu_quota {quota} is below the minimum of 1000 (1ms)")
+    return int(quota) / CFS_PERIOD
+
+
 def _options(project: str, model: dict[str, Any], name: str,
              service: dict[str, Any]) -> ContainerOptions:
     limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
     memory = service.get("mem_limit") or limits.get("memory")
-    cpus = service.get("cpus") or limits.get("cpus")
+    quota_cpus = _quota_cpus(service)
+    cpus = service.get("cpus") or limits.get("cpus") or quota_cpus
     env = [f"{key}={value}" for key, value in (service.get("environment") or {}).items()
            if value is not None]
     network, networking = network_settings(project, model, name, service)
@@ -138,6 +160,7 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
     if missing:
         raise Unsupported(f"service {name!r} uses what hullbox cannot do yet: "
                           + ", ".join(missing))
+    aliases = link_aliases(model, name)
     try:
         options = _options(project, model, name, service)
     except InvalidArgument as exc:
@@ -148,6 +171,7 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
         command=service.get("command"),
         options=options,
         replicas=replicas_of(service),
-        config_hash=config_hash(service),
+        # An alias another service's links give this one is part of its container.
+        config_hash=config_hash({**service, "x-link-aliases": aliases} if aliases else service),
         depends_on=dict(service.get("depends_on") or {}),
     )

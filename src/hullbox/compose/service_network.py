@@ -64,6 +64,19 @@ def _ordered(networks: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(items, key=lambda item: (-int(item[1].get("priority") or 0), item[0]))
 
 
+def link_aliases(model: dict[str, Any], name: str) -> list[str]:
+    """The names other services give ``name`` with ``links: [name:alias]``.
+    Docker scopes such an alias to the linking container; here it is one
+    more alias of ``name`` on its networks, which the linking service shares."""
+    found: list[str] = []
+    for service in (model.get("services") or {}).values():
+        for link in service.get("links") or []:
+            target, _, alias = str(link).partition(":")
+            if target == name and alias and alias != name:
+                found.append(alias)
+    return sorted(set(found))
+
+
 def network_settings(project: str, model: dict[str, Any], name: str,
                      service: dict[str, Any]) -> tuple[str, NetworkSettings]:
     """(the engine's --network, NetworkSettings) of one service."""
@@ -82,7 +95,7 @@ def network_settings(project: str, model: dict[str, Any], name: str,
     first = ""
     for key, config in _ordered(service.get("networks") or {"default": None}):
         real = str((top.get(key) or {}).get("name") or f"{project}_{key}")
-        aliases = [name, *_as_list(config.get("aliases"))]
+        aliases = [name, *_as_list(config.get("aliases")), *link_aliases(model, name)]
         address = str(config.get("ipv4_address") or "")
         if not first:
             first = real

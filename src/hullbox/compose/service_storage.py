@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from hullbox.compose import naming
+from hullbox.compose.units import parse_bytes
 from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 
@@ -74,6 +75,19 @@ def _volumes_from(project: str, value: str) -> str:
     return naming.container_name(project, service, 1) + (f":{mode}" if sep else "")
 
 
+def _shm(service: dict[str, Any], tmpfs: list[str]) -> list[str]:
+    """``shm_size``: Docker's /dev/shm is a tmpfs of that size, so it is one
+    (a ``tmpfs`` the service puts at /dev/shm itself wins)."""
+    size: Any = service.get("shm_size")
+    if size in (None, "") or any(t.partition(":")[0] == "/dev/shm" for t in tmpfs):
+        return []
+    try:
+        size_bytes = parse_bytes(size)
+    except ValueError:
+        raise InvalidArgument(f"shm_size: invalid size {size!r}; use e.g. 64m") from None
+    return [f"/dev/shm:size={size_bytes},mode=1777"]
+
+
 def storage_settings(project: str, model: dict[str, Any],
                      service: dict[str, Any]) -> StorageSettings:
     """The service's mounts, checked as ``run``'s flags are."""
@@ -100,8 +114,8 @@ def storage_settings(project: str, model: dict[str, Any],
 
         volumes.append(init_bind())
     tmpfs = service.get("tmpfs") or []
+    tmpfs = [tmpfs] if isinstance(tmpfs, str) else [str(t) for t in tmpfs]
     return StorageSettings.parse(
-        volumes=volumes, mounts=mounts,
-        tmpfs=[tmpfs] if isinstance(tmpfs, str) else [str(t) for t in tmpfs],
+        volumes=volumes, mounts=mounts, tmpfs=tmpfs + _shm(service, tmpfs),
         volumes_from=[_volumes_from(project, v) for v in service.get("volumes_from") or []],
     )

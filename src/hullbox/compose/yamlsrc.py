@@ -113,6 +113,16 @@ ComposeLoader.add_constructor("!reset", _construct_tagged(Reset))
 ComposeLoader.add_constructor("!override", _construct_tagged(Override))
 
 
+def _hint(problem: str) -> str:
+    """What to do about the error users meet most: ``{A: ${X:-y}}``. Docker
+    Compose's YAML parser (yaml.v3) refuses it just the same, since ``{``
+    ends a plain value inside ``{ }`` or ``[ ]``; quoting is the fix."""
+    if problem.startswith("did not find expected ','"):
+        return ("; inside { } or [ ] quote a value that holds braces or ${...}, "
+                'e.g. {A: "${X:-y}"}')
+    return ""
+
+
 def parse_yaml(text: str, filename: str) -> dict[str, Any]:
     """The top-level mapping of a compose file (an empty file is an empty
     mapping); a YAML error names the file and line."""
@@ -124,7 +134,7 @@ def parse_yaml(text: str, filename: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ComposeFileError(f"{filename}: {where}{problem}") from None
+        raise ComposeFileError(f"{filename}: {where}{problem}{_hint(problem)}") from None
     if len(documents) > 1:
         raise ComposeFileError(f"{filename}: holds {len(documents)} YAML documents; "
                                "a compose file holds one")
