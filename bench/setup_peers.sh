@@ -4,8 +4,9 @@
 #   bench/setup_peers.sh            (as root, Debian 12; idempotent)
 #
 # Installs runc, crun, podman, docker.io, hyperfine, busybox-static and the
-# compose peers (podman-compose, docker-compose 1.29) when missing; writes /etc/containers/containers.conf with the settings that make
-# podman run on this machine kind (see ../shared/PEERS.md); starts a private
+# compose peers (podman-compose, docker-compose 1.29) when missing; writes
+# /etc/containers/containers.conf with the settings that make podman run on
+# this machine kind (see ../shared/PEERS.md); starts a private
 # dockerd under /tmp/hullbox-bench-docker; imports a busybox rootfs as
 # busybox:latest into podman and docker; prepares a runc/crun bundle under
 # /tmp/hullbox-bench/bundle. Prints one line per peer: ready / unavailable.
