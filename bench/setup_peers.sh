@@ -3,9 +3,10 @@
 #
 #   bench/setup_peers.sh            (as root, Debian 12; idempotent)
 #
-# Installs runc, crun, podman, docker.io, hyperfine and busybox-static when
-# missing; writes /etc/containers/containers.conf with the settings that make
-# podman run on this machine kind (see ../shared/PEERS.md); starts a private
+# Installs runc, crun, podman, docker.io, hyperfine, busybox-static and the
+# compose peers (podman-compose, docker-compose 1.29) when missing; writes
+# /etc/containers/containers.conf with the settings that make podman run on
+# this machine kind (see ../shared/PEERS.md); starts a private
 # dockerd under /tmp/hullbox-bench-docker; imports a busybox rootfs as
 # busybox:latest into podman and docker; prepares a runc/crun bundle under
 # /tmp/hullbox-bench/bundle. Prints one line per peer: ready / unavailable.
@@ -21,7 +22,7 @@ DOCKER_SOCK=$DOCKER_DIR/docker.sock
 # /usr/local/bin/docker (a newer static CLI) may shadow Debian's; use Debian's.
 DOCKER=/usr/bin/docker
 CONTAINERS_CONF=${CONTAINERS_CONF:-/etc/containers/containers.conf}
-PACKAGES="runc crun podman docker.io hyperfine busybox-static"
+PACKAGES="runc crun podman docker.io hyperfine busybox-static podman-compose docker-compose"
 
 declare -A STATUS=()
 

@@ -1,6 +1,7 @@
-"""A three-tier compose project of busybox services, as a user runs one:
-web (httpd, published on 127.0.0.1) -> app (by service name) -> db (by its
-network alias, healthy only after a delay, data in a named volume)."""
+"""A three-tier compose project as a user writes one: each tier built from its
+own Dockerfile by ``up``, web (httpd, published on 127.0.0.1) -> app (by
+service name) -> db (by its network alias, healthy only after a delay by the
+HEALTHCHECK of its image, data in a named volume seeded from the image)."""
 
 from __future__ import annotations
 
@@ -21,35 +22,47 @@ pytestmark = [pytest.mark.root, pytest.mark.network]
 STACK = """
 services:
   db:
-    image: busybox
+    build: ./db
     init: true
-    command: ["sh", "-c", "sleep 2; echo stored >> /data/row; touch /tmp/ready;
-              echo db ready; exec httpd -f -p 5432 -h /data"]
-    healthcheck:
-      test: ["CMD", "test", "-f", "/tmp/ready"]
-      interval: 300ms
-      retries: 50
     volumes: [dbdata:/data]
     networks:
       default:
         aliases: [database]
   app:
-    image: busybox
+    build:
+      context: ./app
+      args: {DB_URL: "http://database:5432/row"}
     init: true
-    command: httpd -f -p 8000 -h /srv
-    volumes: [./app:/srv:ro]
     depends_on:
       db: {condition: service_healthy}
   web:
-    image: busybox
+    build: {context: ./web, dockerfile: Containerfile}
     init: true
-    command: httpd -f -p 80 -h /www
-    volumes: [./web:/www:ro]
+    volumes: [./static:/www/static:ro]
     ports: ["127.0.0.1:${WEB_PORT}:80"]
     depends_on: [app]
 volumes:
   dbdata: {}
 """
+
+DOCKERFILES = {
+    "db/Dockerfile": """FROM busybox
+RUN mkdir /data && echo seed > /data/row
+HEALTHCHECK --interval=300ms --retries=50 CMD test -f /tmp/ready
+CMD ["sh", "-c", "sleep 2; echo stored >> /data/row; touch /tmp/ready; echo db ready; \\
+     exec httpd -f -p 5432 -h /data"]
+""",
+    "app/Dockerfile": """FROM busybox
+ARG DB_URL
+COPY q /srv/cgi-bin/q
+RUN sed -i "s|@URL@|$DB_URL|" /srv/cgi-bin/q
+CMD ["httpd", "-f", "-p", "8000", "-h", "/srv"]
+""",
+    "web/Containerfile": """FROM busybox
+COPY q /www/cgi-bin/q
+CMD ["httpd", "-f", "-p", "80", "-h", "/www"]
+""",
+}
 
 CGI = "#!/bin/sh\necho Content-Type: text/plain\necho\nwget -qO- {url}\n"
 
@@ -63,11 +76,15 @@ def _free_port() -> int:
 def _write_stack(directory: Path, port: int) -> None:
     (directory / "compose.yaml").write_text(STACK)
     (directory / ".env").write_text(f"WEB_PORT={port}\n")
-    for tier, url in (("app", "http://database:5432/row"), ("web", "http://app:8000/cgi-bin/q")):
-        script = directory / tier / "cgi-bin" / "q"
-        script.parent.mkdir(parents=True)
+    for path, text in DOCKERFILES.items():
+        (directory / path).parent.mkdir(exist_ok=True)
+        (directory / path).write_text(text)
+    for tier, url in (("app", "@URL@"), ("web", "http://app:8000/cgi-bin/q")):
+        script = directory / tier / "q"
         script.write_text(CGI.format(url=url))
         script.chmod(0o755)
+    (directory / "static").mkdir()
+    (directory / "static" / "hello.txt").write_text("static hello\n")
 
 
 def _compose(hullbox: Hullbox, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -76,8 +93,8 @@ def _compose(hullbox: Hullbox, directory: Path, *args: str) -> subprocess.Comple
                           check=False)
 
 
-def _fetch(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/q", timeout=10) as answer:
+def _fetch(port: int, path: str = "/cgi-bin/q") -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
         return str(answer.read().decode())
 
 
@@ -92,7 +109,7 @@ def stack(hullbox: Hullbox, tmp_path: Path) -> Iterator[tuple[Hullbox, Path, int
     port = _free_port()
     _write_stack(directory, port)
     yield hullbox, directory, port
-    _compose(hullbox, directory, "down", "-v", "-t", "0")
+    _compose(hullbox, directory, "down", "-v", "-t", "0", "--rmi", "local")
 
 
 def _leftovers(hullbox: Hullbox, ids: list[str], network_id: str) -> dict[str, object]:
@@ -110,22 +127,35 @@ def _leftovers(hullbox: Hullbox, ids: list[str], network_id: str) -> dict[str, o
                      if n.startswith("tstack")],
         "volumes": [v for v in hullbox.ok("volume", "ls", "-q").split()
                     if v.startswith("tstack")],
+        "images": _image_ids(hullbox),
         "bridge": Path(f"/sys/class/net/hb-{network_id[:12]}").exists(),
         "nft": sum(nft.count(f"hullbox:{i}") for i in ids) + nft.count(network_id),
         "leases": leases,
     }
 
 
-def test_three_tiers_answer_through_the_published_port_and_down_v_leaves_nothing(
+def _image_ids(hullbox: Hullbox) -> dict[str, str]:
+    listing = hullbox.ok("images", "--no-trunc", "--format", "{{.Repository}} {{.ID}}")
+    return {repo: image for repo, image in (line.split() for line in listing.splitlines())
+            if repo.startswith("tstack-")}
+
+
+def test_three_tiers_built_from_dockerfiles_answer_and_keep_their_data_until_down_v(
         stack: tuple[Hullbox, Path, int]) -> None:
     hullbox, directory, port = stack
     up = _compose(hullbox, directory, "up", "-d")
     assert up.returncode == 0, up.stderr
     assert " Network tstack_default  Created" in up.stderr
     assert " Volume tstack_dbdata  Created" in up.stderr
-    assert _fetch(port) == "stored\n"
+    assert all(f"Building {tier}" in up.stderr for tier in ("db", "app", "web"))
+    built = _image_ids(hullbox)
+    assert sorted(built) == ["tstack-app", "tstack-db", "tstack-web"]
+    # web's CGI asks app by service name, app's asks db by its alias; the
+    # named volume starts with what the db image has in /data
+    assert _fetch(port) == "seed\nstored\n"
+    assert _fetch(port, "/static/hello.txt") == "static hello\n"
 
-    # app started only once db's check had passed
+    # app started only once db's check (from its image's HEALTHCHECK) had passed
     db, app = _inspect(hullbox, "tstack-db-1"), _inspect(hullbox, "tstack-app-1")
     passed = [e["End"] for e in db["State"]["Health"]["Log"]  # type: ignore[index]
               if e["ExitCode"] == 0]
@@ -139,24 +169,35 @@ def test_three_tiers_answer_through_the_published_port_and_down_v_leaves_nothing
     assert lines[2].endswith(f"127.0.0.1:{port}->80/tcp")
     assert _compose(hullbox, directory, "port", "web", "80").stdout == f"127.0.0.1:{port}\n"
     assert _compose(hullbox, directory, "logs", "db").stdout == "tstack-db-1  | db ready\n"
-    assert _compose(hullbox, directory, "exec", "db", "cat", "/data/row").stdout == "stored\n"
+    assert _compose(hullbox, directory, "exec", "db", "cat", "/data/row").stdout == \
+        "seed\nstored\n"
     assert _compose(hullbox, directory, "exec", "app", "sh", "-c", "exit 3").returncode == 3
 
-    # the volume outlives down; a second up appends to the same file
+    # the volume outlives down; a second up reuses the built images (no
+    # rebuild) and db appends to the same file
     assert _compose(hullbox, directory, "down").returncode == 0
     assert "tstack_dbdata" in hullbox.ok("volume", "ls", "-q").split()
+    again = _compose(hullbox, directory, "up", "-d")
+    assert again.returncode == 0, again.stderr
+    assert "Building" not in again.stderr and _image_ids(hullbox) == built
+    assert _fetch(port) == "seed\nstored\nstored\n"
+
+    # down -v takes the volume: the next up starts from the image's seed again
+    down = _compose(hullbox, directory, "down", "-v")
+    assert down.returncode == 0, down.stderr
+    assert " Volume tstack_dbdata  Removed" in down.stderr
+    assert "tstack_dbdata" not in hullbox.ok("volume", "ls", "-q").split()
     assert _compose(hullbox, directory, "up", "-d").returncode == 0
-    assert _fetch(port) == "stored\nstored\n"
+    assert _fetch(port) == "seed\nstored\n"
 
     ids = [r.strip() for r in hullbox.ok("ps", "-aq", "--no-trunc", "--filter",
                                           "label=com.docker.compose.project=tstack").split()]
     network_id = str(json.loads(hullbox.ok("network", "inspect", "tstack_default"))[0]["Id"])
-    down = _compose(hullbox, directory, "down", "-v")
+    down = _compose(hullbox, directory, "down", "-v", "--rmi", "local")
     assert down.returncode == 0, down.stderr
-    assert " Volume tstack_dbdata  Removed" in down.stderr
     assert _leftovers(hullbox, ids, network_id) == {
-        "containers": [], "networks": [], "volumes": [], "bridge": False, "nft": 0,
-        "leases": 0}
+        "containers": [], "networks": [], "volumes": [], "images": {}, "bridge": False,
+        "nft": 0, "leases": 0}
 
 
 def test_a_dependency_that_never_gets_healthy_stops_up_in_one_line(

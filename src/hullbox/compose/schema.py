@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
+from hullbox.compose import schema_verdicts
 from hullbox.errors import ComposeFileError
 
 
@@ -79,8 +80,14 @@ def describe(error: Any) -> str:
 
 
 def validate(model: dict[str, Any], filename: str) -> None:
-    """Raise ComposeFileError for the first schema violation of ``model``."""
+    """Raise ComposeFileError for the first schema violation of ``model``;
+    a model that passed before is not checked again (schema_verdicts)."""
+    key = schema_verdicts.verdict_key(model)
+    if key is not None and schema_verdicts.known_valid(key):
+        return
     errors = sorted(_validator().iter_errors(model),
                     key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if errors:
         raise ComposeFileError(f"{filename}: {describe(errors[0])}")
+    if key is not None:
+        schema_verdicts.remember_valid(key)
