@@ -21,10 +21,9 @@ from hullbox.engine.rootfs import ContainerPaths
 from hullbox.errors import MachineFailure
 from hullbox.store.containers import ContainerRecord
 from hullbox.store.store import Store
+from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
 from hullbox.vm.micro.script import GuestCommand, command_to_json
-
-_ETC_FILES = ("hostname", "hosts", "resolv.conf")
 
 
 def plan(store: Store, record: ContainerRecord,
@@ -34,8 +33,10 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.accel import QEMU, detect_accel
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
+    from hullbox.vm.micro.imagesnap import ensure_image_snapshot
     from hullbox.vm.micro.rootdisk import container_disk, image_disk
     from hullbox.vm.micro.template import ensure_template
+    from hullbox.vm.micro.warm import warm_files
 
     if shutil.which(QEMU) is None:
         raise MachineFailure(f"--isolation vm needs {QEMU}; install qemu-system-x86")
@@ -46,16 +47,19 @@ def plan(store: Store, record: ContainerRecord,
                                memory_mib=options.isolation.vm_memory_mib,
                                cpus=options.isolation.vm_cpus, network=False)
     base = image_disk(store.root, record.image_id, paths.rootfs)
+    config = json.loads(paths.config.read_text())
     if options.auto_remove:
-        disk, disk_format, volatile = base, "raw", True
+        # nothing to keep: a run from the image's snapshot, its root mounted
+        process = config.get("process", {})
+        warm = warm_files(paths.rootfs, process.get("args", []), process.get("env", []))
+        spec = ensure_image_snapshot(store.root, template, record.image_id, base, warm)
     else:
-        disk, disk_format, volatile = container_disk(base, paths.base), "qcow2", False
-    spec = replace(template.spec, disk=str(disk), disk_format=disk_format,
-                   disk_volatile=volatile, console_log=str(paths.base / "vm-console.log"))
-    etc = {name: paths.etc_file(name).read_text() for name in _ETC_FILES
+        spec = replace(template.spec, disk=str(container_disk(base, paths.base)),
+                       disk_format="qcow2")
+    spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
+    etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
-    command = GuestCommand.from_oci(json.loads(paths.config.read_text()), etc,
-                                    interactive=False)
+    command = GuestCommand.from_oci(config, etc, interactive=False)
     return spec, command
 
 

@@ -64,21 +64,22 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> str:
+def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
+           mounted: bool = False) -> str:
     """The script; every value from the user is quoted. Builtins wherever
     possible: each process a TCG guest starts costs tens of milliseconds.
-    ``keep_writes`` syncs the disk before the exit is reported."""
+    ``keep_writes`` syncs the disk before the exit is reported; ``mounted``
+    is a guest restored from an image snapshot, its root mounted already."""
     root = ROOT
     fail = "printf 'hullbox: %s\\n' \"$1\" >&5; code=125"
     lines = [
         "exec 4>/dev/hullbox.out 5>/dev/hullbox.err",
         f"fail() {{ {fail}; }}",
-        "read -r disk </run/disk && echo \"$disk\" >/sys/bus/virtio/drivers/virtio_blk/bind",
         "code=0",
-        "waited=0",
-        "until [ -b /dev/vda ] || [ $waited = 10000 ]; do usleep 1000; waited=$((waited+1)); done",
-        "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'",
     ]
+    if not mounted:
+        lines += ["bind_disk",
+                  "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
     if command.net:
         lines.append(f"insmod_all() {{ for m in {' '.join(NET_MODULES)}; do "
                      "insmod /lib/modules/$m.ko; done; }")

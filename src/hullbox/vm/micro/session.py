@@ -20,6 +20,7 @@ from hullbox.vm.micro.channels import Channels, last_words, launch_qemu, stop_qe
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
 from hullbox.vm.micro.script import GuestCommand, end_marker, render
+from hullbox.vm.micro.template import guest_ports
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
              signal.SIGUSR1, signal.SIGUSR2)
@@ -85,9 +86,10 @@ def run_guest(spec: GuestSpec, command: GuestCommand, *, stdout: int, stderr: in
     """Run ``command`` in a microVM restored from ``spec``'s template; its
     output goes to ``stdout``/``stderr``; returns its exit code."""
     nonce = secrets.token_hex(8)
-    script = render(command, nonce, keep_writes=not spec.disk_volatile).encode()
+    script = render(command, nonce, keep_writes=not (spec.disk_volatile or spec.mounted),
+                    mounted=spec.mounted).encode()
     channels = Channels.make()
-    proc = launch_qemu(qemu_argv(spec, _ports(channels), channels.guest["qmp"].fileno(),
+    proc = launch_qemu(qemu_argv(spec, guest_ports(channels), channels.guest["qmp"].fileno(),
                                  boot=False), channels, log)
     try:
         qmp = QmpLine(channels.host["qmp"])
@@ -105,12 +107,6 @@ def run_guest(spec: GuestSpec, command: GuestCommand, *, stdout: int, stderr: in
     finally:
         stop_qemu(proc)
         channels.close()
-
-
-def _ports(channels: Channels) -> dict[str, int]:
-    fds = channels.guest_fds()
-    fds.pop("qmp")
-    return fds
 
 
 def _relay(channels: Channels, nonce: str, stdout: int, stderr: int) -> int | None:
