@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shlex
@@ -54,16 +53,26 @@ def _identity(path: Path) -> dict[str, object]:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime": stat.st_mtime}
 
 
+def _sha256_hex(data: bytes) -> str:
+    """The built-in SHA-256 where there is one: hashlib loads OpenSSL, which
+    costs a run more than the rest of its key."""
+    try:
+        module = __import__("_sha256")
+    except ImportError:  # pragma: no cover - an interpreter without it
+        module = __import__("hashlib")
+    return str(module.sha256(data).hexdigest())
+
+
 def template_key(kernel: Path, accel: Accel, memory_mib: int, cpus: int,
                  network: bool) -> str:
     """The guest's modules come with its kernel, so the kernel's identity
     stands for them; the init's text and busybox make the rest of the initramfs."""
     qemu = shutil.which(QEMU)
     facts = {"format": _FORMAT, "kernel": _identity(kernel),
-             "init": hashlib.sha256(INIT.encode()).hexdigest(), "busybox": _identity(BUSYBOX),
+             "init": _sha256_hex(INIT.encode()), "busybox": _identity(BUSYBOX),
              "qemu": _identity(Path(qemu)) if qemu else None, "accel": accel.name,
              "memory": memory_mib, "cpus": cpus, "network": network}
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:24]
+    return _sha256_hex(json.dumps(facts, sort_keys=True).encode())[:24]
 
 
 def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, cpus: int,
