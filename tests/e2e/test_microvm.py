@@ -4,8 +4,11 @@ output, exit code, environment and lifecycle as with a container."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import struct
+import termios
 import time
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from hullbox.vm.kernel import guest_kernel_path
 
 from .conftest import Hullbox
+from .terminal import terminal
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +74,34 @@ def test_env_workdir_and_user_apply_in_the_guest(vm: Hullbox) -> None:
     assert "/bin" in out.splitlines()[4]  # the image's PATH
 
 
+def test_stdin_reaches_the_command_with_i(vm: Hullbox) -> None:
+    result = vm("run", "--rm", "-i", *VM, "busybox", "sh", "-c", "wc -l; read -r x || echo eof",
+                input=b"one\ntwo\nthree\n")
+    assert (result.returncode, result.stdout.split()) == (0, ["3", "eof"]), result.stderr
+
+
+def test_it_gives_a_shell_on_a_terminal(vm: Hullbox) -> None:
+    with terminal(vm, "run", "--rm", "-it", *VM, "busybox", "sh") as user:
+        fcntl.ioctl(user.master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        assert b"# " in user.read_until(b"# ", timeout=120)  # the shell's prompt
+        user.type(b"tty; echo $((6*7))\r")
+        assert b"/dev/hvc0" in user.read_until(b"42", timeout=30)
+        user.type(b"stty size\r")
+        assert b"33 101" in user.read_until(b"33 101", timeout=30)
+        fcntl.ioctl(user.master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        time.sleep(0.5)  # the resize travels as SIGWINCH, then a line to the guest
+        user.type(b"stty size\r")
+        assert b"40 120" in user.read_until(b"40 120", timeout=30)
+        user.type(b"sleep 60\r")
+        time.sleep(1)
+        user.type(b"\x03")  # Ctrl-C reaches sleep through the guest's terminal
+        user.type(b"echo after-$((1+1))\r")
+        assert b"after-2" in user.read_until(b"after-2", timeout=30)
+        user.type(b"exit 5\r")
+        assert user.exit_code() == 5
+    assert _qemu_of(vm.root) == []
+
+
 def test_a_missing_command_exits_127(vm: Hullbox) -> None:
     result = vm("run", "--rm", *VM, "busybox", "no-such-command")
     assert result.returncode == 127
@@ -124,8 +156,6 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
 
 @pytest.mark.parametrize(("flags", "message"), [
     (("--isolation", "hyperv"), "invalid --isolation 'hyperv': use process or vm"),
-    (("--isolation", "vm", "-t"), "-t"),
-    (("--isolation", "vm", "-i"), "-i"),
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
     (("--isolation", "vm", "-v", "/tmp:/host"), "-v/--mount/--tmpfs/--volumes-from"),
     (("--isolation", "vm", "-p", "8080:80"), "-p/-P"),

@@ -15,14 +15,14 @@ from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 from hullbox.vm.micro.guest import module_depends, mount_image_script
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
+from hullbox.vm.micro.relay import StreamEnd
 from hullbox.vm.micro.script import GuestCommand, end_marker, render
-from hullbox.vm.micro.session import StreamEnd
 from hullbox.vm.micro.warm import resolve_in_root, warm_files
 
 SPEC = GuestSpec(kernel="/k/vmlinuz", initrd="/t/initrd.gz", memory_mib=256, cpus=1,
                  accel="tcg", tsc_khz=2000000, ram_file="/t/ram", state_file="/t/state",
                  console_log="/c/console.log")
-PORTS = {"ctl": 10, "sig": 11, "in": 12, "out": 13, "err": 14}
+PORTS = {"ctl": 10, "sig": 11, "in": 12, "out": 13, "err": 14, "tty": 16}
 
 
 def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
@@ -36,8 +36,6 @@ def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"isolation_kind": "hyperv"}, "invalid --isolation 'hyperv'"),
-    ({"isolation_kind": "vm", "tty": True}, "-t is not supported"),
-    ({"isolation_kind": "vm", "interactive": True}, "-i is not supported"),
     ({"isolation_kind": "vm", "runtime": "runc"}, "--runtime runc and --isolation vm"),
     ({"isolation_kind": "vm", "memory": "32m"}, "at least 64m"),
     ({"isolation_kind": "vm", "storage": StorageSettings(tmpfs={"/run": ""})},
@@ -71,9 +69,9 @@ def test_the_script_quotes_what_the_user_typed() -> None:
                            hostname="box")
     script = render(command, "n0nce")
     launch = next(line for line in script.splitlines() if "nsenter" in line)
-    words = shlex.split(launch.split("&")[0].split("<")[0])
-    assert words[:4] == ["env", "-i", "A=x y", "B=$(reboot)"]
-    assert words[4:] == ["/bin/nsenter", "-F", "-r/newroot", "-w/newroot/my dir", "-S", "1000",
+    words = shlex.split(launch.rsplit(" ) ", 1)[0])
+    assert words[:5] == ["exec", "env", "-i", "A=x y", "B=$(reboot)"]
+    assert words[5:] == ["/bin/nsenter", "-F", "-r/newroot", "-w/newroot/my dir", "-S", "1000",
                          "-G", "1001", "--", "sh", "-c", "echo 'it''s' $HOME; exit 3"]
     assert "printf '%s' box >/proc/sys/kernel/hostname" in script
     assert script.splitlines()[-2:] == ["printf '\\000hullbox-exit-n0nce %d\\n' $code >&4",

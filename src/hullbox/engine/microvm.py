@@ -59,31 +59,49 @@ def plan(store: Store, record: ContainerRecord,
     spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
     etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
-    command = GuestCommand.from_oci(config, etc, interactive=False)
+    command = GuestCommand.from_oci(config, etc, interactive=options.interactive,
+                                    terminal=options.tty)
     return spec, command
 
 
 def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,
-                 stdout: int, stderr: int, on_start: Callable[[int], None]) -> int:
+                 stdin: int | None, stdout: int, stderr: int,
+                 on_start: Callable[[int], None]) -> int:
     """In the foreground: this process relays the guest, so it is the pid
     ``stop`` and ``kill`` signal."""
     from hullbox.vm.micro.session import run_guest
 
     spec, command = plan(store, record, paths)
-    return run_guest(spec, command, stdout=stdout, stderr=stderr,
+    return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
                      log=paths.base / "vm-qemu.log", on_start=lambda _pid: on_start(os.getpid()))
 
 
 def start_runner(store: Store, images: ImageService, record: ContainerRecord,
-                 paths: ContainerPaths, stdio: tuple[int, int, int]) -> int:
+                 paths: ContainerPaths, stdio: tuple[int, int, int]) -> tuple[int, int | None]:
     """Under a monitor: the runner process (vm.micro.runner) is the
-    container's process; returns its pid."""
+    container's process; returns its pid and, with -t, the master of the
+    pty it relays the guest's console to (the monitor keeps it, as it keeps
+    a container's)."""
     del images  # the bundle already holds what the guest needs
     spec, command = plan(store, record, paths)
+    master = None
+    if command.terminal:
+        master, slave = os.openpty()
+        os.set_inheritable(master, False)
+        stdio = (slave, slave, slave)
     plan_file = paths.base / "vm-run.json"
     plan_file.write_text(json.dumps({"spec": spec.to_json(), "command": command_to_json(command),
                                      "log": str(paths.base / "vm-qemu.log")}))
-    proc = subprocess.Popen([sys.executable, "-m", "hullbox.vm.micro.runner", str(plan_file)],
-                            stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], close_fds=True)
-    return proc.pid
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "hullbox.vm.micro.runner",
+                                 str(plan_file)], stdin=stdio[0], stdout=stdio[1],
+                                stderr=stdio[2], close_fds=True)
+    except BaseException:
+        if master is not None:
+            os.close(master)
+        raise
+    finally:
+        if master is not None:
+            os.close(stdio[0])
+    return proc.pid, master
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hullbox.errors import MachineFailure
 from hullbox.linux.caps import PR_SET_PDEATHSIG, prctl
-from hullbox.vm.micro.guest import PORTS
+from hullbox.vm.micro.guest import CONSOLE, PORTS
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Channels:
     @classmethod
     def make(cls) -> Channels:
         channels = cls()
-        for name in (*PORTS, "qmp"):
+        for name in (*PORTS, CONSOLE, "qmp"):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             channels.host[name], channels.guest[name] = ours, theirs
         return channels

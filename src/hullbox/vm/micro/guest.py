@@ -22,6 +22,9 @@ from hullbox.vm.kernel import guest_modules_dir
 #: virtio-serial ports, in device order: host->guest script, host->guest
 #: signals, the command's stdin, stdout and stderr
 PORTS = ("ctl", "sig", "in", "out", "err")
+#: a virtio console: a terminal in the guest (/dev/hvc0), for -t
+CONSOLE = "tty"
+CONSOLE_DEVICE = "/dev/hvc0"
 #: loaded by init, before the snapshot
 EARLY_MODULES = ("virtio_ring", "virtio", "virtio_mmio", "virtio_console", "virtio_blk",
                  "overlay")
@@ -71,9 +74,12 @@ for disk in /sys/bus/virtio/drivers/virtio_blk/virtio*; do
     echo ${{disk##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
     echo ${{disk##*/}} >/run/disk
 done
-# stop and kill reach the command whose pid the run writes to /run/child
-while read -r sig; do read -r child </run/child && kill -s "$sig" "$child"; done \
-    </dev/hullbox.sig &
+# stop and kill reach the command whose pid the run writes to /run/child;
+# WINCH ROWS COLS resizes its terminal (the kernel signals the command)
+while read -r sig rows cols; do
+    if [ "$sig" = WINCH ]; then stty -F {CONSOLE_DEVICE} rows "$rows" cols "$cols"
+    else read -r child </run/child && kill -s "$sig" "$child"; fi
+done </dev/hullbox.sig &
 bind_disk() {{
     read -r disk </run/disk && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
     waited=0

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from hullbox.vm.accel import QEMU
-from hullbox.vm.micro.guest import PORTS
+from hullbox.vm.micro.guest import CONSOLE, PORTS
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def kernel_append(spec: GuestSpec) -> str:
 
 def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool,
               share_ram: bool | None = None) -> list[str]:
-    """``ports`` maps each of guest.PORTS to a connected socket QEMU inherits;
+    """``ports`` maps each of guest.PORTS and CONSOLE to a connected socket QEMU inherits;
     ``boot`` is the template's first boot, else a restore (``-incoming defer``).
     ``share_ram`` (the default: at a boot) writes the guest's RAM to its file,
     as a snapshot being made must."""
@@ -83,6 +83,8 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
     for name in PORTS:
         argv += ["-chardev", f"socket,id={name},fd={ports[name]}",
                  "-device", f"virtserialport,chardev={name},name=hullbox.{name}"]
+    argv += ["-chardev", f"socket,id={CONSOLE},fd={ports[CONSOLE]}",
+             "-device", f"virtconsole,chardev={CONSOLE},name=hullbox.{CONSOLE}"]
     if boot or not spec.disk:
         argv += ["-drive", "if=none,id=root,driver=null-co,read-zeroes=on"]
     else:
