@@ -167,3 +167,25 @@ def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, 
     assert result.returncode == 125
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     assert hullbox.ok("ps", "-aq") == before
+
+
+@pytest.mark.parametrize("verb", [("exec", "vm-files", "ls"),
+                                  ("cp", "vm-files:/etc/hostname", "{tmp}/out"),
+                                  ("cp", "{tmp}/in", "vm-files:/tmp/"),
+                                  ("commit", "vm-files", "vm-files-image"),
+                                  ("export", "-o", "{tmp}/out", "vm-files")])
+def test_verbs_that_reach_into_the_rootfs_refuse_a_microvm(hullbox: Hullbox, tmp_path: Path,
+                                                           verb: tuple[str, ...]) -> None:
+    """Its writes are in the guest: on the host they would be stale or missing."""
+    hullbox.ok("create", "--name", "vm-files", *VM, "busybox", "true")
+    (tmp_path / "in").write_text("x")
+    try:
+        result = hullbox(*(word.format(tmp=tmp_path) for word in verb))
+        assert result.returncode == 125
+        assert result.stderr.strip().splitlines() == [
+            f"hullbox: {verb[0]} does not work with container vm-files: it runs in a microVM "
+            "(--isolation vm), whose files and processes are in the guest"]
+        assert not (tmp_path / "out").exists()
+        assert "vm-files-image" not in hullbox.ok("images", "--format", "{{.Repository}}")
+    finally:
+        hullbox.ok("rm", "vm-files")
