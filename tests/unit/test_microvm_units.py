@@ -16,7 +16,7 @@ from hullbox.errors import InvalidArgument
 from hullbox.vm.micro.guest import module_depends, mount_image_script
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.relay import StreamEnd
-from hullbox.vm.micro.script import GuestCommand, end_marker, render
+from hullbox.vm.micro.script import GuestCommand, GuestNet, end_marker, render
 from hullbox.vm.micro.warm import resolve_in_root, warm_files
 
 SPEC = GuestSpec(kernel="/k/vmlinuz", initrd="/t/initrd.gz", memory_mib=256, cpus=1,
@@ -159,3 +159,17 @@ def test_warm_files_follow_symlinks_inside_the_image(tmp_path: Path) -> None:
     assert resolve_in_root(root, "/bin/missing") is None
     # no such command: /bin/sh and the C library are still worth having
     assert warm_files(root, ["/etc/passwd"], []) == found
+
+
+def test_a_guest_on_a_network_takes_the_containers_mac_and_address() -> None:
+    command = GuestCommand(args=["true"], env=[],
+                           net=GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05"))
+    lines = render(command, "n").splitlines()
+    wanted = ["ip link set eth0 address 02:fc:00:00:00:05", "ip addr add 10.88.0.5/16 dev eth0",
+              "ip link set eth0 up", "ip route add default via 10.88.0.1"]
+    found = [line.removeprefix("[ $code = 0 ] && ") for line in lines]
+    assert [line for line in found if line.startswith(("ip link set eth0", "ip addr", "ip route"))
+            ] == wanted
+    restore = qemu_argv(replace(SPEC, network=True, tap="hbtap0", mac="02:fc:00:00:00:05"),
+                        PORTS, 15, boot=False)
+    assert "tap,ifname=hbtap0,script=no,downscript=no,id=net0" in restore

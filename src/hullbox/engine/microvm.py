@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from hullbox.engine.images import ImageService
 from hullbox.engine.options import ContainerOptions
@@ -23,7 +24,7 @@ from hullbox.store.containers import ContainerRecord
 from hullbox.store.store import Store
 from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
-from hullbox.vm.micro.script import GuestCommand, command_to_json
+from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
 
 
 def refuse_in_microvm(record: ContainerRecord, verb: str) -> None:
@@ -52,9 +53,10 @@ def plan(store: Store, record: ContainerRecord,
     options = ContainerOptions.from_json(record.config)
     kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
+    netns = _bridged_netns(options, record)
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, network=False)
+                               cpus=options.isolation.vm_cpus, network=netns is not None)
     base = image_disk(store.root, record.image_id, paths.rootfs)
     config = json.loads(paths.config.read_text())
     if options.auto_remove:
@@ -68,9 +70,37 @@ def plan(store: Store, record: ContainerRecord,
     spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
     etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
+    net = None
+    if netns is not None:
+        from hullbox.vm.micro.tap import TAP, plumb
+
+        spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
+        net = _guest_net(store, record, spec.mac)
     command = GuestCommand.from_oci(config, etc, interactive=options.interactive,
-                                    terminal=options.tty)
+                                    terminal=options.tty, net=net)
     return spec, command
+
+
+def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:
+    """The container's network namespace when it is on a bridge network (the
+    engine made it, with eth0 and the address): the guest joins through a tap."""
+    from hullbox.engine.networking import is_bridged, mode_of, netns_path
+
+    netns = netns_path(record.id)
+    return netns if is_bridged(mode_of(options)) and netns.exists() else None
+
+
+def _guest_net(store: Store, record: ContainerRecord, mac: str) -> GuestNet:
+    """eth0's lease (the first network's): the guest takes its address and MAC."""
+    from hullbox.network import ipam
+
+    leases = ipam.leases_of(store, record.id)
+    network = ipam.find_network(store, leases[0].network_id) if leases else None
+    if network is None:
+        raise MachineFailure(f"container {record.name} has no address on its network")
+    lease = next(item for item in leases if item.network_id == network.id)
+    prefix = network.subnet.split("/", 1)[1]
+    return GuestNet(address=f"{lease.address}/{prefix}", gateway=network.gateway, mac=mac)
 
 
 def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,

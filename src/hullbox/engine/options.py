@@ -91,8 +91,7 @@ class ContainerOptions:
             runtime=options.runtime,
             unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
                 options.storage.binds or options.storage.mounts or options.storage.tmpfs
-                or options.storage.volumes_from),
-                "-p/-P": bool(options.networking.ports or options.networking.publish_all)})
+                or options.storage.volumes_from)})
         validate_mode(options.network)
         options.networking.validate(options.network)
         for item in options.env:

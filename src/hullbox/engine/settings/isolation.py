@@ -45,7 +45,7 @@ class IsolationSettings:
             for flag, given in (unsupported or {}).items():
                 if given:
                     raise InvalidArgument(f"{flag} is not supported with --isolation vm yet: "
-                                          "the microVM has no shared folders or network")
+                                          "the microVM has no shared folders")
         if settings.vm and memory_bytes:
             settings.vm_memory_mib = memory_bytes >> 20
             if settings.vm_memory_mib < MIN_VM_MEMORY_MIB:

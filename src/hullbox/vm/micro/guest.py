@@ -28,7 +28,8 @@ CONSOLE_DEVICE = "/dev/hvc0"
 #: loaded by init, before the snapshot
 EARLY_MODULES = ("virtio_ring", "virtio", "virtio_mmio", "virtio_console", "virtio_blk",
                  "overlay")
-#: loaded by a run's script, after the restore, so the NIC is probed with its MAC
+#: loaded by init too: a template with a NIC has eth0 probed before the save
+#: (a run sets the container's MAC on it; the saved state has the template's)
 NET_MODULES = ("failover", "net_failover", "virtio_net")
 #: the kernel filesystems of the command's root (mount -a -T)
 KERNEL_FSTAB = """proc /newroot/proc proc nosuid,nodev,noexec 0 0
@@ -55,7 +56,7 @@ export PATH=/bin
 mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-for module in {" ".join(EARLY_MODULES)}; do insmod /lib/modules/$module.ko; done
+for module in {" ".join((*EARLY_MODULES, *NET_MODULES))}; do insmod /lib/modules/$module.ko; done
 # udev would name the ports; there is none, so link them by the name QEMU gave
 until {_WAIT_PORTS}; do
     for port in /sys/class/virtio-ports/*; do

@@ -37,6 +37,7 @@ class GuestSpec:
     mounted: bool = False      # restored from an image snapshot: the root is mounted
     tap: str = ""              # a run's tap device (with network)
     mac: str = ""
+    netns: str = ""            # QEMU runs in this network namespace (the tap's)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

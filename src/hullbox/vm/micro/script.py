@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullbox.vm.micro.guest import CONSOLE_DEVICE, END_OF_SCRIPT, NET_MODULES
+from hullbox.vm.micro.guest import CONSOLE_DEVICE, END_OF_SCRIPT
 
 ROOT = "/newroot"
 
@@ -28,6 +28,7 @@ class GuestNet:
 
     address: str   # CIDR, e.g. 10.88.0.5/16
     gateway: str
+    mac: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,6 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         lines += ["bind_disk",
                   "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
     if command.net:
-        lines.append(f"insmod_all() {{ for m in {' '.join(NET_MODULES)}; do "
-                     "insmod /lib/modules/$m.ko; done; }")
-        lines.append("[ $code = 0 ] && insmod_all")
         lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
@@ -133,8 +131,12 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
 
 def _network(net: GuestNet) -> list[str]:
     return [
-        "until [ -e /sys/class/net/eth0 ]; do usleep 2000; done",
+        "waited=0",
+        "until [ -e /sys/class/net/eth0 ] || [ $waited = 5000 ]; do usleep 1000; "
+        "waited=$((waited+1)); done",
         "ip link set lo up",
+        # the saved device state carries the template's MAC: take the container's
+        *([f"ip link set eth0 address {_q(net.mac)}"] if net.mac else []),
         f"ip addr add {_q(net.address)} dev eth0",
         "ip link set eth0 up",
         *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),

@@ -62,7 +62,7 @@ def run_guest(spec: GuestSpec, command: GuestCommand, *, stdout: int, stderr: in
                     mounted=spec.mounted).encode()
     channels = Channels.make()
     proc = launch_qemu(qemu_argv(spec, guest_ports(channels), channels.guest["qmp"].fileno(),
-                                 boot=False), channels, log)
+                                 boot=False), channels, log, spec.netns)
     try:
         qmp = QmpLine(channels.host["qmp"])
         ignore_shared(qmp)
