@@ -4,9 +4,14 @@ output, exit code, environment and lifecycle as with a container."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import socket
+import struct
+import termios
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +19,7 @@ import pytest
 from hullbox.vm.kernel import guest_kernel_path
 
 from .conftest import Hullbox
+from .terminal import terminal
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +76,71 @@ def test_env_workdir_and_user_apply_in_the_guest(vm: Hullbox) -> None:
     assert "/bin" in out.splitlines()[4]  # the image's PATH
 
 
+def test_stdin_reaches_the_command_with_i(vm: Hullbox) -> None:
+    result = vm("run", "--rm", "-i", *VM, "busybox", "sh", "-c", "wc -l; read -r x || echo eof",
+                input=b"one\ntwo\nthree\n")
+    assert (result.returncode, result.stdout.split()) == (0, ["3", "eof"]), result.stderr
+
+
+def test_it_gives_a_shell_on_a_terminal(vm: Hullbox) -> None:
+    with terminal(vm, "run", "--rm", "-it", *VM, "busybox", "sh") as user:
+        fcntl.ioctl(user.master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        assert b"# " in user.read_until(b"# ", timeout=120)  # the shell's prompt
+        user.type(b"tty; echo $((6*7))\r")
+        assert b"/dev/hvc0" in user.read_until(b"42", timeout=30)
+        user.type(b"stty size\r")
+        assert b"33 101" in user.read_until(b"33 101", timeout=30)
+        fcntl.ioctl(user.master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        time.sleep(0.5)  # the resize travels as SIGWINCH, then a line to the guest
+        user.type(b"stty size\r")
+        assert b"40 120" in user.read_until(b"40 120", timeout=30)
+        user.type(b"sleep 60\r")
+        time.sleep(1)
+        user.type(b"\x03")  # Ctrl-C reaches sleep through the guest's terminal
+        user.type(b"echo after-$((1+1))\r")
+        assert b"after-2" in user.read_until(b"after-2", timeout=30)
+        user.type(b"exit 5\r")
+        assert user.exit_code() == 5
+    assert _qemu_of(vm.root) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_published_port_reaches_a_server_in_the_microvm(vm: Hullbox) -> None:
+    """The guest takes the container's address on the default bridge: the
+    port forward that points at the container reaches it."""
+    port = _free_port()
+    vm.ok("run", "-d", "--name", "vm-web", *VM, "-p", f"127.0.0.1:{port}:80", "busybox", "sh",
+          "-c", "mkdir /www && echo hello-from-the-guest >/www/index.html && "
+          "exec httpd -f -p 80 -h /www", timeout=120)
+    try:
+        body = b""
+        deadline = time.monotonic() + 120
+        while b"hello" not in body and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    body = page.read()
+            except OSError:
+                time.sleep(0.5)
+        assert body == b"hello-from-the-guest\n"
+    finally:
+        vm.ok("rm", "-f", "vm-web", timeout=60)
+    assert _qemu_of(vm.root) == []
+
+
+def test_network_none_gives_the_guest_no_nic(vm: Hullbox) -> None:
+    # a machine without a NIC: its own template, booted by this first run
+    out = vm.ok("run", "--rm", "--network", "none", *VM, "busybox", "ls", "/sys/class/net",
+                timeout=600)
+    assert out.split() == ["lo"]
+    bridged = vm.ok("run", "--rm", *VM, "busybox", "ls", "/sys/class/net")
+    assert bridged.split() == ["eth0", "lo"]
+
+
 def test_a_missing_command_exits_127(vm: Hullbox) -> None:
     result = vm("run", "--rm", *VM, "busybox", "no-such-command")
     assert result.returncode == 127
@@ -124,11 +195,8 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
 
 @pytest.mark.parametrize(("flags", "message"), [
     (("--isolation", "hyperv"), "invalid --isolation 'hyperv': use process or vm"),
-    (("--isolation", "vm", "-t"), "-t"),
-    (("--isolation", "vm", "-i"), "-i"),
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
     (("--isolation", "vm", "-v", "/tmp:/host"), "-v/--mount/--tmpfs/--volumes-from"),
-    (("--isolation", "vm", "-p", "8080:80"), "-p/-P"),
 ])
 def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, ...],
                                             message: str) -> None:
@@ -137,3 +205,25 @@ def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, 
     assert result.returncode == 125
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     assert hullbox.ok("ps", "-aq") == before
+
+
+@pytest.mark.parametrize("verb", [("exec", "vm-files", "ls"),
+                                  ("cp", "vm-files:/etc/hostname", "{tmp}/out"),
+                                  ("cp", "{tmp}/in", "vm-files:/tmp/"),
+                                  ("commit", "vm-files", "vm-files-image"),
+                                  ("export", "-o", "{tmp}/out", "vm-files")])
+def test_verbs_that_reach_into_the_rootfs_refuse_a_microvm(hullbox: Hullbox, tmp_path: Path,
+                                                           verb: tuple[str, ...]) -> None:
+    """Its writes are in the guest: on the host they would be stale or missing."""
+    hullbox.ok("create", "--name", "vm-files", *VM, "busybox", "true")
+    (tmp_path / "in").write_text("x")
+    try:
+        result = hullbox(*(word.format(tmp=tmp_path) for word in verb))
+        assert result.returncode == 125
+        assert result.stderr.strip().splitlines() == [
+            f"hullbox: {verb[0]} does not work with container vm-files: it runs in a microVM "
+            "(--isolation vm), whose files and processes are in the guest"]
+        assert not (tmp_path / "out").exists()
+        assert "vm-files-image" not in hullbox.ok("images", "--format", "{{.Repository}}")
+    finally:
+        hullbox.ok("rm", "vm-files")

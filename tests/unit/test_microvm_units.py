@@ -4,6 +4,8 @@ command line, the end-of-output marker."""
 from __future__ import annotations
 
 import shlex
+import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,15 +13,16 @@ import pytest
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
-from hullbox.vm.micro.guest import module_depends
+from hullbox.vm.micro.guest import module_depends, mount_image_script
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
-from hullbox.vm.micro.script import GuestCommand, end_marker, render
-from hullbox.vm.micro.session import StreamEnd
+from hullbox.vm.micro.relay import StreamEnd
+from hullbox.vm.micro.script import GuestCommand, GuestNet, end_marker, render
+from hullbox.vm.micro.warm import resolve_in_root, warm_files
 
 SPEC = GuestSpec(kernel="/k/vmlinuz", initrd="/t/initrd.gz", memory_mib=256, cpus=1,
                  accel="tcg", tsc_khz=2000000, ram_file="/t/ram", state_file="/t/state",
                  console_log="/c/console.log")
-PORTS = {"ctl": 10, "sig": 11, "in": 12, "out": 13, "err": 14}
+PORTS = {"ctl": 10, "sig": 11, "in": 12, "out": 13, "err": 14, "tty": 16}
 
 
 def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
@@ -33,8 +36,6 @@ def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"isolation_kind": "hyperv"}, "invalid --isolation 'hyperv'"),
-    ({"isolation_kind": "vm", "tty": True}, "-t is not supported"),
-    ({"isolation_kind": "vm", "interactive": True}, "-i is not supported"),
     ({"isolation_kind": "vm", "runtime": "runc"}, "--runtime runc and --isolation vm"),
     ({"isolation_kind": "vm", "memory": "32m"}, "at least 64m"),
     ({"isolation_kind": "vm", "storage": StorageSettings(tmpfs={"/run": ""})},
@@ -59,6 +60,7 @@ def test_boot_and_restore_build_the_same_machine() -> None:
     assert "share=on" in " ".join(boot) and "share=off" in " ".join(run)
     assert run[-2:] == ["-incoming", "defer"] and "-incoming" not in boot
     assert "file=/d/root.ext4,format=raw,cache=unsafe" in " ".join(run)
+    assert "-kernel" in boot
 
 
 def test_the_script_quotes_what_the_user_typed() -> None:
@@ -67,9 +69,9 @@ def test_the_script_quotes_what_the_user_typed() -> None:
                            hostname="box")
     script = render(command, "n0nce")
     launch = next(line for line in script.splitlines() if "nsenter" in line)
-    words = shlex.split(launch.split("&")[0].split("<")[0])
-    assert words[:4] == ["env", "-i", "A=x y", "B=$(reboot)"]
-    assert words[4:] == ["/bin/nsenter", "-F", "-r/newroot", "-w/newroot/my dir", "-S", "1000",
+    words = shlex.split(launch.rsplit(" ) ", 1)[0])
+    assert words[:5] == ["exec", "env", "-i", "A=x y", "B=$(reboot)"]
+    assert words[5:] == ["/bin/nsenter", "-F", "-r/newroot", "-w/newroot/my dir", "-S", "1000",
                          "-G", "1001", "--", "sh", "-c", "echo 'it''s' $HOME; exit 3"]
     assert "printf '%s' box >/proc/sys/kernel/hostname" in script
     assert script.splitlines()[-2:] == ["printf '\\000hullbox-exit-n0nce %d\\n' $code >&4",
@@ -103,3 +105,71 @@ def test_module_depends_reads_modinfo(tmp_path: Path) -> None:
     module.write_bytes(b"\x7fELF...\0license=GPL\0depends=virtio_ring,virtio,net_failover\0"
                        b"name=virtio_net\0")
     assert module_depends(module) == ["virtio_ring", "virtio", "net_failover"]
+
+
+def test_a_restore_loads_no_kernel_and_shares_an_image_disk_read_only() -> None:
+    """The kernel is in the restored RAM already; reading it again is start-up
+    time for nothing. An image snapshot's disk is shared by its runs."""
+    run = qemu_argv(replace(SPEC, disk="/i/image.ext4", disk_readonly=True, mounted=True),
+                    PORTS, 15, boot=False)
+    assert "-kernel" not in run and "-initrd" not in run
+    assert "file=/i/image.ext4,format=raw,cache=unsafe,readonly=on" in " ".join(run)
+    making = qemu_argv(SPEC, PORTS, 15, boot=False, share_ram=True)
+    assert "share=on" in " ".join(making) and making[-2:] == ["-incoming", "defer"]
+
+
+def test_a_run_from_an_image_snapshot_mounts_nothing() -> None:
+    command = GuestCommand(args=["true"], env=[])
+    assert "bind_disk" in render(command, "n")
+    mounted = render(command, "n", mounted=True, keep_writes=False)
+    assert "bind_disk" not in mounted and "mount" not in mounted and "sync" not in mounted
+
+
+def test_the_image_snapshot_reads_its_warm_files_quoted() -> None:
+    script = mount_image_script(["/bin/busybox", "/odd dir/x;y"])
+    assert "cat /newroot/bin/busybox '/newroot/odd dir/x;y' >/dev/null" in script
+    assert script.endswith("serve\n#end-of-script\n")
+
+
+def _elf_with_interpreter(interpreter: bytes) -> bytes:
+    """A minimal 64-bit ELF header with one PT_INTERP program header."""
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 32, 64)          # e_phoff
+    struct.pack_into("<HH", header, 54, 56, 1)      # e_phentsize, e_phnum
+    program = bytearray(56)
+    struct.pack_into("<I", program, 0, 3)           # PT_INTERP
+    struct.pack_into("<Q", program, 8, 120)         # p_offset
+    struct.pack_into("<Q", program, 32, len(interpreter) + 1)
+    return bytes(header + program) + interpreter + b"\0"
+
+
+def test_warm_files_follow_symlinks_inside_the_image(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "lib").mkdir()
+    (root / "bin").symlink_to("usr/bin")
+    (root / "lib/ld-linux-x86-64.so.2").write_bytes(b"loader")
+    (root / "lib/libc.so.6").write_bytes(b"libc")
+    (root / "usr/bin/app").write_bytes(_elf_with_interpreter(b"/lib64/ld-linux-x86-64.so.2"))
+    (root / "lib64").symlink_to("/lib")  # absolute: the image's /lib, not the host's
+    (root / "usr/bin/sh").symlink_to("../bin/app")
+    found = warm_files(root, ["app"], ["PATH=/nowhere:/bin"])
+    assert found == ["/usr/bin/app", "/lib/ld-linux-x86-64.so.2", "/lib/libc.so.6"]
+    assert resolve_in_root(root, "/bin/missing") is None
+    # no such command: /bin/sh and the C library are still worth having
+    assert warm_files(root, ["/etc/passwd"], []) == found
+
+
+def test_a_guest_on_a_network_takes_the_containers_mac_and_address() -> None:
+    command = GuestCommand(args=["true"], env=[],
+                           net=GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05"))
+    lines = render(command, "n").splitlines()
+    wanted = ["ip link set eth0 address 02:fc:00:00:00:05", "ip addr add 10.88.0.5/16 dev eth0",
+              "ip link set eth0 up", "ip route add default via 10.88.0.1"]
+    found = [line.removeprefix("[ $code = 0 ] && ") for line in lines]
+    assert [line for line in found if line.startswith(("ip link set eth0", "ip addr", "ip route"))
+            ] == wanted
+    restore = qemu_argv(replace(SPEC, network=True, tap="hbtap0", mac="02:fc:00:00:00:05"),
+                        PORTS, 15, boot=False)
+    assert "tap,ifname=hbtap0,script=no,downscript=no,id=net0" in restore

@@ -128,8 +128,8 @@ def launch_attached(
             if options.isolation.vm:
                 from hullbox.engine.microvm import run_attached
 
-                code, oom = run_attached(store, record, paths, stdout=stdout, stderr=stderr,
-                                         on_start=record_pid), False
+                code, oom = run_attached(store, record, paths, stdin=stdin, stdout=stdout,
+                                         stderr=stderr, on_start=record_pid), False
             elif options.runtime == "hullbox":
                 from hullbox.runtime.run import run_container
 

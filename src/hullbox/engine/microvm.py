@@ -14,17 +14,26 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from hullbox.engine.images import ImageService
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
-from hullbox.errors import MachineFailure
+from hullbox.errors import MachineFailure, Unsupported
 from hullbox.store.containers import ContainerRecord
 from hullbox.store.store import Store
+from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
-from hullbox.vm.micro.script import GuestCommand, command_to_json
+from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
 
-_ETC_FILES = ("hostname", "hosts", "resolv.conf")
+
+def refuse_in_microvm(record: ContainerRecord, verb: str) -> None:
+    """``cp``, ``commit``, ``export`` and ``exec`` reach into a container's
+    root filesystem or namespaces on the host; a microVM's writes and
+    processes are inside its guest, so they would see stale files or none."""
+    if ContainerOptions.from_json(record.config).isolation.vm:
+        raise Unsupported(f"{verb} does not work with container {record.name}: it runs in a "
+                          "microVM (--isolation vm), whose files and processes are in the guest")
 
 
 def plan(store: Store, record: ContainerRecord,
@@ -34,52 +43,104 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.accel import QEMU, detect_accel
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
+    from hullbox.vm.micro.imagesnap import ensure_image_snapshot
     from hullbox.vm.micro.rootdisk import container_disk, image_disk
     from hullbox.vm.micro.template import ensure_template
+    from hullbox.vm.micro.warm import warm_files
 
     if shutil.which(QEMU) is None:
         raise MachineFailure(f"--isolation vm needs {QEMU}; install qemu-system-x86")
     options = ContainerOptions.from_json(record.config)
     kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
+    netns = _bridged_netns(options, record)
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, network=False)
+                               cpus=options.isolation.vm_cpus, network=netns is not None)
     base = image_disk(store.root, record.image_id, paths.rootfs)
+    config = json.loads(paths.config.read_text())
     if options.auto_remove:
-        disk, disk_format, volatile = base, "raw", True
+        # nothing to keep: a run from the image's snapshot, its root mounted
+        process = config.get("process", {})
+        warm = warm_files(paths.rootfs, process.get("args", []), process.get("env", []))
+        spec = ensure_image_snapshot(store.root, template, record.image_id, base, warm)
     else:
-        disk, disk_format, volatile = container_disk(base, paths.base), "qcow2", False
-    spec = replace(template.spec, disk=str(disk), disk_format=disk_format,
-                   disk_volatile=volatile, console_log=str(paths.base / "vm-console.log"))
-    etc = {name: paths.etc_file(name).read_text() for name in _ETC_FILES
+        spec = replace(template.spec, disk=str(container_disk(base, paths.base)),
+                       disk_format="qcow2")
+    spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
+    etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
-    command = GuestCommand.from_oci(json.loads(paths.config.read_text()), etc,
-                                    interactive=False)
+    net = None
+    if netns is not None:
+        from hullbox.vm.micro.tap import TAP, plumb
+
+        spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
+        net = _guest_net(store, record, spec.mac)
+    command = GuestCommand.from_oci(config, etc, interactive=options.interactive,
+                                    terminal=options.tty, net=net)
     return spec, command
 
 
+def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:
+    """The container's network namespace when it is on a bridge network (the
+    engine made it, with eth0 and the address): the guest joins through a tap."""
+    from hullbox.engine.networking import is_bridged, mode_of, netns_path
+
+    netns = netns_path(record.id)
+    return netns if is_bridged(mode_of(options)) and netns.exists() else None
+
+
+def _guest_net(store: Store, record: ContainerRecord, mac: str) -> GuestNet:
+    """eth0's lease (the first network's): the guest takes its address and MAC."""
+    from hullbox.network import ipam
+
+    leases = ipam.leases_of(store, record.id)
+    network = ipam.find_network(store, leases[0].network_id) if leases else None
+    if network is None:
+        raise MachineFailure(f"container {record.name} has no address on its network")
+    lease = next(item for item in leases if item.network_id == network.id)
+    prefix = network.subnet.split("/", 1)[1]
+    return GuestNet(address=f"{lease.address}/{prefix}", gateway=network.gateway, mac=mac)
+
+
 def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,
-                 stdout: int, stderr: int, on_start: Callable[[int], None]) -> int:
+                 stdin: int | None, stdout: int, stderr: int,
+                 on_start: Callable[[int], None]) -> int:
     """In the foreground: this process relays the guest, so it is the pid
     ``stop`` and ``kill`` signal."""
     from hullbox.vm.micro.session import run_guest
 
     spec, command = plan(store, record, paths)
-    return run_guest(spec, command, stdout=stdout, stderr=stderr,
+    return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
                      log=paths.base / "vm-qemu.log", on_start=lambda _pid: on_start(os.getpid()))
 
 
 def start_runner(store: Store, images: ImageService, record: ContainerRecord,
-                 paths: ContainerPaths, stdio: tuple[int, int, int]) -> int:
+                 paths: ContainerPaths, stdio: tuple[int, int, int]) -> tuple[int, int | None]:
     """Under a monitor: the runner process (vm.micro.runner) is the
-    container's process; returns its pid."""
+    container's process; returns its pid and, with -t, the master of the
+    pty it relays the guest's console to (the monitor keeps it, as it keeps
+    a container's)."""
     del images  # the bundle already holds what the guest needs
     spec, command = plan(store, record, paths)
+    master = None
+    if command.terminal:
+        master, slave = os.openpty()
+        os.set_inheritable(master, False)
+        stdio = (slave, slave, slave)
     plan_file = paths.base / "vm-run.json"
     plan_file.write_text(json.dumps({"spec": spec.to_json(), "command": command_to_json(command),
                                      "log": str(paths.base / "vm-qemu.log")}))
-    proc = subprocess.Popen([sys.executable, "-m", "hullbox.vm.micro.runner", str(plan_file)],
-                            stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], close_fds=True)
-    return proc.pid
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "hullbox.vm.micro.runner",
+                                 str(plan_file)], stdin=stdio[0], stdout=stdio[1],
+                                stderr=stdio[2], close_fds=True)
+    except BaseException:
+        if master is not None:
+            os.close(master)
+        raise
+    finally:
+        if master is not None:
+            os.close(stdio[0])
+    return proc.pid, master
 

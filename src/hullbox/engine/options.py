@@ -88,11 +88,10 @@ class ContainerOptions:
             options.pids_limit = int(pids_limit)
         options.isolation = IsolationSettings.parse(
             isolation=isolation_kind, memory_bytes=options.memory, nano_cpus=options.nano_cpus,
-            terminal=(options.tty, options.interactive), runtime=options.runtime,
+            runtime=options.runtime,
             unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
                 options.storage.binds or options.storage.mounts or options.storage.tmpfs
-                or options.storage.volumes_from),
-                "-p/-P": bool(options.networking.ports or options.networking.publish_all)})
+                or options.storage.volumes_from)})
         validate_mode(options.network)
         options.networking.validate(options.network)
         for item in options.env:

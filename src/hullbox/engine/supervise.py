@@ -182,7 +182,7 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
         if options.isolation.vm:
             from hullbox.engine.microvm import start_runner
 
-            pid = start_runner(store, images, record, paths, (null, out_w, err_w))
+            pid, master = start_runner(store, images, record, paths, (null, out_w, err_w))
         elif options.runtime == "hullbox":
             from hullbox.runtime.run import start_container
 

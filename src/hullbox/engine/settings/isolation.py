@@ -29,23 +29,23 @@ class IsolationSettings:
 
     @classmethod
     def parse(cls, *, isolation: str | None = None, memory_bytes: int = 0,
-              nano_cpus: int = 0, terminal: tuple[bool, bool] = (False, False),
-              runtime: str = "hullbox",
+              nano_cpus: int = 0, runtime: str = "hullbox",
               unsupported: dict[str, bool] | None = None) -> IsolationSettings:
         """From ``--isolation`` as typed; with ``vm`` the container's --memory
         and --cpus size the guest (a guest needs at least 64 MiB).
-        ``terminal`` is (-t, -i): a microVM has no terminal or input yet, nor
-        what ``unsupported`` names (flag -> given)."""
+        A microVM has none of what ``unsupported`` names (flag -> given)."""
         kind = (isolation or "default").lower()
         if kind not in KINDS:
             raise InvalidArgument(f"invalid --isolation {isolation!r}: use process or vm")
         settings = cls("vm" if kind == "vm" else "process")
         if settings.vm:
-            _check_vm_flags(terminal, runtime)
+            if runtime != "hullbox":
+                raise InvalidArgument(f"--runtime {runtime} and --isolation vm exclude each "
+                                      "other: a microVM is its own runtime")
             for flag, given in (unsupported or {}).items():
                 if given:
                     raise InvalidArgument(f"{flag} is not supported with --isolation vm yet: "
-                                          "the microVM has no shared folders or network")
+                                          "the microVM has no shared folders")
         if settings.vm and memory_bytes:
             settings.vm_memory_mib = memory_bytes >> 20
             if settings.vm_memory_mib < MIN_VM_MEMORY_MIB:
@@ -63,13 +63,3 @@ class IsolationSettings:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-
-def _check_vm_flags(terminal: tuple[bool, bool], runtime: str) -> None:
-    tty, interactive = terminal
-    for given, flag in ((tty, "-t"), (interactive, "-i")):
-        if given:
-            raise InvalidArgument(f"{flag} is not supported with --isolation vm yet; drop {flag} "
-                                  "(the command's output and exit code still come back)")
-    if runtime != "hullbox":
-        raise InvalidArgument(f"--runtime {runtime} and --isolation vm exclude each other: "
-                              "a microVM is its own runtime")

@@ -7,6 +7,7 @@ in which the guest writes before hullbox listens.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from hullbox.errors import MachineFailure
 from hullbox.linux.caps import PR_SET_PDEATHSIG, prctl
-from hullbox.vm.micro.guest import PORTS
+from hullbox.linux.namespaces import CLONE_NEWNET, setns
+from hullbox.vm.micro.guest import CONSOLE, PORTS
 
 
 @dataclass
@@ -28,7 +30,7 @@ class Channels:
     @classmethod
     def make(cls) -> Channels:
         channels = cls()
-        for name in (*PORTS, "qmp"):
+        for name in (*PORTS, CONSOLE, "qmp"):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             channels.host[name], channels.guest[name] = ours, theirs
         return channels
@@ -52,15 +54,27 @@ def _die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def launch_qemu(argv: list[str], channels: Channels, log: Path) -> subprocess.Popen[bytes]:
-    """Start QEMU with the guest ends of ``channels``; its own messages go to ``log``."""
+def launch_qemu(argv: list[str], channels: Channels, log: Path,
+                netns: str = "") -> subprocess.Popen[bytes]:
+    """Start QEMU with the guest ends of ``channels``, in ``netns`` if given
+    (it opens its tap there); its own messages go to ``log``."""
+    netns_fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC) if netns else -1
+
+    def prepare() -> None:
+        _die_with_parent()
+        if netns_fd >= 0:
+            setns(netns_fd, CLONE_NEWNET)
+
     with log.open("wb") as output:
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output,
                                     stderr=output, pass_fds=tuple(channels.guest_fds().values()),
-                                    preexec_fn=_die_with_parent)
+                                    preexec_fn=prepare)
         except FileNotFoundError:
             raise MachineFailure(f"{argv[0]} not found; install qemu-system-x86") from None
+        finally:
+            if netns_fd >= 0:
+                os.close(netns_fd)
     channels.close_guest_ends()
     return proc
 

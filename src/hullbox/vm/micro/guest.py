@@ -12,6 +12,7 @@ probes that run's disk, not the template's placeholder.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from hullbox.errors import NotFound
@@ -21,18 +22,26 @@ from hullbox.vm.kernel import guest_modules_dir
 #: virtio-serial ports, in device order: host->guest script, host->guest
 #: signals, the command's stdin, stdout and stderr
 PORTS = ("ctl", "sig", "in", "out", "err")
+#: a virtio console: a terminal in the guest (/dev/hvc0), for -t
+CONSOLE = "tty"
+CONSOLE_DEVICE = "/dev/hvc0"
 #: loaded by init, before the snapshot
-EARLY_MODULES = ("virtio_ring", "virtio", "virtio_mmio", "virtio_console", "virtio_blk")
-#: loaded by a run's script, after the restore, so the NIC is probed with its MAC
+EARLY_MODULES = ("virtio_ring", "virtio", "virtio_mmio", "virtio_console", "virtio_blk",
+                 "overlay")
+#: loaded by init too: a template with a NIC has eth0 probed before the save
+#: (a run sets the container's MAC on it; the saved state has the template's)
 NET_MODULES = ("failover", "net_failover", "virtio_net")
-#: where the run's root disk and the kernel filesystems go (mount -a -T)
-FSTAB = """/dev/vda /newroot ext4 noatime 0 0
-proc /newroot/proc proc nosuid,nodev,noexec 0 0
+#: the kernel filesystems of the command's root (mount -a -T)
+KERNEL_FSTAB = """proc /newroot/proc proc nosuid,nodev,noexec 0 0
 sysfs /newroot/sys sysfs nosuid,nodev,noexec 0 0
 dev /newroot/dev devtmpfs nosuid 0 0
 devpts /newroot/dev/pts devpts newinstance,ptmxmode=0666,mode=0620 0 0
 shm /newroot/dev/shm tmpfs nosuid,nodev,mode=1777 0 0
 """
+#: a kept container's own root disk, read-write, then the kernel filesystems
+FSTAB = "/dev/vda /newroot ext4 noatime 0 0\n" + KERNEL_FSTAB
+#: the files every run writes; an image snapshot has them in its writable layer
+ETC_FILES = ("hostname", "hosts", "resolv.conf")
 #: the line that ends a run's script on the control port
 END_OF_SCRIPT = "#end-of-script"
 #: directories the run mounts on; the root disk is made with them
@@ -47,7 +56,7 @@ export PATH=/bin
 mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-for module in {" ".join(EARLY_MODULES)}; do insmod /lib/modules/$module.ko; done
+for module in {" ".join((*EARLY_MODULES, *NET_MODULES))}; do insmod /lib/modules/$module.ko; done
 # udev would name the ports; there is none, so link them by the name QEMU gave
 until {_WAIT_PORTS}; do
     for port in /sys/class/virtio-ports/*; do
@@ -59,26 +68,64 @@ done
 mkdir -p /dev/pts /dev/shm
 cat >/etc/fstab <<'EOF'
 {FSTAB}EOF
+cat >/etc/fstab.kernel <<'EOF'
+{KERNEL_FSTAB}EOF
 # the run binds the disk; unbound now, the driver probes it after the restore
 for disk in /sys/bus/virtio/drivers/virtio_blk/virtio*; do
     echo ${{disk##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
     echo ${{disk##*/}} >/run/disk
 done
-# stop and kill reach the command whose pid the run writes to /run/child
-while read -r sig; do read -r child </run/child && kill -s "$sig" "$child"; done \
-    </dev/hullbox.sig &
+# stop and kill reach the command whose pid the run writes to /run/child;
+# WINCH ROWS COLS resizes its terminal (the kernel signals the command)
+while read -r sig rows cols; do
+    if [ "$sig" = WINCH ]; then stty -F {CONSOLE_DEVICE} rows "$rows" cols "$cols"
+    else read -r child </run/child && kill -s "$sig" "$child"; fi
+done </dev/hullbox.sig &
+bind_disk() {{
+    read -r disk </run/disk && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
+    waited=0
+    until [ -b /dev/vda ] || [ $waited = 10000 ]; do usleep 1000; waited=$((waited+1)); done
+}}
+# An image snapshot (imagesnap.py): the image's disk read-only under a tmpfs
+# layer, mounted with the kernel filesystems before the save, so a run from
+# it mounts nothing. The run's /etc files are in the layer already: a run
+# overwrites them instead of copying them up.
+mount_image() {{
+    bind_disk
+    mkdir -p /image /layer && mount -t ext4 -o ro,noload /dev/vda /image &&
+    mount -t tmpfs -o mode=0755 layer /layer && mkdir /layer/upper /layer/work &&
+    mount -t overlay -o lowerdir=/image,upperdir=/layer/upper,workdir=/layer/work \
+        root /newroot && mount -a -T /etc/fstab.kernel || return 1
+    if [ -d /newroot/etc ]; then
+        for name in {" ".join(ETC_FILES)}; do : >>/newroot/etc/$name; done
+    fi
+}}
+# One script from the host, up to its end line. The snapshots are taken
+# while this waits in read, a builtin: a restored guest starts no process
+# to take its script, and the functions above are parsed already.
+serve() {{
+    script=""
+    while IFS= read -r line <&3 && [ "$line" != "{END_OF_SCRIPT}" ]; do
+        script="$script$line
+"
+    done
+    eval "$script"
+}}
 # The port stays open from here on: data the host sends while the guest has
-# it closed may sit unread. The template snapshot is taken while this waits
-# in read, a builtin: a restored guest starts no process to take its script.
+# it closed may sit unread.
 exec 3<>/dev/hullbox.ctl
 echo ready >&3
-script=""
-while IFS= read -r line <&3 && [ "$line" != "{END_OF_SCRIPT}" ]; do
-    script="$script$line
-"
-done
-eval "$script"
+serve
 """
+def mount_image_script(warm: list[str]) -> str:
+    """The script that turns a restored template into an image snapshot;
+    ``warm`` (paths in the image) are read into the page cache the snapshot
+    keeps, so a run execs them without a trip to the disk."""
+    read = f"cat {' '.join(shlex.quote('/newroot' + path) for path in warm)} >/dev/null 2>&1; " \
+        if warm else ""
+    return (f"if mount_image 2>/run/mount.err; then {read}echo ready >&3; else\n"
+            "    read -r why </run/mount.err; echo \"failed: $why\" >&3; fi\n"
+            f"serve\n{END_OF_SCRIPT}\n")
 
 
 def _module_files(kernel: Path) -> dict[str, Path]:

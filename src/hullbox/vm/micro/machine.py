@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from hullbox.vm.accel import QEMU
-from hullbox.vm.micro.guest import PORTS
+from hullbox.vm.micro.guest import CONSOLE, PORTS
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,12 @@ class GuestSpec:
     network: bool = False      # the machine has a NIC (templates differ by it)
     disk: str = ""             # a run's root disk; "" at a template boot
     disk_format: str = "raw"
-    disk_volatile: bool = False  # writes go to a temporary overlay (--rm)
+    disk_volatile: bool = False  # writes go to a temporary overlay
+    disk_readonly: bool = False  # an image snapshot's disk, shared by its runs
+    mounted: bool = False      # restored from an image snapshot: the root is mounted
     tap: str = ""              # a run's tap device (with network)
     mac: str = ""
+    netns: str = ""            # QEMU runs in this network namespace (the tap's)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -56,9 +59,13 @@ def kernel_append(spec: GuestSpec) -> str:
     return " ".join(words)
 
 
-def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool) -> list[str]:
-    """``ports`` maps each of guest.PORTS to a connected socket QEMU inherits;
-    ``boot`` is the template's first boot, else a restore (``-incoming defer``)."""
+def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool,
+              share_ram: bool | None = None) -> list[str]:
+    """``ports`` maps each of guest.PORTS and CONSOLE to a connected socket QEMU inherits;
+    ``boot`` is the template's first boot, else a restore (``-incoming defer``).
+    ``share_ram`` (the default: at a boot) writes the guest's RAM to its file,
+    as a snapshot being made must."""
+    share = boot if share_ram is None else share_ram
     size = f"{spec.memory_mib}M"
     argv = [QEMU, "-name", "hullbox-microvm", "-nodefaults", "-no-user-config",
             "-display", "none", "-no-reboot",
@@ -68,20 +75,24 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
     # Shared while the template boots, so its RAM lands in the file; private
     # (copy on write) in a run, so runs never write the template.
     argv += ["-object", f"memory-backend-file,id=ram,size={size},"
-                        f"mem-path={_escape(spec.ram_file)},share={'on' if boot else 'off'}"]
-    argv += ["-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec),
-             "-serial", f"file:{spec.console_log}",
+                        f"mem-path={_escape(spec.ram_file)},share={'on' if share else 'off'}"]
+    if boot:
+        argv += ["-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_append(spec)]
+    argv += ["-serial", f"file:{spec.console_log}",
              "-chardev", f"socket,id=qmp,fd={qmp_fd}", "-mon", "chardev=qmp,mode=control",
              "-device", "virtio-serial-device,max_ports=8"]
     for name in PORTS:
         argv += ["-chardev", f"socket,id={name},fd={ports[name]}",
                  "-device", f"virtserialport,chardev={name},name=hullbox.{name}"]
+    argv += ["-chardev", f"socket,id={CONSOLE},fd={ports[CONSOLE]}",
+             "-device", f"virtconsole,chardev={CONSOLE},name=hullbox.{CONSOLE}"]
     if boot or not spec.disk:
         argv += ["-drive", "if=none,id=root,driver=null-co,read-zeroes=on"]
     else:
-        volatile = ",snapshot=on" if spec.disk_volatile else ""
+        mode = ",snapshot=on" if spec.disk_volatile else ""
+        mode += ",readonly=on" if spec.disk_readonly else ""
         argv += ["-drive", f"if=none,id=root,file={_escape(spec.disk)},"
-                           f"format={spec.disk_format},cache=unsafe{volatile}"]
+                           f"format={spec.disk_format},cache=unsafe{mode}"]
     argv += ["-device", "virtio-blk-device,drive=root"]
     if spec.network:
         backend = "hubport,hubid=0" if boot or not spec.tap else \

@@ -22,8 +22,10 @@ from hullbox.vm.micro.session import run_guest
 def main(argv: list[str]) -> int:
     plan = json.loads(Path(argv[1]).read_text())
     try:
-        return run_guest(GuestSpec.from_json(plan["spec"]), command_from_json(plan["command"]),
-                         stdout=1, stderr=2, log=Path(plan["log"]))
+        command = command_from_json(plan["command"])
+        return run_guest(GuestSpec.from_json(plan["spec"]), command,
+                         stdin=0 if command.interactive else None, stdout=1, stderr=2,
+                         log=Path(plan["log"]))
     except HullboxError as exc:
         sys.stderr.write(f"hullbox: {exc}\n")
         return exc.exit_code

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullbox.vm.micro.guest import END_OF_SCRIPT, NET_MODULES
+from hullbox.vm.micro.guest import CONSOLE_DEVICE, END_OF_SCRIPT
 
 ROOT = "/newroot"
 
@@ -28,6 +28,7 @@ class GuestNet:
 
     address: str   # CIDR, e.g. 10.88.0.5/16
     gateway: str
+    mac: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,24 @@ class GuestCommand:
     uid: int = 0
     gid: int = 0
     hostname: str = ""
-    interactive: bool = False
+    interactive: bool = False  # -i: the command reads what the host sends
+    terminal: bool = False     # -t: the command runs on the guest's console
+    rows: int = 0              # the terminal's size (0: unknown)
+    cols: int = 0
     etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
     net: GuestNet | None = None
 
     @classmethod
     def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
-                 interactive: bool, net: GuestNet | None = None) -> GuestCommand:
+                 interactive: bool, net: GuestNet | None = None,
+                 terminal: bool = False) -> GuestCommand:
         process = spec.get("process", {})
         user = process.get("user", {})
         return cls(args=list(process.get("args", [])), env=list(process.get("env", [])),
                    cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
                    gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
-                   interactive=interactive, etc_files=dict(etc_files), net=net)
+                   interactive=interactive, terminal=terminal, etc_files=dict(etc_files),
+                   net=net)
 
 
 def end_marker(nonce: str) -> bytes:
@@ -64,25 +70,23 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> str:
+def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
+           mounted: bool = False) -> str:
     """The script; every value from the user is quoted. Builtins wherever
     possible: each process a TCG guest starts costs tens of milliseconds.
-    ``keep_writes`` syncs the disk before the exit is reported."""
+    ``keep_writes`` syncs the disk before the exit is reported; ``mounted``
+    is a guest restored from an image snapshot, its root mounted already."""
     root = ROOT
     fail = "printf 'hullbox: %s\\n' \"$1\" >&5; code=125"
     lines = [
         "exec 4>/dev/hullbox.out 5>/dev/hullbox.err",
         f"fail() {{ {fail}; }}",
-        "read -r disk </run/disk && echo \"$disk\" >/sys/bus/virtio/drivers/virtio_blk/bind",
         "code=0",
-        "waited=0",
-        "until [ -b /dev/vda ] || [ $waited = 10000 ]; do usleep 1000; waited=$((waited+1)); done",
-        "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'",
     ]
+    if not mounted:
+        lines += ["bind_disk",
+                  "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
     if command.net:
-        lines.append(f"insmod_all() {{ for m in {' '.join(NET_MODULES)}; do "
-                     "insmod /lib/modules/$m.ko; done; }")
-        lines.append("[ $code = 0 ] && insmod_all")
         lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
@@ -91,21 +95,33 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> st
     cwd = command.cwd if command.cwd.startswith("/") else "/" + command.cwd
     credentials = f"-S {command.uid} -G {command.gid} " if (command.uid, command.gid) != (0, 0) \
         else ""
-    stdin = "/dev/hullbox.in" if command.interactive else "/dev/null"
     env = " ".join(_q(item) for item in command.env)
     args = " ".join(_q(arg) for arg in command.args)
     marker = "\\000hullbox-exit-" + nonce + " "
     workdir = _q(root + cwd)
+    launch = f"env -i {env} /bin/nsenter -F -r{root} -w{workdir} {credentials}-- {args}"
+    if command.terminal:
+        # a session of its own with the console as its terminal: ^C there
+        # signals it, and its last output is on the console before the marker
+        launch = f"setsid -c {launch}"
+        stdio = f"<>{CONSOLE_DEVICE} >&0 2>&0"
+    else:
+        stdio = f"<{'/dev/hullbox.in' if command.interactive else '/dev/null'} >&4 2>&5"
+    # the console's size lives while it is open: set it on the command's descriptor
+    size = f"stty rows {command.rows:d} cols {command.cols:d}; " \
+        if command.terminal and command.rows and command.cols else ""
+    lines.append(f"[ $code = 0 ] && ! [ -d {workdir} ] && mkdir -p {workdir}")
     lines += [
-        f"[ $code = 0 ] && ! [ -d {workdir} ] && mkdir -p {workdir}",
         "if [ $code = 0 ]; then",
-        f"    env -i {env} /bin/nsenter -F -r{root} -w{workdir} {credentials}-- {args} "
-        f"<{stdin} >&4 2>&5 3>&- 4>&- 5>&- &",
-        "    echo $! >/run/child",
-        "    wait $!",
+        # In the foreground, not '&': a background command would start with
+        # SIGINT and SIGQUIT ignored. The subshell learns its pid from
+        # /proc/self (read, a builtin) so the signal relay can reach it.
+        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}",
+        f"      exec {launch} ) {stdio} 3>&- 4>&- 5>&-",
         "    code=$?",
         "fi",
         *(["sync"] if keep_writes else []),
+        *([f"printf '{marker}\\n' >{CONSOLE_DEVICE}"] if command.terminal else []),
         f"printf '{marker}\\n' >&5",
         f"printf '{marker}%d\\n' $code >&4",
         END_OF_SCRIPT,
@@ -115,8 +131,12 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True) -> st
 
 def _network(net: GuestNet) -> list[str]:
     return [
-        "until [ -e /sys/class/net/eth0 ]; do usleep 2000; done",
+        "waited=0",
+        "until [ -e /sys/class/net/eth0 ] || [ $waited = 5000 ]; do usleep 1000; "
+        "waited=$((waited+1)); done",
         "ip link set lo up",
+        # the saved device state carries the template's MAC: take the container's
+        *([f"ip link set eth0 address {_q(net.mac)}"] if net.mac else []),
         f"ip addr add {_q(net.address)} dev eth0",
         "ip link set eth0 up",
         *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shlex
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from hullbox.vm.micro.guest import INIT, build_initramfs
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
 
-_FORMAT = 1            # bump when the guest protocol changes
+_FORMAT = 2            # bump when the guest protocol changes
 BOOT_TIMEOUT = 300.0   # a cold TCG boot on a loaded host
 
 
@@ -53,16 +53,26 @@ def _identity(path: Path) -> dict[str, object]:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime": stat.st_mtime}
 
 
+def _sha256_hex(data: bytes) -> str:
+    """The built-in SHA-256 where there is one: hashlib loads OpenSSL, which
+    costs a run more than the rest of its key."""
+    try:
+        module = __import__("_sha256")
+    except ImportError:  # pragma: no cover - an interpreter without it
+        module = __import__("hashlib")
+    return str(module.sha256(data).hexdigest())
+
+
 def template_key(kernel: Path, accel: Accel, memory_mib: int, cpus: int,
                  network: bool) -> str:
     """The guest's modules come with its kernel, so the kernel's identity
     stands for them; the init's text and busybox make the rest of the initramfs."""
     qemu = shutil.which(QEMU)
     facts = {"format": _FORMAT, "kernel": _identity(kernel),
-             "init": hashlib.sha256(INIT.encode()).hexdigest(), "busybox": _identity(BUSYBOX),
+             "init": _sha256_hex(INIT.encode()), "busybox": _identity(BUSYBOX),
              "qemu": _identity(Path(qemu)) if qemu else None, "accel": accel.name,
              "memory": memory_mib, "cpus": cpus, "network": network}
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:24]
+    return _sha256_hex(json.dumps(facts, sort_keys=True).encode())[:24]
 
 
 def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, cpus: int,
@@ -75,76 +85,94 @@ def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, 
                      memory_mib=memory_mib, cpus=cpus, accel=accel.name,
                      tsc_khz=host_tsc_khz(), ram_file=str(final / "ram"),
                      state_file=str(final / "state"), console_log=os.devnull, network=network)
-    if (final / "state").is_file():
-        return Template(final, spec)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(final.parent / f"{key}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (final / "state").is_file():
-            _build(final, spec, build_initramfs(kernel))
-    finally:
-        os.close(lock)
+
+    def boot(work: Path) -> None:
+        (work / "initrd.gz").write_bytes(build_initramfs(kernel))
+        _boot_and_save(replace(spec, initrd=str(work / "initrd.gz"), ram_file=str(work / "ram"),
+                               state_file=str(work / "state"),
+                               console_log=str(work / "console.log")), work)
+
+    build_once(final, boot)
     return Template(final, spec)
 
 
-def _build(final: Path, spec: GuestSpec, initrd: bytes) -> None:
-    """Boot in a scratch directory, save, then rename it into place: a
-    template directory that exists is complete."""
-    work = final.with_name(f".{final.name}.{os.getpid()}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(mode=0o700)
+def build_once(final: Path, make: Callable[[Path], None]) -> None:
+    """Run ``make(work)`` in a scratch directory and rename it to ``final``
+    (a snapshot directory that exists is complete), unless ``final`` has a
+    state already; one builder at a time, the others wait and use its result."""
+    if (final / "state").is_file():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(final.parent / f"{final.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                   0o600)
     try:
-        (work / "initrd.gz").write_bytes(initrd)
-        boot = replace(spec, initrd=str(work / "initrd.gz"), ram_file=str(work / "ram"),
-                       state_file=str(work / "state"), console_log=str(work / "console.log"))
-        _boot_and_save(boot, work)
-        shutil.rmtree(final, ignore_errors=True)
-        os.rename(work, final)
-    except BaseException:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (final / "state").is_file():
+            return
+        work = final.with_name(f".{final.name}.{os.getpid()}")
         shutil.rmtree(work, ignore_errors=True)
-        raise
+        work.mkdir(mode=0o700)
+        try:
+            make(work)
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    finally:
+        os.close(lock)
 
 
 def _boot_and_save(spec: GuestSpec, work: Path) -> None:
     channels = Channels.make()
-    proc = launch_qemu(qemu_argv(spec, _ports(channels), channels.guest["qmp"].fileno(),
+    proc = launch_qemu(qemu_argv(spec, guest_ports(channels), channels.guest["qmp"].fileno(),
                                  boot=True), channels, work / "qemu.log")
     try:
-        _wait_ready(channels.host["ctl"], proc.pid, spec, work)
-        qmp = QmpLine(channels.host["qmp"])
-        ignore_shared(qmp)
-        qmp.execute("migrate", {"uri": "exec:cat > " + shlex.quote(spec.state_file)})
-        deadline = time.monotonic() + 120
-        while (status := qmp.execute("query-migrate").get("status")) != "completed":
-            if status == "failed" or time.monotonic() > deadline:
-                raise MachineFailure(f"saving the microVM template failed ({status})")
-            time.sleep(0.02)
-        with contextlib.suppress(MachineFailure):
-            qmp.execute("quit")
+        reply = read_reply(channels.host["ctl"], BOOT_TIMEOUT)
+        if reply != "ready":
+            raise MachineFailure(
+                f"the microVM guest did not come up (kernel "
+                f"{Path(spec.kernel).resolve().name}, {spec.accel}): "
+                f"{last_words(work / 'qemu.log', work / 'console.log')}")
+        save_state(QmpLine(channels.host["qmp"]), Path(spec.state_file))
     finally:
         stop_qemu(proc)
         channels.close()
 
 
-def _ports(channels: Channels) -> dict[str, int]:
+def save_state(qmp: QmpLine, state_file: Path) -> None:
+    """Save the paused-by-migration guest's device and CPU state (its RAM is
+    in its shared file) to ``state_file``, then end QEMU."""
+    ignore_shared(qmp)
+    qmp.execute("migrate", {"uri": "exec:cat > " + shlex.quote(str(state_file))})
+    deadline = time.monotonic() + 120
+    while (status := qmp.execute("query-migrate").get("status")) != "completed":
+        if status == "failed" or time.monotonic() > deadline:
+            raise MachineFailure(f"saving the microVM snapshot failed ({status})")
+        time.sleep(0.02)
+    with contextlib.suppress(MachineFailure):
+        qmp.execute("quit")
+
+
+def guest_ports(channels: Channels) -> dict[str, int]:
     fds = channels.guest_fds()
     fds.pop("qmp")
     return fds
 
 
-def _wait_ready(ctl: socket.socket, pid: int, spec: GuestSpec, work: Path) -> None:
-    ctl.settimeout(BOOT_TIMEOUT)
+def read_reply(ctl: socket.socket, timeout: float) -> str:
+    """The guest's first line on the control port ("" if it closed or was
+    silent for ``timeout`` seconds)."""
+    ctl.settimeout(timeout)
     said = b""
     try:
-        while b"ready\n" not in said:
-            chunk = ctl.recv(64)
+        while b"\n" not in said:
+            chunk = ctl.recv(256)
             if not chunk:
                 break
             said += chunk
     except TimeoutError:
         pass
-    if b"ready\n" not in said:
-        raise MachineFailure(
-            f"the microVM guest did not come up (kernel {Path(spec.kernel).resolve().name}, "
-            f"{spec.accel}): {last_words(work / 'qemu.log', work / 'console.log')}")
+    finally:
+        ctl.settimeout(None)
+    return said.split(b"\n", 1)[0].decode(errors="replace") if b"\n" in said else ""
