@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import pty
-import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from .conftest import Hullbox, hullbox_command
 from .terminal import read_until
-from .vm_guest import READY, GuestConsole, guest_files, wait_for_log
+from .vm_guest import READY, GuestConsole, guest_files, machine_store, wait_for_log
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def vmbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hullbox]:
-    """hullbox with a private store (short path: the sockets live there)."""
-    runner = Hullbox(tmp_path_factory.mktemp("vm"))
-    yield runner
-    for name in runner("vm", "ls", "-q").stdout.split():
-        runner("vm", "rm", "-f", name)
-    shutil.rmtree(runner.root, ignore_errors=True)
+    yield from machine_store(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -50,14 +50,18 @@ def vm() -> None:
 @click.option("--iso", help="Attach this ISO as a CD-ROM and boot from it.")
 @click.option("-p", "--publish", multiple=True, metavar="[IP:]HOST:GUEST",
               help="Forward a host port to the guest (user-mode NAT).")
+@click.option("--cloud-init", "cloud_init", metavar="USER-DATA",
+              help="A #cloud-config (or #! script) file, given to the guest on a "
+                   "NoCloud seed disk (label cidata).")
 @click.pass_obj
 def create(obj: Any, name: str, cpus: int, memory: str, disk: str | None, kernel: str | None,
            initrd: str | None, append: str, image: str | None, iso: str | None,
-           publish: tuple[str, ...]) -> None:
+           publish: tuple[str, ...], cloud_init: str | None) -> None:
     """Define a virtual machine and make its disk."""
     from hullbox.vm.definitions import MachineSpec
 
-    spec = MachineSpec(name, cpus, memory, disk, kernel, initrd, append, image, iso, publish)
+    spec = MachineSpec(name, cpus, memory, disk, kernel, initrd, append, image, iso, publish,
+                       cloud_init)
     click.echo(_service(obj).create(spec).id)
 
 

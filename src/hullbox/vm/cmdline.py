@@ -39,6 +39,11 @@ def qemu_argv(name: str, config: MachineConfig, paths: MachinePaths, accel: Acce
     argv += ["-drive", f"file={_escape(str(paths.disk))},if=virtio,format=qcow2,id=disk0"]
     for index, disk in enumerate(config.disks, start=1):
         argv += ["-drive", f"file={_escape(disk)},if=virtio,id=disk{index}"]
+    if config.cloud_init:
+        # read-only, so savevm (which needs every writable disk to be qcow2)
+        # passes it by; cloud-init finds it by its label whatever its name
+        argv += ["-drive", f"file={_escape(str(paths.seed))},if=virtio,format=raw,"
+                           "readonly=on,id=seed"]
     if config.iso:
         argv += ["-drive", f"file={_escape(config.iso)},media=cdrom,readonly=on",
                  "-boot", "order=cd"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hullbox.errors import Conflict, InvalidArgument
-from hullbox.vm import process, qemu_img
+from hullbox.vm import cloudinit, process, qemu_img
 from hullbox.vm.config import MachineConfig, PortForward
 from hullbox.vm.layout import MachinePaths
 from hullbox.vm.machines import Machines, MachineStatus
@@ -37,6 +37,7 @@ class MachineSpec:
     image: str | None = None
     iso: str | None = None
     ports: Sequence[str] = ()
+    cloud_init: str | None = None   # a user-data file for a NoCloud seed
 
 
 @dataclass
@@ -58,7 +59,8 @@ class MachineView:
                        "DiskSize": config.disk_size, "Kernel": config.kernel,
                        "Initrd": config.initrd, "Append": config.append, "Iso": config.iso,
                        "Image": config.image, "Bases": config.bases, "Disks": config.disks,
-                       "Ports": [str(port) for port in config.ports]},
+                       "Ports": [str(port) for port in config.ports],
+                       "CloudInit": config.cloud_init},
         }
 
 
@@ -76,12 +78,16 @@ class DefinitionOps(Machines):
         """Check everything first, then make the disk and the row; a failure
         leaves neither."""
         config = self._validate(spec)
+        user_data = cloudinit.read_user_data(spec.cloud_init) if spec.cloud_init else None
         machine_id = secrets.token_hex(32)
         paths = MachinePaths.of(self.store.root, machine_id)
         with contextlib.ExitStack() as undo:
             paths.dir.mkdir(parents=True, mode=0o700)
             undo.callback(shutil.rmtree, paths.dir, ignore_errors=True)
             self._make_system_disk(spec, config, paths.disk)
+            if user_data is not None:
+                config.cloud_init = str(Path(str(spec.cloud_init)).expanduser().absolute())
+                cloudinit.write_seed(paths.seed, user_data, machine_id, spec.name)
             record = self.records.insert(machine_id, spec.name, config)
             undo.pop_all()
         return record
@@ -150,6 +156,8 @@ class DefinitionOps(Machines):
         in_use = {base for other in self.records.all() for base in other.config.bases}
         for base in set(record.config.bases) - in_use:
             Path(base).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # only when no base is left in it
+            self.bases_dir.rmdir()
         return record
 
     def list(self) -> list[MachineView]:

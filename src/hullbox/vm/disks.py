@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument
-from hullbox.vm import qemu_img
+from hullbox.vm import cloudinit, qemu_img
 from hullbox.vm.layout import MachinePaths
 from hullbox.vm.machines import Machines
 from hullbox.vm.records import MachineRecord
@@ -42,6 +42,9 @@ class DiskOps(Machines):
         with contextlib.ExitStack() as undo:
             paths.dir.mkdir(parents=True, mode=0o700)
             undo.callback(shutil.rmtree, paths.dir, ignore_errors=True)
+            if config.cloud_init:  # its own instance-id and hostname: cloud-init runs anew
+                user_data = cloudinit.seed_user_data(self.paths(source).seed)
+                cloudinit.write_seed(paths.seed, user_data, machine_id, name)
             if qemu_img.snapshots(source_disk):
                 qemu_img.convert(source_disk, paths.disk)
             else:

@@ -45,7 +45,8 @@ class LifecycleOps(Machines):
         config = record.config
         wanted = [("kernel", config.kernel), ("initrd", config.initrd), ("ISO", config.iso),
                   *(("base disk", base) for base in config.bases),
-                  *(("disk", disk) for disk in config.disks)]
+                  *(("disk", disk) for disk in config.disks),
+                  ("cloud-init seed", str(self.paths(record).seed) if config.cloud_init else "")]
         for what, path in wanted:
             if path and not Path(path).is_file():
                 raise InvalidArgument(f"cannot start VM {record.name}: its {what} {path} "
