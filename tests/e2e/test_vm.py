@@ -154,6 +154,12 @@ def test_stop_then_resume_the_saved_state_then_guest_power_off(
         "clean full\n")
     vmbox.ok("vm", "snapshot", "restore", "g1", "clean")
     assert _state(vmbox, "g1") == "saved"
+    # the saved state has the machine's disks plugged in as they were
+    refused = vmbox("vm", "disk", "detach", "g1", "/nonexistent.qcow2")
+    assert refused.returncode == 125
+    assert refused.stderr == ("hullbox: cannot detach a disk from VM g1: it resumes from "
+                              "snapshot 'clean' at its next start, which holds its disks as "
+                              "they were; start it, then change its disks while it runs\n")
     vmbox.ok("vm", "start", "g1")
     console = GuestConsole(Path(guest["dir"]) / "console.sock")
     try:

@@ -1,4 +1,5 @@
-"""A VM's devices as its guest sees them: the cloud-init seed disk.
+"""A VM's devices as its guest sees them: the cloud-init seed disk, disks
+plugged in and out while it runs.
 
 One guest (Debian's cloud kernel, a busybox initramfs with the virtio
 modules) boots for the module; the tests run in file order on it."""
@@ -6,6 +7,8 @@ modules) boots for the module; the tests run in file order on it."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +81,61 @@ def test_cloud_init_seed_disk_in_the_guest(vmbox: Hullbox, console: GuestConsole
     assert "local-hostname: dev1" in shown
     inspected = json.loads(vmbox.ok("vm", "inspect", "dev1"))[0]["Config"]["CloudInit"]
     assert Path(inspected).name == "user-data.yaml"
+
+
+def _partitions(console: GuestConsole) -> dict[str, int]:
+    """The guest's disks and their sizes in KiB."""
+    shown = console.run("cat /proc/partitions")
+    return {match.group(2): int(match.group(1)) for match in
+            re.finditer(r"^\s*\d+\s+\d+\s+(\d+)\s+(vd[a-z]+)\s*$", shown, re.MULTILINE)}
+
+
+def _wait_in_guest(console: GuestConsole, condition: str) -> None:
+    """Until the shell ``condition`` holds in the guest, for a minute at most."""
+    console.run(f"for i in $(seq 300); do {condition} && break; sleep 0.2; done")
+
+
+def _disks(vmbox: Hullbox, name: str) -> list[str]:
+    disks: list[str] = json.loads(vmbox.ok("vm", "inspect", name))[0]["Config"]["Disks"]
+    return disks
+
+
+def test_disk_hot_attach_and_detach(vmbox: Hullbox, console: GuestConsole,
+                                    tmp_path: Path) -> None:
+    """A disk attached to the running VM shows up in its guest, takes what
+    the guest writes, and goes away again on detach, leaving the file."""
+    extra = tmp_path / "extra.qcow2"
+    vmbox.ok("vm", "disk", "create", str(extra), "24M")
+    before = _partitions(console)
+    assert 24576 not in before.values()
+    vmbox.ok("vm", "disk", "attach", "dev1", str(extra))
+    assert _disks(vmbox, "dev1") == [str(extra)]
+    _wait_in_guest(console, "grep -q ' 24576 ' /proc/partitions")
+    added = {name: size for name, size in _partitions(console).items() if name not in before}
+    assert list(added.values()) == [24576], added
+    device = next(iter(added))
+    console.run(f"echo hot-plugged-$((6*7)) | dd of=/dev/{device} conv=fsync")
+
+    missing = vmbox("vm", "disk", "attach", "dev1", str(tmp_path / "none.qcow2"))
+    assert (missing.returncode, missing.stderr) == (
+        125, f"hullbox: disk {tmp_path}/none.qcow2: no such file\n")
+    vmbox.ok("vm", "pause", "dev1")
+    paused = vmbox("vm", "disk", "detach", "dev1", str(extra))
+    assert paused.returncode == 125 and "while it is paused" in paused.stderr
+    assert len(paused.stderr.splitlines()) == 1
+    vmbox.ok("vm", "resume", "dev1")
+    assert _disks(vmbox, "dev1") == [str(extra)]
+
+    vmbox.ok("vm", "disk", "detach", "dev1", str(extra))
+    assert _disks(vmbox, "dev1") == []
+    _wait_in_guest(console, f"! grep -q ' {device}$' /proc/partitions")
+    assert device not in _partitions(console)
+    # QEMU let go of the file (no lock held) and the guest's write is in it
+    raw = tmp_path / "extra.raw"
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(extra), str(raw)], check=True)
+    assert raw.read_bytes()[:16] == b"hot-plugged-42\n\0"
+    assert _state(vmbox, "dev1") == "running"
+
+
+def _state(vmbox: Hullbox, name: str) -> str:
+    return vmbox.ok("vm", "inspect", "-f", "{{.State.Status}}", name).strip()

@@ -134,6 +134,11 @@ def test_clone_export_and_data_disks(vmbox: Hullbox, tmp_path: Path) -> None:
                                                     str(extra))
     vmbox.ok("vm", "disk", "detach", "src", str(extra))
     assert "is not attached" in _refused(vmbox, "vm", "disk", "detach", "src", str(extra))
+    for index in range(8):
+        vmbox.ok("vm", "disk", "create", str(tmp_path / f"d{index}.qcow2"), "1M")
+        vmbox.ok("vm", "disk", "attach", "src", str(tmp_path / f"d{index}.qcow2"))
+    assert _refused(vmbox, "vm", "disk", "attach", "src", str(extra)) == (
+        "hullbox: VM src has 8 data disks, the most it takes; detach one first")
 
     # the shared base goes with the last machine on it
     vmbox.ok("vm", "rm", "src")

@@ -34,7 +34,7 @@ def export(obj: Any, name: str, target: str) -> None:
 
 @click.group()
 def disk() -> None:
-    """Data disks: create qcow2 files, attach them to stopped machines."""
+    """Data disks: create qcow2 files, attach them to machines (running or not)."""
 
 
 @disk.command(name="create")
@@ -51,7 +51,8 @@ def create_disk(obj: Any, path: str, size: str) -> None:
 @click.argument("path")
 @click.pass_obj
 def attach(obj: Any, name: str, path: str) -> None:
-    """Attach the disk at PATH to the stopped machine NAME (a virtio disk)."""
+    """Attach the disk at PATH to machine NAME as a virtio disk; to a running
+    one, it is plugged in at once (PCIe hotplug)."""
     _service(obj).attach_disk(name, path)
     click.echo(path)
 
@@ -61,7 +62,8 @@ def attach(obj: Any, name: str, path: str) -> None:
 @click.argument("path")
 @click.pass_obj
 def detach(obj: Any, name: str, path: str) -> None:
-    """Detach the disk at PATH from the stopped machine NAME (the file stays)."""
+    """Detach the disk at PATH from machine NAME (the file stays); a running
+    one's guest is asked to let go of it first."""
     _service(obj).detach_disk(name, path)
     click.echo(path)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+
 from hullbox.vm.accel import QEMU, Accel
 from hullbox.vm.config import MachineConfig
 from hullbox.vm.layout import MachinePaths
@@ -24,10 +27,42 @@ def kernel_append(config: MachineConfig, accel: Accel, tsc_khz: int) -> str:
     return " ".join(words)
 
 
+#: PCIe root ports every machine gets, one per data disk: a disk on one can be
+#: unplugged while the machine runs (pcie.0 has no hotplug), and an empty one
+#: takes a disk attached while it runs. Their number is fixed so that a saved
+#: machine state always finds the same devices.
+DATA_DISK_PORTS = 8
+
+
+def data_disk_id(path: str) -> str:
+    """The block node and device name of a data disk; the same at a cold
+    start and a hot attach, so either can be detached while running."""
+    return "data-" + hashlib.sha256(path.encode()).hexdigest()[:12]
+
+
+def data_disk_port(index: int) -> str:
+    return f"port{index}"
+
+
+def _data_disks(disks: list[str], formats: Mapping[str, str]) -> list[str]:
+    argv: list[str] = []
+    for index in range(DATA_DISK_PORTS):
+        argv += ["-device", f"pcie-root-port,id={data_disk_port(index)},chassis={index + 1}"]
+    for index, disk in enumerate(disks):
+        node = data_disk_id(disk)
+        argv += ["-blockdev", f"node-name={node},driver={formats.get(disk, 'raw')},"
+                              f"file.driver=file,file.filename={_escape(disk)}",
+                 "-device", f"virtio-blk-pci,drive={node},id={node},"
+                            f"bus={data_disk_port(index)}"]
+    return argv
+
+
 def qemu_argv(name: str, config: MachineConfig, paths: MachinePaths, accel: Accel,
-              tsc_khz: int, loadvm: str = "") -> list[str]:
+              tsc_khz: int, loadvm: str = "",
+              disk_formats: Mapping[str, str] | None = None) -> list[str]:
     """Everything QEMU needs: no display, the serial port on a socket with a
-    log, QMP on a socket, virtio disks and NIC, user-mode NAT."""
+    log, QMP on a socket, virtio disks and NIC, user-mode NAT. Data disks are
+    opened with the format in ``disk_formats`` (raw if not there)."""
     argv = [QEMU, "-name", f"{name},process=hullbox-vm-{name}", "-machine", "q35",
             "-nodefaults", "-no-user-config", "-display", "none",
             "-smp", str(config.cpus), "-m", f"{config.memory_mib}M"]
@@ -37,8 +72,7 @@ def qemu_argv(name: str, config: MachineConfig, paths: MachinePaths, accel: Acce
              "-serial", "chardev:console",
              "-qmp", f"unix:{paths.qmp_socket},server=on,wait=off"]
     argv += ["-drive", f"file={_escape(str(paths.disk))},if=virtio,format=qcow2,id=disk0"]
-    for index, disk in enumerate(config.disks, start=1):
-        argv += ["-drive", f"file={_escape(disk)},if=virtio,id=disk{index}"]
+    argv += _data_disks(config.disks, disk_formats or {})
     if config.cloud_init:
         # read-only, so savevm (which needs every writable disk to be qcow2)
         # passes it by; cloud-init finds it by its label whatever its name

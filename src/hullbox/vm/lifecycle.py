@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure
-from hullbox.vm import process
+from hullbox.vm import process, qemu_img
 from hullbox.vm.accel import host_tsc_khz
 from hullbox.vm.cmdline import qemu_argv
 from hullbox.vm.config import PortForward
@@ -35,7 +35,10 @@ class LifecycleOps(Machines):
         self._check_ports(record)
         paths = self.paths(record)
         accel = self.accel(config.kernel)
-        argv = qemu_argv(record.name, config, paths, accel, host_tsc_khz(), record.saved_state)
+        formats = {disk: str(qemu_img.info(Path(disk)).get("format", "raw"))
+                   for disk in config.disks}
+        argv = qemu_argv(record.name, config, paths, accel, host_tsc_khz(), record.saved_state,
+                         formats)
         pid = process.launch(argv, paths, record.name)
         self.records.update(record.id, state="running", pid=pid, started=time.time(),
                             error="", saved_state="", config=config)
