@@ -8,7 +8,7 @@ import pytest
 
 from hullbox.errors import InvalidArgument
 from hullbox.vm.accel import Accel
-from hullbox.vm.cmdline import data_disk_id, qemu_argv
+from hullbox.vm.cmdline import BridgedNic, data_disk_id, qemu_argv
 from hullbox.vm.config import MachineConfig, PortForward
 from hullbox.vm.console import _partial_suffix, parse_detach_keys
 from hullbox.vm.layout import MachinePaths
@@ -92,3 +92,19 @@ def test_detach_keys() -> None:
     assert _partial_suffix(b"ls", keys) == 0
     with pytest.raises(InvalidArgument):
         parse_detach_keys("alt-x")
+
+
+def test_a_machine_on_a_network_gets_a_tap_its_address_and_starts_paused() -> None:
+    nic = BridgedNic("hbvm0123456789a", "52:54:00:01:23:45",
+                     "ip=10.89.3.2::10.89.3.1:255.255.255.0:deb::off")
+    argv = qemu_argv("deb", MachineConfig(kernel="/k", append="quiet"),
+                     MachinePaths(Path("/s/machines/abc")), TCG, 0, nic=nic)
+    assert _value(argv, "-netdev") == "tap,id=net0,ifname=hbvm0123456789a,script=no,downscript=no"
+    assert "virtio-net-pci,netdev=net0,mac=52:54:00:01:23:45,romfile=" in argv
+    assert "-S" in argv  # until the tap is on the bridge
+    assert _value(argv, "-append") == (
+        "quiet console=ttyS0 ip=10.89.3.2::10.89.3.1:255.255.255.0:deb::off no_timer_check")
+    # an ip= the user gave wins
+    own = qemu_argv("deb", MachineConfig(kernel="/k", append="ip=dhcp"),
+                    MachinePaths(Path("/s/machines/abc")), TCG, 0, nic=nic)
+    assert _value(own, "-append") == "ip=dhcp console=ttyS0 no_timer_check"

@@ -50,18 +50,22 @@ def vm() -> None:
 @click.option("--iso", help="Attach this ISO as a CD-ROM and boot from it.")
 @click.option("-p", "--publish", multiple=True, metavar="[IP:]HOST:GUEST",
               help="Forward a host port to the guest (user-mode NAT).")
+@click.option("--network", default="", metavar="NETWORK",
+              help="Put the NIC on this hullbox network (a tap on its bridge, an "
+                   "address from its IPAM) instead of user-mode NAT (\"user\").")
 @click.option("--cloud-init", "cloud_init", metavar="USER-DATA",
               help="A #cloud-config (or #! script) file, given to the guest on a "
                    "NoCloud seed disk (label cidata).")
 @click.pass_obj
 def create(obj: Any, name: str, cpus: int, memory: str, disk: str | None, kernel: str | None,
            initrd: str | None, append: str, image: str | None, iso: str | None,
-           publish: tuple[str, ...], cloud_init: str | None) -> None:
+           publish: tuple[str, ...], network: str, cloud_init: str | None) -> None:
     """Define a virtual machine and make its disk."""
     from hullbox.vm.definitions import MachineSpec
 
+    _default_network(obj, network)
     spec = MachineSpec(name, cpus, memory, disk, kernel, initrd, append, image, iso, publish,
-                       cloud_init)
+                       cloud_init, network)
     click.echo(_service(obj).create(spec).id)
 
 
@@ -140,16 +144,30 @@ def _attach(obj: Any, name: str, detach_keys: str) -> None:
            f"Connected to the console of VM {record.name}; detach with {detach_keys}")
 
 
+def _default_network(obj: Any, network: str | None) -> None:
+    """The store's default ``bridge`` network is recorded on first use."""
+    if network == "bridge":
+        from hullbox.engine.networking import default_network
+        from hullbox.store.store import Store
+
+        default_network(Store(obj.root))
+
+
 @vm.command()
 @click.argument("name")
 @click.option("-p", "--publish", multiple=True, metavar="[IP:]HOST:GUEST",
               help="Also forward this host port to the guest (kept for later starts).")
+@click.option("--network", metavar="NETWORK",
+              help="Start on this hullbox network, or \"user\" for user-mode NAT "
+                   "(kept for later starts).")
 @click.option("-c", "--console", is_flag=True, help="Attach to the serial console.")
 @click.option("--detach-keys", default="ctrl-p,ctrl-q", help=_DETACH_HELP)
 @click.pass_obj
-def start(obj: Any, name: str, publish: tuple[str, ...], console: bool, detach_keys: str) -> None:
+def start(obj: Any, name: str, publish: tuple[str, ...], network: str | None, console: bool,
+          detach_keys: str) -> None:
     """Start a virtual machine (QEMU runs detached)."""
-    record = _service(obj).start(name, publish)
+    _default_network(obj, network)
+    record = _service(obj).start(name, publish, network)
     if console:
         _attach(obj, record.name, detach_keys)
     else:

@@ -53,14 +53,18 @@ def meta_data(instance_id: str, hostname: str) -> bytes:
     return f"instance-id: {instance_id}\nlocal-hostname: {hostname}\n".encode()
 
 
-def write_seed(target: Path, user_data: bytes, instance_id: str, hostname: str) -> None:
-    """Write the seed volume to ``target``."""
+def write_seed(target: Path, user_data: bytes, instance_id: str, hostname: str,
+               network_config: bytes | None = None) -> None:
+    """Write the seed volume to ``target``; a ``network-config`` on it
+    replaces the guest's default (DHCP on its first NIC)."""
     files = {"user-data": user_data, "meta-data": meta_data(instance_id, hostname)}
+    if network_config is not None:
+        files["network-config"] = network_config
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=LABEL)
     try:
         for name, data in files.items():
-            # ISO 9660 names are upper case 8.3; Rock Ridge and Joliet carry
+            # ISO 9660 names are upper case; Rock Ridge and Joliet carry
             # the real ones, which is what a guest's kernel shows
             iso_name = "/" + name.replace("-", "_").upper() + ".;1"
             iso.add_fp(io.BytesIO(data), len(data), iso_name, rr_name=name,
@@ -81,3 +85,15 @@ def seed_user_data(seed: Path) -> bytes:
         return out.getvalue()
     finally:
         iso.close()
+
+
+def refresh_seed(seed: Path, instance_id: str, hostname: str,
+                 network_config: bytes | None) -> None:
+    """Write the seed again with this start's network-config (its address
+    may differ from the last start's), replacing it in one step."""
+    fresh = seed.with_name(f".{seed.name}.new")
+    try:
+        write_seed(fresh, seed_user_data(seed), instance_id, hostname, network_config)
+        fresh.replace(seed)
+    finally:
+        fresh.unlink(missing_ok=True)
