@@ -4,33 +4,15 @@ snapshots...). Each verb parses, makes one MachineService call, formats."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from hullbox.cli.format import ago, human_duration, print_inspect, print_table, render_template
+from hullbox.cli.vm_common import each as _each
+from hullbox.cli.vm_common import each_command
+from hullbox.cli.vm_common import service as _service
 from hullbox.errors import HullboxError
-
-
-def _service(obj: Any) -> Any:
-    from hullbox.store.store import Store
-    from hullbox.vm.service import MachineService
-
-    return MachineService(Store(obj.root))
-
-
-def _each(names: tuple[str, ...], action: Callable[[str], object]) -> int:
-    """Act on every name; report each failure and go on; 125 if any failed."""
-    failed = False
-    for name in names:
-        try:
-            action(name)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 125 if failed else 0
 
 
 @click.group(name="vm")
@@ -183,9 +165,13 @@ def console(obj: Any, name: str, detach_keys: str) -> None:
     _attach(obj, name, detach_keys)
 
 
+_STOP_TIMEOUT = click.option("-t", "--time", "timeout", type=float, default=10,
+                             show_default=True, help="Seconds to wait for the guest to "
+                             "power off before forcing it.")
+
+
 @vm.command()
-@click.option("-t", "--time", "timeout", type=float, default=10, show_default=True,
-              help="Seconds to wait for the guest to power off before forcing it.")
+@_STOP_TIMEOUT
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def stop(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
@@ -195,8 +181,7 @@ def stop(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
 
 
 @vm.command()
-@click.option("-t", "--time", "timeout", type=float, default=10, show_default=True,
-              help="Seconds to wait for the guest to power off before forcing it.")
+@_STOP_TIMEOUT
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def restart(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
@@ -205,28 +190,9 @@ def restart(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
     return _each(names, lambda name: (service.stop(name, timeout), service.start(name)))
 
 
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def kill(obj: Any, names: tuple[str, ...]) -> int:
-    """Pull the plug on running machines."""
-    return _each(names, _service(obj).kill)
-
-
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def pause(obj: Any, names: tuple[str, ...]) -> int:
-    """Freeze running machines (their vCPUs stop)."""
-    return _each(names, _service(obj).pause)
-
-
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def resume(obj: Any, names: tuple[str, ...]) -> int:
-    """Let paused machines run again."""
-    return _each(names, _service(obj).resume)
+each_command(vm, "kill", "kill", "Pull the plug on running machines.")
+each_command(vm, "pause", "pause", "Freeze running machines (their vCPUs stop).")
+each_command(vm, "resume", "resume", "Let paused machines run again.")
 
 
 @vm.command()
