@@ -222,6 +222,9 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
         peer = vmbox.ok("inspect", "-f", "{{.NetworkSettings.Networks.vmnet.IPAddress}}",
                         "peer").strip()
         assert "1 packets received" in guest.run(f"ping -c 1 -W 20 {peer}")
+        # a container started after the VM finds it by its name
+        assert "1 packets received" in vmbox.ok("exec", "peer", "ping", "-c", "1", "-W", "20",
+                                                "net1", timeout=120)
     finally:
         guest.close()
     vmbox.ok("vm", "stop", "--time", "1", "net1")

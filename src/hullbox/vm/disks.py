@@ -37,10 +37,11 @@ class DiskOps(Machines):
         source_disk = self.paths(source).disk
         machine_id = secrets.token_hex(32)
         paths = MachinePaths.of(self.store.root, machine_id)
-        # data disks and port forwards stay with the source: two machines
-        # writing one disk would corrupt it, two forwarding one port clash
+        # data disks, port forwards and the address stay with the source: two
+        # machines writing one disk would corrupt it, two forwarding one port
+        # or holding one address clash
         older = list(source.config.bases)
-        config = replace(source.config, disks=[], ports=[], bases=[])
+        config = replace(source.config, disks=[], ports=[], bases=[], network_ip="")
         with contextlib.ExitStack() as undo:
             paths.dir.mkdir(parents=True, mode=0o700)
             undo.callback(shutil.rmtree, paths.dir, ignore_errors=True)
