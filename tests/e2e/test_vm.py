@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import pty
-import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from .conftest import Hullbox, hullbox_command
 from .terminal import read_until
-from .vm_guest import READY, GuestConsole, guest_files, wait_for_log
+from .vm_guest import READY, GuestConsole, guest_files, machine_store, wait_for_log
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def vmbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hullbox]:
-    """hullbox with a private store (short path: the sockets live there)."""
-    runner = Hullbox(tmp_path_factory.mktemp("vm"))
-    yield runner
-    for name in runner("vm", "ls", "-q").stdout.split():
-        runner("vm", "rm", "-f", name)
-    shutil.rmtree(runner.root, ignore_errors=True)
+    yield from machine_store(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +154,12 @@ def test_stop_then_resume_the_saved_state_then_guest_power_off(
         "clean full\n")
     vmbox.ok("vm", "snapshot", "restore", "g1", "clean")
     assert _state(vmbox, "g1") == "saved"
+    # the saved state has the machine's disks plugged in as they were
+    refused = vmbox("vm", "disk", "detach", "g1", "/nonexistent.qcow2")
+    assert refused.returncode == 125
+    assert refused.stderr == ("hullbox: cannot detach a disk from VM g1: it resumes from "
+                              "snapshot 'clean' at its next start, which holds its disks as "
+                              "they were; start it, then change its disks while it runs\n")
     vmbox.ok("vm", "start", "g1")
     console = GuestConsole(Path(guest["dir"]) / "console.sock")
     try:

@@ -40,6 +40,12 @@ def test_missing_files_and_bad_values(vmbox: Hullbox, tmp_path: Path) -> None:
     not_iso = tmp_path / "notes.iso"
     not_iso.write_bytes(b"not an iso" * 5000)
     not_disk = tmp_path / "disk.qcow2"  # qemu-img reads any file as raw; a missing one it can't
+    not_user_data = tmp_path / "user-data.yaml"
+    not_user_data.write_text("hostname: x\n")
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("#cloud-config\nruncmd: [echo, hi\n")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("#cloud-config\n- one\n")
     cases = {
         ("--image", str(not_disk)): f"--image {not_disk}: no such file",
         ("--iso", str(not_iso)): f"--iso {not_iso} is not an ISO 9660 image",
@@ -48,6 +54,12 @@ def test_missing_files_and_bad_values(vmbox: Hullbox, tmp_path: Path) -> None:
         ("--memory", "lots"): "invalid --memory 'lots'",
         ("--disk", "0"): "invalid --disk '0'",
         ("-p", "22"): "invalid port forward '22'",
+        ("--cloud-init", str(not_user_data)): (
+            f"--cloud-init {not_user_data} is not cloud-init user-data: it must be a "
+            "'#cloud-config' YAML document or a '#!' script (its first line is 'hostname: x')"),
+        ("--cloud-init", str(bad_yaml)): f"--cloud-init {bad_yaml}: invalid YAML at line 3",
+        ("--cloud-init", str(listed)): "must be a YAML mapping (key: value), not a list",
+        ("--cloud-init", str(tmp_path / "none")): f"--cloud-init {tmp_path}/none: no such file",
     }
     for args, message in cases.items():
         assert message in _refused(vmbox, "vm", "create", "bad", *args)
@@ -122,6 +134,11 @@ def test_clone_export_and_data_disks(vmbox: Hullbox, tmp_path: Path) -> None:
                                                     str(extra))
     vmbox.ok("vm", "disk", "detach", "src", str(extra))
     assert "is not attached" in _refused(vmbox, "vm", "disk", "detach", "src", str(extra))
+    for index in range(8):
+        vmbox.ok("vm", "disk", "create", str(tmp_path / f"d{index}.qcow2"), "1M")
+        vmbox.ok("vm", "disk", "attach", "src", str(tmp_path / f"d{index}.qcow2"))
+    assert _refused(vmbox, "vm", "disk", "attach", "src", str(extra)) == (
+        "hullbox: VM src has 8 data disks, the most it takes; detach one first")
 
     # the shared base goes with the last machine on it
     vmbox.ok("vm", "rm", "src")
@@ -130,3 +147,20 @@ def test_clone_export_and_data_disks(vmbox: Hullbox, tmp_path: Path) -> None:
     vmbox.ok("vm", "rm", "copy")
     assert not Path(bases[0]).exists()
     assert vmbox.ok("vm", "ls", "-q") == ""
+
+
+def test_cloud_init_seed_of_a_clone_is_its_own(vmbox: Hullbox, tmp_path: Path) -> None:
+    """A clone keeps the user-data but gets its own instance-id and hostname,
+    so cloud-init in it runs as on a new machine."""
+    user_data = tmp_path / "user-data"
+    user_data.write_text("#!/bin/sh\necho hello from a script\n")
+    vmbox.ok("vm", "create", "web", "--disk", "16M", "--cloud-init", str(user_data))
+    vmbox.ok("vm", "clone", "web", "web2")
+    for name in ("web", "web2"):
+        machine_id = vmbox.ok("vm", "inspect", "-f", "{{.Id}}", name).strip()
+        seed = (vmbox.root / "machines" / machine_id[:12] / "seed.iso").read_bytes()
+        assert seed[32808:32814] == b"cidata"  # the ISO 9660 volume label
+        assert b"#!/bin/sh\necho hello from a script\n" in seed
+        assert f"instance-id: {machine_id}\nlocal-hostname: {name}\n".encode() in seed
+    vmbox.ok("vm", "rm", "web", "web2")
+    _nothing_left(vmbox)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hullbox.vm.initramfs import busybox_initramfs
-from hullbox.vm.kernel import guest_kernel_path
+from hullbox.vm.kernel import guest_kernel_path, guest_modules_dir
+from hullbox.vm.micro.guest import module_depends
+
+from .conftest import Hullbox
 
 READY = "HULLBOX-GUEST-READY"
 _DONE = b"@@DONE"
@@ -26,8 +30,11 @@ while true; do setsid cttyhack sh; done
 """
 
 
-def guest_files(directory: Path) -> tuple[Path, Path]:
-    """(kernel, initrd), or a skip naming what is missing."""
+def guest_files(directory: Path, init: str = INIT,
+                modules: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """(kernel, initrd), or a skip naming what is missing. ``modules`` of the
+    guest kernel go in /lib/modules with what they need, their names in
+    load order in /lib/modules/order (there is no modprobe in the guest)."""
     if shutil.which("qemu-system-x86_64") is None or shutil.which("qemu-img") is None:
         pytest.skip("QEMU is not installed (apt-get install qemu-system-x86 qemu-utils)")
     kernel = guest_kernel_path()
@@ -35,8 +42,48 @@ def guest_files(directory: Path) -> tuple[Path, Path]:
         pytest.skip(f"no guest kernel at {kernel}; run scripts/fetch-guest-kernel.sh")
     if not Path("/bin/busybox").is_file():
         pytest.skip("busybox-static is not installed")
-    initrd = busybox_initramfs(INIT).write(directory / "initrd.gz")
+    archive = busybox_initramfs(init)
+    order: list[str] = []
+    for name, path in _with_dependencies(kernel, modules):
+        archive.add_file(f"lib/modules/{name}.ko", path.read_bytes())
+        order.append(name)
+    archive.add_file("lib/modules/order", " ".join(order).encode())
+    initrd = archive.write(directory / "initrd.gz")
     return kernel, initrd
+
+
+def _with_dependencies(kernel: Path, wanted: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """The modules and everything they depend on, dependencies first."""
+    if not wanted:
+        return []
+    modules_dir = guest_modules_dir(kernel)
+    if modules_dir is None:
+        pytest.skip(f"no modules next to the guest kernel {kernel}")
+    files = {path.name.removesuffix(".ko"): path for path in modules_dir.rglob("*.ko")}
+    ordered: list[tuple[str, Path]] = []
+
+    def add(name: str) -> None:
+        if name in (done for done, _ in ordered):
+            return
+        if name not in files:
+            pytest.skip(f"the guest kernel has no module {name}")
+        for needed in module_depends(files[name]):
+            add(needed)
+        ordered.append((name, files[name]))
+
+    for name in wanted:
+        add(name)
+    return ordered
+
+
+def machine_store(factory: pytest.TempPathFactory) -> Iterator[Hullbox]:
+    """hullbox with a private store (short path: the sockets live there),
+    emptied of machines afterwards."""
+    runner = Hullbox(factory.mktemp("vm"))
+    yield runner
+    for name in runner("vm", "ls", "-q").stdout.split():
+        runner("vm", "rm", "-f", name)
+    shutil.rmtree(runner.root, ignore_errors=True)
 
 
 def wait_for_log(log: Path, text: str, timeout: float = 180) -> None:

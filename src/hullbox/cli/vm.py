@@ -4,33 +4,15 @@ snapshots...). Each verb parses, makes one MachineService call, formats."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from hullbox.cli.format import ago, human_duration, print_inspect, print_table, render_template
+from hullbox.cli.vm_common import each as _each
+from hullbox.cli.vm_common import each_command
+from hullbox.cli.vm_common import service as _service
 from hullbox.errors import HullboxError
-
-
-def _service(obj: Any) -> Any:
-    from hullbox.store.store import Store
-    from hullbox.vm.service import MachineService
-
-    return MachineService(Store(obj.root))
-
-
-def _each(names: tuple[str, ...], action: Callable[[str], object]) -> int:
-    """Act on every name; report each failure and go on; 125 if any failed."""
-    failed = False
-    for name in names:
-        try:
-            action(name)
-            click.echo(name)
-        except HullboxError as exc:
-            click.echo(f"hullbox: {exc}", err=True)
-            failed = True
-    return 125 if failed else 0
 
 
 @click.group(name="vm")
@@ -50,14 +32,22 @@ def vm() -> None:
 @click.option("--iso", help="Attach this ISO as a CD-ROM and boot from it.")
 @click.option("-p", "--publish", multiple=True, metavar="[IP:]HOST:GUEST",
               help="Forward a host port to the guest (user-mode NAT).")
+@click.option("--network", default="", metavar="NETWORK",
+              help="Put the NIC on this hullbox network (a tap on its bridge, an "
+                   "address from its IPAM) instead of user-mode NAT (\"user\").")
+@click.option("--cloud-init", "cloud_init", metavar="USER-DATA",
+              help="A #cloud-config (or #! script) file, given to the guest on a "
+                   "NoCloud seed disk (label cidata).")
 @click.pass_obj
 def create(obj: Any, name: str, cpus: int, memory: str, disk: str | None, kernel: str | None,
            initrd: str | None, append: str, image: str | None, iso: str | None,
-           publish: tuple[str, ...]) -> None:
+           publish: tuple[str, ...], network: str, cloud_init: str | None) -> None:
     """Define a virtual machine and make its disk."""
     from hullbox.vm.definitions import MachineSpec
 
-    spec = MachineSpec(name, cpus, memory, disk, kernel, initrd, append, image, iso, publish)
+    _default_network(obj, network)
+    spec = MachineSpec(name, cpus, memory, disk, kernel, initrd, append, image, iso, publish,
+                       cloud_init, network)
     click.echo(_service(obj).create(spec).id)
 
 
@@ -136,16 +126,30 @@ def _attach(obj: Any, name: str, detach_keys: str) -> None:
            f"Connected to the console of VM {record.name}; detach with {detach_keys}")
 
 
+def _default_network(obj: Any, network: str | None) -> None:
+    """The store's default ``bridge`` network is recorded on first use."""
+    if network == "bridge":
+        from hullbox.engine.networking import default_network
+        from hullbox.store.store import Store
+
+        default_network(Store(obj.root))
+
+
 @vm.command()
 @click.argument("name")
 @click.option("-p", "--publish", multiple=True, metavar="[IP:]HOST:GUEST",
               help="Also forward this host port to the guest (kept for later starts).")
+@click.option("--network", metavar="NETWORK",
+              help="Start on this hullbox network, or \"user\" for user-mode NAT "
+                   "(kept for later starts).")
 @click.option("-c", "--console", is_flag=True, help="Attach to the serial console.")
 @click.option("--detach-keys", default="ctrl-p,ctrl-q", help=_DETACH_HELP)
 @click.pass_obj
-def start(obj: Any, name: str, publish: tuple[str, ...], console: bool, detach_keys: str) -> None:
+def start(obj: Any, name: str, publish: tuple[str, ...], network: str | None, console: bool,
+          detach_keys: str) -> None:
     """Start a virtual machine (QEMU runs detached)."""
-    record = _service(obj).start(name, publish)
+    _default_network(obj, network)
+    record = _service(obj).start(name, publish, network)
     if console:
         _attach(obj, record.name, detach_keys)
     else:
@@ -161,9 +165,13 @@ def console(obj: Any, name: str, detach_keys: str) -> None:
     _attach(obj, name, detach_keys)
 
 
+_STOP_TIMEOUT = click.option("-t", "--time", "timeout", type=float, default=10,
+                             show_default=True, help="Seconds to wait for the guest to "
+                             "power off before forcing it.")
+
+
 @vm.command()
-@click.option("-t", "--time", "timeout", type=float, default=10, show_default=True,
-              help="Seconds to wait for the guest to power off before forcing it.")
+@_STOP_TIMEOUT
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def stop(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
@@ -173,8 +181,7 @@ def stop(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
 
 
 @vm.command()
-@click.option("-t", "--time", "timeout", type=float, default=10, show_default=True,
-              help="Seconds to wait for the guest to power off before forcing it.")
+@_STOP_TIMEOUT
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def restart(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
@@ -183,28 +190,9 @@ def restart(obj: Any, timeout: float, names: tuple[str, ...]) -> int:
     return _each(names, lambda name: (service.stop(name, timeout), service.start(name)))
 
 
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def kill(obj: Any, names: tuple[str, ...]) -> int:
-    """Pull the plug on running machines."""
-    return _each(names, _service(obj).kill)
-
-
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def pause(obj: Any, names: tuple[str, ...]) -> int:
-    """Freeze running machines (their vCPUs stop)."""
-    return _each(names, _service(obj).pause)
-
-
-@vm.command()
-@click.argument("names", nargs=-1, required=True)
-@click.pass_obj
-def resume(obj: Any, names: tuple[str, ...]) -> int:
-    """Let paused machines run again."""
-    return _each(names, _service(obj).resume)
+each_command(vm, "kill", "kill", "Pull the plug on running machines.")
+each_command(vm, "pause", "pause", "Freeze running machines (their vCPUs stop).")
+each_command(vm, "resume", "resume", "Let paused machines run again.")
 
 
 @vm.command()

@@ -6,11 +6,8 @@ from typing import Any
 
 import click
 
-
-def _service(obj: Any) -> Any:
-    from hullbox.cli.vm import _service as service
-
-    return service(obj)
+from hullbox.cli.vm_common import pair_command
+from hullbox.cli.vm_common import service as _service
 
 
 @click.command()
@@ -34,7 +31,7 @@ def export(obj: Any, name: str, target: str) -> None:
 
 @click.group()
 def disk() -> None:
-    """Data disks: create qcow2 files, attach them to stopped machines."""
+    """Data disks: create qcow2 files, attach them to machines (running or not)."""
 
 
 @disk.command(name="create")
@@ -46,24 +43,12 @@ def create_disk(obj: Any, path: str, size: str) -> None:
     click.echo(_service(obj).create_disk(path, size))
 
 
-@disk.command()
-@click.argument("name")
-@click.argument("path")
-@click.pass_obj
-def attach(obj: Any, name: str, path: str) -> None:
-    """Attach the disk at PATH to the stopped machine NAME (a virtio disk)."""
-    _service(obj).attach_disk(name, path)
-    click.echo(path)
-
-
-@disk.command()
-@click.argument("name")
-@click.argument("path")
-@click.pass_obj
-def detach(obj: Any, name: str, path: str) -> None:
-    """Detach the disk at PATH from the stopped machine NAME (the file stays)."""
-    _service(obj).detach_disk(name, path)
-    click.echo(path)
+pair_command(disk, "attach", "attach_disk", "path",
+             "Attach the disk at PATH to machine NAME as a virtio disk; to a running one, "
+             "it is plugged in at once (PCIe hotplug).")
+pair_command(disk, "detach", "detach_disk", "path",
+             "Detach the disk at PATH from machine NAME (the file stays); a running one's "
+             "guest is asked to let go of it first.")
 
 
 def register(vm: click.Group) -> None:

@@ -8,12 +8,7 @@ from typing import Any
 import click
 
 from hullbox.cli.format import ago, print_table, render_template
-
-
-def _service(obj: Any) -> Any:
-    from hullbox.cli.vm import _service as service
-
-    return service(obj)
+from hullbox.cli.vm_common import pair_command, service
 
 
 @click.group()
@@ -21,14 +16,7 @@ def snapshot() -> None:
     """Snapshots: of a running machine, its whole state; of a stopped one, its disks."""
 
 
-@snapshot.command()
-@click.argument("name")
-@click.argument("tag")
-@click.pass_obj
-def save(obj: Any, name: str, tag: str) -> None:
-    """Take a snapshot named TAG."""
-    _service(obj).save_snapshot(name, tag)
-    click.echo(tag)
+pair_command(snapshot, "save", "save_snapshot", "tag", "Take a snapshot named TAG.")
 
 
 @snapshot.command(name="ls")
@@ -43,7 +31,7 @@ def ls(obj: Any, fmt: str | None, name: str) -> None:
               "VMStateSize": human_bytes(snap.vm_state_size) if snap.full else "-",
               "Created": ago(snap.date) if snap.date else "",
               "Date": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(snap.date))}
-             for snap in _service(obj).snapshots(name)]
+             for snap in service(obj).snapshots(name)]
     if fmt:
         for item in items:
             click.echo(render_template(fmt, item))
@@ -53,21 +41,6 @@ def ls(obj: Any, fmt: str | None, name: str) -> None:
                  for item in items])
 
 
-@snapshot.command()
-@click.argument("name")
-@click.argument("tag")
-@click.pass_obj
-def restore(obj: Any, name: str, tag: str) -> None:
-    """Go back to snapshot TAG (a running machine goes on from that moment)."""
-    _service(obj).restore_snapshot(name, tag)
-    click.echo(tag)
-
-
-@snapshot.command()
-@click.argument("name")
-@click.argument("tag")
-@click.pass_obj
-def rm(obj: Any, name: str, tag: str) -> None:
-    """Remove snapshot TAG."""
-    _service(obj).remove_snapshot(name, tag)
-    click.echo(tag)
+pair_command(snapshot, "restore", "restore_snapshot", "tag",
+             "Go back to snapshot TAG (a running machine goes on from that moment).")
+pair_command(snapshot, "rm", "remove_snapshot", "tag", "Remove snapshot TAG.")

@@ -129,6 +129,12 @@ class Netlink:
                 + _attr(IFLA_LINKINFO, linkinfo))
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, f"create veth {name}")
 
+    def set_master(self, index: int, master: int) -> None:
+        """Enslave the link with this ifindex to bridge ``master`` and set it up
+        (a VM's tap, which QEMU made)."""
+        body = _ifinfo(index, up=True) + _attr(IFLA_MASTER, struct.pack("=I", master))
+        self.request(RTM_NEWLINK, 0, body, f"attach link {index} to bridge {master}")
+
     def set_up(self, index: int) -> None:
         """Set IFF_UP on the link with this ifindex."""
         self.request(RTM_NEWLINK, 0, _ifinfo(index, up=True), f"set link {index} up")

@@ -73,6 +73,9 @@ class MachineConfig:
     bases: list[str] = field(default_factory=list)
     disks: list[str] = field(default_factory=list)  # attached data disks
     ports: list[PortForward] = field(default_factory=list)
+    cloud_init: str = ""            # the user-data file its NoCloud seed was made from
+    network: str = ""               # a hullbox network; '' for user-mode NAT
+    network_ip: str = ""            # its last address there, asked for again
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

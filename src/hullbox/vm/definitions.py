@@ -7,12 +7,12 @@ import re
 import secrets
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hullbox.errors import Conflict, InvalidArgument
-from hullbox.vm import process, qemu_img
+from hullbox.vm import bridged, cloudinit, process, qemu_img
 from hullbox.vm.config import MachineConfig, PortForward
 from hullbox.vm.layout import MachinePaths
 from hullbox.vm.machines import Machines, MachineStatus
@@ -37,6 +37,8 @@ class MachineSpec:
     image: str | None = None
     iso: str | None = None
     ports: Sequence[str] = ()
+    cloud_init: str | None = None   # a user-data file for a NoCloud seed
+    network: str = ""               # a hullbox network; '' or "user": user-mode NAT
 
 
 @dataclass
@@ -45,6 +47,7 @@ class MachineView:
 
     record: MachineRecord
     status: MachineStatus
+    networks: dict[str, Any] = field(default_factory=dict)  # its leases while it runs
 
     def to_inspect(self) -> dict[str, Any]:
         record, config = self.record, self.record.config
@@ -58,7 +61,10 @@ class MachineView:
                        "DiskSize": config.disk_size, "Kernel": config.kernel,
                        "Initrd": config.initrd, "Append": config.append, "Iso": config.iso,
                        "Image": config.image, "Bases": config.bases, "Disks": config.disks,
-                       "Ports": [str(port) for port in config.ports]},
+                       "Ports": [str(port) for port in config.ports],
+                       "CloudInit": config.cloud_init,
+                       "Network": config.network or bridged.USER_NETWORK},
+            "NetworkSettings": {"Networks": self.networks},
         }
 
 
@@ -76,12 +82,16 @@ class DefinitionOps(Machines):
         """Check everything first, then make the disk and the row; a failure
         leaves neither."""
         config = self._validate(spec)
+        user_data = cloudinit.read_user_data(spec.cloud_init) if spec.cloud_init else None
         machine_id = secrets.token_hex(32)
         paths = MachinePaths.of(self.store.root, machine_id)
         with contextlib.ExitStack() as undo:
             paths.dir.mkdir(parents=True, mode=0o700)
             undo.callback(shutil.rmtree, paths.dir, ignore_errors=True)
             self._make_system_disk(spec, config, paths.disk)
+            if user_data is not None:
+                config.cloud_init = str(Path(str(spec.cloud_init)).expanduser().absolute())
+                cloudinit.write_seed(paths.seed, user_data, machine_id, spec.name)
             record = self.records.insert(machine_id, spec.name, config)
             undo.pop_all()
         return record
@@ -110,6 +120,8 @@ class DefinitionOps(Machines):
         if spec.image:
             config.image = _absolute_file(spec.image, "--image")
         config.disk_size = parse_size(spec.disk, "--disk") if spec.disk else 0
+        bridged.check_network(self.store, spec.network, bool(config.ports))
+        config.network = "" if spec.network == bridged.USER_NETWORK else spec.network
         return config
 
     def _make_system_disk(self, spec: MachineSpec, config: MachineConfig, disk: Path) -> None:
@@ -145,16 +157,23 @@ class DefinitionOps(Machines):
                 raise Conflict(f"cannot remove VM {record.name}: it is running; stop it "
                                f"first or use: hullbox vm rm -f {record.name}")
             process.kill(record.pid, paths)
+            self.ended(record)
         self.records.delete(record.id)
         shutil.rmtree(paths.dir, ignore_errors=True)
         in_use = {base for other in self.records.all() for base in other.config.bases}
         for base in set(record.config.bases) - in_use:
             Path(base).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # only when no base is left in it
+            self.bases_dir.rmdir()
         return record
 
     def list(self) -> list[MachineView]:
-        return [MachineView(record, self.status(record)) for record in self.records.all()]
+        return [self._view(record) for record in self.records.all()]
 
     def inspect(self, ref: str) -> MachineView:
-        record = self.records.get(ref)
-        return MachineView(record, self.status(record))
+        return self._view(self.records.get(ref))
+
+    def _view(self, record: MachineRecord) -> MachineView:
+        status = self.status(record)
+        networks = bridged.settings(self.store, record.id) if status.alive else {}
+        return MachineView(record, status, networks)

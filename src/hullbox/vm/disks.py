@@ -10,9 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument
-from hullbox.vm import qemu_img
+from hullbox.vm import cloudinit, hotplug, qemu_img
+from hullbox.vm.cmdline import DATA_DISK_PORTS
 from hullbox.vm.layout import MachinePaths
 from hullbox.vm.machines import Machines
+from hullbox.vm.qmp import Monitor
 from hullbox.vm.records import MachineRecord
 from hullbox.vm.units import parse_size
 
@@ -35,13 +37,17 @@ class DiskOps(Machines):
         source_disk = self.paths(source).disk
         machine_id = secrets.token_hex(32)
         paths = MachinePaths.of(self.store.root, machine_id)
-        # data disks and port forwards stay with the source: two machines
-        # writing one disk would corrupt it, two forwarding one port clash
+        # data disks, port forwards and the address stay with the source: two
+        # machines writing one disk would corrupt it, two forwarding one port
+        # or holding one address clash
         older = list(source.config.bases)
-        config = replace(source.config, disks=[], ports=[], bases=[])
+        config = replace(source.config, disks=[], ports=[], bases=[], network_ip="")
         with contextlib.ExitStack() as undo:
             paths.dir.mkdir(parents=True, mode=0o700)
             undo.callback(shutil.rmtree, paths.dir, ignore_errors=True)
+            if config.cloud_init:  # its own instance-id and hostname: cloud-init runs anew
+                user_data = cloudinit.seed_user_data(self.paths(source).seed)
+                cloudinit.write_seed(paths.seed, user_data, machine_id, name)
             if qemu_img.snapshots(source_disk):
                 qemu_img.convert(source_disk, paths.disk)
             else:
@@ -103,25 +109,51 @@ class DiskOps(Machines):
         return out
 
     def attach_disk(self, ref: str, disk: str) -> MachineRecord:
+        """Add a data disk: at the next start, or now to a running machine."""
         record = self.records.get(ref)
-        self.require_stopped(record, "attach a disk to")
+        alive = self._require_not_saved(record, "attach a disk to")
         path = str(Path(disk).expanduser().absolute())
-        qemu_img.check_image(Path(path), "disk")
+        info = qemu_img.check_image(Path(path), "disk")
         for other in self.records.all():
             if path in other.config.disks:
                 raise Conflict(f"disk {disk} is already attached to VM {other.name}; "
                                f"detach it first with: hullbox vm disk detach {other.name} {disk}")
+        if not alive and len(record.config.disks) >= DATA_DISK_PORTS:
+            raise Conflict(f"VM {record.name} has {DATA_DISK_PORTS} data disks, the most it "
+                           "takes; detach one first")
+        if alive:
+            with Monitor(self.paths(record).qmp_socket, record.name) as qmp:
+                hotplug.attach(qmp, record.name, path, str(info.get("format", "raw")))
         record.config.disks.append(path)
         self.records.update(record.id, config=record.config)
         return record
 
     def detach_disk(self, ref: str, disk: str) -> MachineRecord:
+        """Take a data disk away (the file stays); from a running machine once
+        its guest has let go of it."""
         record = self.records.get(ref)
-        self.require_stopped(record, "detach a disk from")
+        alive = self._require_not_saved(record, "detach a disk from")
         path = str(Path(disk).expanduser().absolute())
         if path not in record.config.disks:
             raise InvalidArgument(f"disk {disk} is not attached to VM {record.name}; "
                                   f"see its disks with: hullbox vm inspect {record.name}")
+        if alive:
+            if record.state == "paused":
+                raise Conflict(f"cannot detach a disk from VM {record.name} while it is paused: "
+                               f"its guest must let go of it; resume it with: "
+                               f"hullbox vm resume {record.name}")
+            with Monitor(self.paths(record).qmp_socket, record.name) as qmp:
+                hotplug.detach(qmp, record.name, path)
         record.config.disks.remove(path)
         self.records.update(record.id, config=record.config)
         return record
+
+    def _require_not_saved(self, record: MachineRecord, action: str) -> bool:
+        """Whether the machine runs. A stopped one that resumes from a saved
+        state must keep its disks: that state has them plugged in."""
+        alive = self.status(record).alive
+        if not alive and record.saved_state:
+            raise Conflict(f"cannot {action} VM {record.name}: it resumes from snapshot "
+                           f"{record.saved_state!r} at its next start, which holds its "
+                           "disks as they were; start it, then change its disks while it runs")
+        return alive

@@ -6,6 +6,7 @@
     ROOT/machines/ID12/console.sock  the serial console (one client at a time)
     ROOT/machines/ID12/console.log   everything the guest wrote to its console
     ROOT/machines/ID12/qemu.log      QEMU's own stdout and stderr
+    ROOT/machines/ID12/seed.iso      the cloud-init NoCloud seed (--cloud-init)
 
 The directory is named by the first 12 hex digits of the ID, so the socket
 paths stay within the 107 bytes a unix socket address allows.
@@ -62,3 +63,7 @@ class MachinePaths:
     @property
     def qemu_log(self) -> Path:
         return self.dir / "qemu.log"
+
+    @property
+    def seed(self) -> Path:
+        return self.dir / "seed.iso"

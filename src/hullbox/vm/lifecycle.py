@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure
-from hullbox.vm import process
+from hullbox.vm import bridged, cloudinit, process, qemu_img
 from hullbox.vm.accel import host_tsc_khz
 from hullbox.vm.cmdline import qemu_argv
 from hullbox.vm.config import PortForward
@@ -21,9 +21,11 @@ from hullbox.vm.records import MachineRecord
 class LifecycleOps(Machines):
     """start, stop, kill, pause, resume."""
 
-    def start(self, ref: str, ports: Sequence[str] = ()) -> MachineRecord:
+    def start(self, ref: str, ports: Sequence[str] = (), network: str | None = None
+              ) -> MachineRecord:
         """Launch QEMU detached. ``ports`` are added to the machine's forwards
-        (kept for later starts) once QEMU is up."""
+        and ``network`` replaces its network (both kept for later starts)
+        once QEMU is up."""
         record = self.records.get(ref)
         if self.status(record).alive:
             raise Conflict(f"VM {record.name} is already running")
@@ -31,21 +33,45 @@ class LifecycleOps(Machines):
         for port in (PortForward.parse(spec) for spec in ports):
             if port not in config.ports:
                 config.ports.append(port)
+        if network is not None:
+            config.network = "" if network == bridged.USER_NETWORK else network
+        bridged.check_network(self.store, config.network, bool(config.ports))
         self._check_files(record)
         self._check_ports(record)
         paths = self.paths(record)
         accel = self.accel(config.kernel)
-        argv = qemu_argv(record.name, config, paths, accel, host_tsc_khz(), record.saved_state)
-        pid = process.launch(argv, paths, record.name)
-        self.records.update(record.id, state="running", pid=pid, started=time.time(),
-                            error="", saved_state="", config=config)
+        formats = {disk: str(qemu_img.info(Path(disk)).get("format", "raw"))
+                   for disk in config.disks}
+        with contextlib.ExitStack() as undo:
+            endpoint = None
+            if config.network:
+                endpoint = bridged.lease(self.store, record)
+                undo.callback(bridged.release, self.store, record.id)
+                config.network_ip = endpoint.lease.address
+            if config.cloud_init:
+                cloudinit.refresh_seed(paths.seed, record.id, record.name,
+                                       endpoint.network_config() if endpoint else None)
+            argv = qemu_argv(record.name, config, paths, accel, host_tsc_khz(),
+                             record.saved_state, formats,
+                             endpoint.nic(record.name) if endpoint else None)
+            pid = process.launch(argv, paths, record.name)
+            if endpoint is not None:  # QEMU waits (-S) for its tap to be plugged in
+                undo.callback(process.kill, pid, paths)
+                # QMP greets once QEMU's set-up is done, and so the tap made
+                with Monitor(paths.qmp_socket, record.name) as qmp:
+                    bridged.plug(endpoint)
+                    qmp.execute("cont")
+            self.records.update(record.id, state="running", pid=pid, started=time.time(),
+                                error="", saved_state="", config=config)
+            undo.pop_all()
         return self.records.get(record.id)
 
     def _check_files(self, record: MachineRecord) -> None:
         config = record.config
         wanted = [("kernel", config.kernel), ("initrd", config.initrd), ("ISO", config.iso),
                   *(("base disk", base) for base in config.bases),
-                  *(("disk", disk) for disk in config.disks)]
+                  *(("disk", disk) for disk in config.disks),
+                  ("cloud-init seed", str(self.paths(record).seed) if config.cloud_init else "")]
         for what, path in wanted:
             if path and not Path(path).is_file():
                 raise InvalidArgument(f"cannot start VM {record.name}: its {what} {path} "
@@ -94,7 +120,7 @@ class LifecycleOps(Machines):
                 qmp.execute("quit")
             if not process.wait_gone(record.pid, paths, 5):
                 process.kill(record.pid, paths)
-        self.records.update(record.id, state="stopped", pid=0, finished=time.time(), error="")
+        self.ended(record)
         return graceful
 
     def kill(self, ref: str) -> MachineRecord:
@@ -103,7 +129,7 @@ class LifecycleOps(Machines):
         self.require_running(record, "kill")
         self.records.update(record.id, state="stopping")
         process.kill(record.pid, self.paths(record))
-        self.records.update(record.id, state="stopped", pid=0, finished=time.time(), error="")
+        self.ended(record)
         return record
 
     def pause(self, ref: str) -> MachineRecord:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hullbox.errors import Conflict
+from hullbox.network import ipam
 from hullbox.store.store import Store
 from hullbox.vm import process
 from hullbox.vm.accel import Accel, detect_accel
@@ -59,11 +60,17 @@ class Machines:
                                      "")
             error = "" if record.state == "stopping" else (
                 process.exit_reason(self.paths(record)) or "qemu exited")
-            record.state, record.pid, record.error = "stopped", 0, error
-            record.finished = time.time()
-            self.records.update(record.id, state="stopped", pid=0, finished=record.finished,
-                                error=error)
+            self.ended(record, error)
         return MachineStatus("saved" if record.saved_state else "stopped", record.error)
+
+    def ended(self, record: MachineRecord, error: str = "") -> None:
+        """Record that the machine's QEMU is gone (``error``: why, when no one
+        asked), and give back its address on its network."""
+        record.state, record.pid, record.error = "stopped", 0, error
+        record.finished = time.time()
+        self.records.update(record.id, state="stopped", pid=0, finished=record.finished,
+                            error=error)
+        ipam.release(self.store, record.id)
 
     def require_stopped(self, record: MachineRecord, action: str) -> None:
         if self.status(record).alive:

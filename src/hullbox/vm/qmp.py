@@ -57,8 +57,31 @@ class Monitor:
     def execute(self, command: str, arguments: dict[str, Any] | None = None,
                 timeout: float | None = None) -> Any:
         """Run one QMP command; its error becomes a MachineFailure naming it."""
+        return self._guarded(command, self._client.execute(command, arguments), timeout)
+
+    def execute_and_wait(self, command: str, arguments: dict[str, Any], event: str,
+                         data: dict[str, Any], timeout: float) -> bool:
+        """Run one QMP command and wait for the ``event`` whose data holds
+        ``data``; False if it did not come within ``timeout`` seconds."""
+        def matches(message: Any) -> bool:
+            found = message.get("data", {})
+            return all(found.get(key) == value for key, value in data.items())
+
+        async def run() -> bool:
+            with self._client.listener(event, event_filter=matches) as listener:
+                await self._client.execute(command, arguments)
+                try:
+                    await asyncio.wait_for(listener.get(), timeout)
+                except TimeoutError:
+                    return False
+            return True
+
+        result: bool = self._guarded(command, run(), timeout + self._timeout)
+        return result
+
+    def _guarded(self, command: str, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
         try:
-            return self._run(self._client.execute(command, arguments), timeout)
+            return self._run(coro, timeout)
         except ExecuteError as exc:
             raise MachineFailure(f"VM {self._machine}: {command}: {exc}") from exc
         except (QMPError, OSError, EOFError, TimeoutError) as exc:
