@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -291,7 +290,9 @@ def test_rslave_bind_sees_mounts_the_host_makes_later(hullbox: Hullbox, tmp_path
 
 
 def _see_host_mount(hullbox: Hullbox, source: Path) -> None:
-    script = ("for i in $(seq 100); do grep -q ' /p/sub tmpfs ' /proc/mounts && "
+    # each container says "up" once it polls, so the host mounts only after both
+    # have their mount namespaces (a fixed sleep lost that race on a loaded host)
+    script = ("echo up; for i in $(seq 100); do grep -q ' /p/sub tmpfs ' /proc/mounts && "
               "echo seen && exit 0; sleep 0.1; done; echo not seen")
     private = subprocess.Popen(
         [*hullbox_command(), "run", "--rm", "-v", f"{source}:/p", "busybox",
@@ -302,7 +303,9 @@ def _see_host_mount(hullbox: Hullbox, source: Path) -> None:
          f"type=bind,src={source},dst=/p,bind-propagation=rslave", "busybox",
          "sh", "-c", script],
         env=hullbox.env(), stdout=subprocess.PIPE)
-    time.sleep(1.5)  # both containers are up and polling
+    assert private.stdout is not None and slave.stdout is not None
+    assert private.stdout.readline() == b"up\n"
+    assert slave.stdout.readline() == b"up\n"
     subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(source / "sub")], check=True)
     try:
         assert slave.communicate(timeout=60)[0] == b"seen\n"
