@@ -133,7 +133,7 @@ def test_disk_hot_attach_and_detach(vmbox: Hullbox, console: GuestConsole,
     vmbox.ok("vm", "disk", "create", str(extra), "24M")
     before = _partitions(console)
     assert 24576 not in before.values()
-    vmbox.ok("vm", "disk", "attach", "dev1", str(extra))
+    vmbox.ok("vm", "attach", "dev1", str(extra))  # the shape of `vm disk attach`
     assert _disks(vmbox, "dev1") == [str(extra)]
     _wait_in_guest(console, "grep -q ' 24576 ' /proc/partitions")
     added = {name: size for name, size in _partitions(console).items() if name not in before}

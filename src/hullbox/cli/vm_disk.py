@@ -1,4 +1,5 @@
-"""``hullbox vm clone|export`` and ``hullbox vm disk create|attach|detach``."""
+"""``hullbox vm clone|export``, ``hullbox vm disk create|attach|detach`` and
+``hullbox vm attach|detach`` (the same two, one level up)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,7 @@ def register(vm: click.Group) -> None:
     vm.add_command(clone)
     vm.add_command(export)
     vm.add_command(disk)
+    # `vm attach deb extra.qcow2` as the issue and VBoxManage's storageattach put
+    # it: the same commands as `vm disk attach|detach`, one level up
+    vm.add_command(disk.commands["attach"], name="attach")
+    vm.add_command(disk.commands["detach"], name="detach")
