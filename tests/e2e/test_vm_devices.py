@@ -209,6 +209,10 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
         address, tap = endpoint["IPAddress"], endpoint["EndpointID"]
         assert Path(f"/sys/class/net/{tap}/master").resolve().name == bridge
         assert f"inet addr:{address}" in guest.run("ifconfig eth0")
+        members = json.loads(vmbox.ok("network", "inspect", "vmnet"))[0]["Containers"]
+        assert members[_id(vmbox, "net1")]["Name"] == "net1"
+        assert members[_id(vmbox, "net1")]["IPv4Address"] == f"{address}/24"
+        assert "VM net1" in _refused(vmbox, "network", "rm", "vmnet")
         network_config = _read_seed(guest, "network-config")
         assert f"- {address}/24" in network_config
         assert f"macaddress: {endpoint['MacAddress']}" in network_config

@@ -27,7 +27,7 @@ from hullbox.network import bridge, ipam
 from hullbox.network.ipam import Lease, Network
 from hullbox.store.store import Store
 from hullbox.vm.cmdline import BridgedNic
-from hullbox.vm.records import MachineRecord
+from hullbox.vm.records import MachineRecord, MachineRecords
 
 #: ``--network user``: QEMU's user-mode NAT, the default
 USER_NETWORK = "user"
@@ -119,3 +119,22 @@ def settings(store: Store, machine_id: str) -> dict[str, Any]:
                                    "IPAddress": held.address, "IPPrefixLen": network.prefix,
                                    "Gateway": network.gateway, "MacAddress": held.mac}
     return found
+
+
+def machines_on(store: Store, network: Network) -> list[MachineRecord]:
+    """The machines holding an address on the network, or defined to start on
+    it (a stopped one would fail its next start without it)."""
+    leased = {held.container_id for held in ipam.leases_on(store, network.id)}
+    found = []
+    for record in MachineRecords(store).all():
+        named = record.config.network
+        defined = bool(named) and (named in (network.name, network.id) or getattr(
+            ipam.find_network(store, named), "id", "") == network.id)
+        if record.id in leased or defined:
+            found.append(record)
+    return found
+
+
+def machine_names(store: Store) -> dict[str, str]:
+    """Machine IDs to names, to name a machine's lease in ``network inspect``."""
+    return {record.id: record.name for record in MachineRecords(store).all()}
