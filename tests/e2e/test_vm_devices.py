@@ -213,6 +213,12 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
         assert members[_id(vmbox, "net1")]["Name"] == "net1"
         assert members[_id(vmbox, "net1")]["IPv4Address"] == f"{address}/24"
         assert "VM net1" in _refused(vmbox, "network", "rm", "vmnet")
+        listed = vmbox.ok("vm", "ls").splitlines()
+        assert listed[0].split()[6] == "ADDRESSES"
+        row = next(line for line in listed if line.startswith("net1 "))
+        assert f" {address} (vmnet) " in row
+        assert f"net1 vmnet {address} (vmnet)" in vmbox.ok(
+            "vm", "ls", "--format", "{{.Name}} {{.Network}} {{.Addresses}}").splitlines()
         network_config = _read_seed(guest, "network-config")
         assert f"- {address}/24" in network_config
         assert f"macaddress: {endpoint['MacAddress']}" in network_config
@@ -236,4 +242,5 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
     assert not Path(f"/sys/class/net/{tap}").exists()
     members = json.loads(vmbox.ok("network", "inspect", "vmnet"))[0]["Containers"]
     assert [member["Name"] for member in members.values()] == ["peer"]
+    assert "net1:" in vmbox.ok("vm", "ls", "--format", "{{.Name}}:{{.Addresses}}").split()
     assert vmbox.ok("vm", "inspect", "-f", "{{.Config.Network}}", "net1") == "vmnet\n"
