@@ -66,15 +66,10 @@ class Endpoint:
         return yaml.safe_dump(config, sort_keys=False).encode()
 
 
-def check_network(store: Store, name: str, ports: bool) -> None:
-    """The network exists and can be combined with the machine's forwards."""
-    if name in ("", USER_NETWORK):
-        return
-    ipam.get_network(store, name)
-    if ports:
-        raise InvalidArgument(f"-p forwards go through user-mode NAT, which a VM on network "
-                              f"{name} does not have; reach the VM at its address on {name}, "
-                              "or leave out --network")
+def check_network(store: Store, name: str) -> None:
+    """The network exists (NetworkNotFound naming it)."""
+    if name not in ("", USER_NETWORK):
+        ipam.get_network(store, name)
 
 
 def lease(store: Store, record: MachineRecord) -> Endpoint:
