@@ -261,12 +261,13 @@ def _port_elements(vmbox: Hullbox, name: str) -> list[object]:
     return list(nft.tagged_port_keys(f"hullbox:{_id(vmbox, name)}"))
 
 
-def test_published_port_of_a_vm_on_a_network(vmbox: Hullbox, boot_files: tuple[Path, Path],
-                                             busybox_tar: Path) -> None:
+def test_vm_port_and_name_on_a_network(vmbox: Hullbox, boot_files: tuple[Path, Path],
+                                       busybox_tar: Path) -> None:
     """-p on a VM on a hullbox network: 127.0.0.1:PORT reaches a server in the
     guest through the nftables DNAT that containers' ports use; a port taken
     is refused with nothing left; the port goes when the VM stops, is killed
-    or dies."""
+    or dies. A container already running there finds the VM by its name
+    while it runs."""
     if os.geteuid() != 0:
         pytest.skip("needs root: bridges, taps and nftables")
     vmbox.ok("import", str(busybox_tar), "busybox:latest")
@@ -274,12 +275,15 @@ def test_published_port_of_a_vm_on_a_network(vmbox: Hullbox, boot_files: tuple[P
     try:
         _published_port(vmbox, boot_files)
     finally:
+        vmbox("rm", "-f", "early")
         vmbox("vm", "rm", "-f", "web1", "web2")
         vmbox("network", "rm", "webnet")
 
 
 def _published_port(vmbox: Hullbox, boot_files: tuple[Path, Path]) -> None:
     port = _free_port()
+    vmbox.ok("run", "-d", "--name", "early", "--network", "webnet", "busybox", "sleep", "600")
+    assert " web1" not in vmbox.ok("exec", "early", "cat", "/etc/hosts")
     guest = _boot(vmbox, boot_files, "web1", "--network", "webnet",
                   "-p", f"127.0.0.1:{port}:8080")
     try:
@@ -290,6 +294,12 @@ def _published_port(vmbox: Hullbox, boot_files: tuple[Path, Path]) -> None:
     finally:
         guest.close()
     assert f"127.0.0.1:{port}->8080/tcp" in vmbox.ok("vm", "ls")
+    address = vmbox.ok("vm", "inspect", "-f", "{{.NetworkSettings.Networks.webnet.IPAddress}}",
+                       "web1").strip()
+    hosts = vmbox.ok("exec", "early", "cat", "/etc/hosts").splitlines()
+    assert f"{address}\tweb1 {_id(vmbox, 'web1')[:12]}" in hosts, hosts
+    assert "1 packets received" in vmbox.ok("exec", "early", "ping", "-c", "1", "-W", "20",
+                                            "web1", timeout=120)
     assert len(_port_elements(vmbox, "web1")) == 1
 
     kernel, _initrd = boot_files
@@ -306,7 +316,7 @@ def _published_port(vmbox: Hullbox, boot_files: tuple[Path, Path]) -> None:
             vmbox, "vm", "start", "web2", "-p", f"127.0.0.1:{busy}:80")
     # nothing of web2 was left: no lease, no DNAT element, no port kept
     members = json.loads(vmbox.ok("network", "inspect", "webnet"))[0]["Containers"]
-    assert [member["Name"] for member in members.values()] == ["web1"]
+    assert sorted(member["Name"] for member in members.values()) == ["early", "web1"]
     assert _port_elements(vmbox, "web2") == []
     assert json.loads(vmbox.ok("vm", "inspect", "web2"))[0]["Config"]["Ports"] == []
     assert _state(vmbox, "web2") == "stopped"
@@ -340,6 +350,7 @@ def _wait_gone(pid: int) -> None:
 def _port_gone(vmbox: Hullbox, port: int) -> None:
     assert "web1 stopped" in vmbox.ok("vm", "ls", "--format", "{{.Name}} {{.State}}")
     assert _port_elements(vmbox, "web1") == []
+    assert " web1" not in vmbox.ok("exec", "early", "cat", "/etc/hosts")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # nothing holds the port any more
     with pytest.raises(ConnectionRefusedError):
