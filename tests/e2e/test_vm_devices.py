@@ -10,11 +10,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from hullbox.network import nft
 
 from .conftest import Hullbox
 from .vm_guest import READY, GuestConsole, guest_files, machine_store, wait_for_log
@@ -186,8 +192,6 @@ def test_vm_and_container_on_one_network(vmbox: Hullbox, boot_files: tuple[Path,
     try:
         assert "network nosuch not found" in _refused(vmbox, "vm", "create", "bad",
                                                       "--network", "nosuch")
-        assert "-p forwards go through user-mode NAT" in _refused(
-            vmbox, "vm", "create", "bad", "--network", "vmnet", "-p", "2222:22")
         assert "bad" not in vmbox.ok("vm", "ls", "-q").split()
         user_data = tmp_path / "user-data"
         user_data.write_text(USER_DATA)
@@ -209,6 +213,16 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
         address, tap = endpoint["IPAddress"], endpoint["EndpointID"]
         assert Path(f"/sys/class/net/{tap}/master").resolve().name == bridge
         assert f"inet addr:{address}" in guest.run("ifconfig eth0")
+        members = json.loads(vmbox.ok("network", "inspect", "vmnet"))[0]["Containers"]
+        assert members[_id(vmbox, "net1")]["Name"] == "net1"
+        assert members[_id(vmbox, "net1")]["IPv4Address"] == f"{address}/24"
+        assert "VM net1" in _refused(vmbox, "network", "rm", "vmnet")
+        listed = vmbox.ok("vm", "ls").splitlines()
+        assert listed[0].split()[6] == "ADDRESSES"
+        row = next(line for line in listed if line.startswith("net1 "))
+        assert f" {address} (vmnet) " in row
+        assert f"net1 vmnet {address} (vmnet)" in vmbox.ok(
+            "vm", "ls", "--format", "{{.Name}} {{.Network}} {{.Addresses}}").splitlines()
         network_config = _read_seed(guest, "network-config")
         assert f"- {address}/24" in network_config
         assert f"macaddress: {endpoint['MacAddress']}" in network_config
@@ -232,4 +246,112 @@ def _on_one_network(vmbox: Hullbox, boot_files: tuple[Path, Path], user_data: Pa
     assert not Path(f"/sys/class/net/{tap}").exists()
     members = json.loads(vmbox.ok("network", "inspect", "vmnet"))[0]["Containers"]
     assert [member["Name"] for member in members.values()] == ["peer"]
+    assert "net1:" in vmbox.ok("vm", "ls", "--format", "{{.Name}}:{{.Addresses}}").split()
     assert vmbox.ok("vm", "inspect", "-f", "{{.Config.Network}}", "net1") == "vmnet\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_elements(vmbox: Hullbox, name: str) -> list[object]:
+    """The nftables DNAT elements published for the VM."""
+    return list(nft.tagged_port_keys(f"hullbox:{_id(vmbox, name)}"))
+
+
+def test_vm_port_and_name_on_a_network(vmbox: Hullbox, boot_files: tuple[Path, Path],
+                                       busybox_tar: Path) -> None:
+    """-p on a VM on a hullbox network: 127.0.0.1:PORT reaches a server in the
+    guest through the nftables DNAT that containers' ports use; a port taken
+    is refused with nothing left; the port goes when the VM stops, is killed
+    or dies. A container already running there finds the VM by its name
+    while it runs."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: bridges, taps and nftables")
+    vmbox.ok("import", str(busybox_tar), "busybox:latest")
+    vmbox.ok("network", "create", "webnet")
+    try:
+        _published_port(vmbox, boot_files)
+    finally:
+        vmbox("rm", "-f", "early")
+        vmbox("vm", "rm", "-f", "web1", "web2")
+        vmbox("network", "rm", "webnet")
+
+
+def _published_port(vmbox: Hullbox, boot_files: tuple[Path, Path]) -> None:
+    port = _free_port()
+    vmbox.ok("run", "-d", "--name", "early", "--network", "webnet", "busybox", "sleep", "600")
+    assert " web1" not in vmbox.ok("exec", "early", "cat", "/etc/hosts")
+    guest = _boot(vmbox, boot_files, "web1", "--network", "webnet",
+                  "-p", f"127.0.0.1:{port}:8080")
+    try:
+        guest.run("mkdir -p /www && echo served-by-$((6*7)) >/www/index.html && "
+                  "httpd -p 8080 -h /www")
+        url = f"http://127.0.0.1:{port}/index.html"
+        assert urllib.request.urlopen(url, timeout=30).read() == b"served-by-42\n"
+    finally:
+        guest.close()
+    assert f"127.0.0.1:{port}->8080/tcp" in vmbox.ok("vm", "ls")
+    address = vmbox.ok("vm", "inspect", "-f", "{{.NetworkSettings.Networks.webnet.IPAddress}}",
+                       "web1").strip()
+    hosts = vmbox.ok("exec", "early", "cat", "/etc/hosts").splitlines()
+    assert f"{address}\tweb1 {_id(vmbox, 'web1')[:12]}" in hosts, hosts
+    assert "1 packets received" in vmbox.ok("exec", "early", "ping", "-c", "1", "-W", "20",
+                                            "web1", timeout=120)
+    assert len(_port_elements(vmbox, "web1")) == 1
+
+    kernel, _initrd = boot_files
+    vmbox.ok("vm", "create", "web2", "--memory", "64M", "--disk", "16M", "--kernel", str(kernel),
+             "--network", "webnet")
+    assert _refused(vmbox, "vm", "start", "web2", "-p", f"127.0.0.1:{port}:80") == (
+        f"hullbox: cannot start VM web2: host port 127.0.0.1:{port}/tcp is already "
+        "forwarded to VM web1\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        assert "Address already in use" in _refused(
+            vmbox, "vm", "start", "web2", "-p", f"127.0.0.1:{busy}:80")
+    # nothing of web2 was left: no lease, no DNAT element, no port kept
+    members = json.loads(vmbox.ok("network", "inspect", "webnet"))[0]["Containers"]
+    assert sorted(member["Name"] for member in members.values()) == ["early", "web1"]
+    assert _port_elements(vmbox, "web2") == []
+    assert json.loads(vmbox.ok("vm", "inspect", "web2"))[0]["Config"]["Ports"] == []
+    assert _state(vmbox, "web2") == "stopped"
+
+    # stopped, killed, or dead (its QEMU killed behind hullbox's back): the
+    # DNAT element goes and the host port is free again
+    vmbox.ok("vm", "stop", "--time", "1", "web1")
+    _port_gone(vmbox, port)
+    vmbox.ok("vm", "start", "web1")
+    assert len(_port_elements(vmbox, "web1")) == 1
+    vmbox.ok("vm", "kill", "web1")
+    _port_gone(vmbox, port)
+    vmbox.ok("vm", "start", "web1")
+    pid = int(vmbox.ok("vm", "inspect", "-f", "{{.State.Pid}}", "web1"))
+    os.kill(pid, signal.SIGKILL)
+    _wait_gone(pid)
+    _port_gone(vmbox, port)
+
+
+def _wait_gone(pid: int) -> None:
+    for _ in range(200):
+        try:
+            if not Path(f"/proc/{pid}/cmdline").read_bytes():
+                return  # a zombie: gone but for its parent's wait
+        except OSError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"QEMU {pid} did not die")
+
+
+def _port_gone(vmbox: Hullbox, port: int) -> None:
+    assert "web1 stopped" in vmbox.ok("vm", "ls", "--format", "{{.Name}} {{.State}}")
+    assert _port_elements(vmbox, "web1") == []
+    assert " web1" not in vmbox.ok("exec", "early", "cat", "/etc/hosts")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # nothing holds the port any more
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=10).close()

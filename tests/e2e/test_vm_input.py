@@ -4,6 +4,7 @@ No guest boots here."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -164,3 +165,25 @@ def test_cloud_init_seed_of_a_clone_is_its_own(vmbox: Hullbox, tmp_path: Path) -
         assert f"instance-id: {machine_id}\nlocal-hostname: {name}\n".encode() in seed
     vmbox.ok("vm", "rm", "web", "web2")
     _nothing_left(vmbox)
+
+
+def test_network_of_a_vm_cannot_be_removed(vmbox: Hullbox) -> None:
+    """A VM defined on a network keeps it, as a stopped container does (Docker
+    refuses too); once the VM is gone the network goes."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: network create makes a bridge")
+    vmbox.ok("network", "create", "keptnet")
+    try:
+        vmbox.ok("vm", "create", "onnet", "--disk", "16M", "--network", "keptnet")
+        assert _refused(vmbox, "network", "rm", "keptnet") == (
+            "hullbox: cannot remove network keptnet: VMs or containers use it (VM onnet); "
+            "remove them or disconnect them first (hullbox network disconnect keptnet "
+            "CONTAINER; hullbox vm rm VM)")
+        assert "keptnet" not in vmbox.ok("network", "prune", "-f")
+        assert "keptnet" in vmbox.ok("network", "ls", "--format", "{{.Name}}")
+        vmbox.ok("vm", "rm", "onnet")
+        vmbox.ok("network", "rm", "keptnet")
+        assert "keptnet" not in vmbox.ok("network", "ls", "--format", "{{.Name}}")
+    finally:
+        vmbox("vm", "rm", "-f", "onnet")
+        vmbox("network", "rm", "keptnet")

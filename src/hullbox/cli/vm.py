@@ -71,7 +71,13 @@ def _ls_item(view: Any) -> dict[str, Any]:
             "Status": _status_text(view), "Cpus": str(config.cpus),
             "Memory": human_bytes(config.memory_mib << 20),
             "Disk": human_bytes(config.disk_size),
+            "Network": config.network or "user", "Addresses": _addresses(view.networks),
             "Ports": ", ".join(str(port) for port in config.ports)}
+
+
+def _addresses(networks: dict[str, Any]) -> str:
+    """Where a running machine is reached on its hullbox network."""
+    return ", ".join(f"{endpoint['IPAddress']} ({name})" for name, endpoint in networks.items())
 
 
 @vm.command(name="ls")
@@ -88,8 +94,9 @@ def ls(obj: Any, quiet: bool, fmt: str | None) -> None:
         for item in items:
             click.echo(render_template(fmt, item))
     else:
-        headers = ["NAME", "ID", "STATE", "CPUS", "MEMORY", "DISK", "PORTS", "STATUS"]
-        keys = ["Name", "ID", "State", "Cpus", "Memory", "Disk", "Ports", "Status"]
+        headers = ["NAME", "ID", "STATE", "CPUS", "MEMORY", "DISK", "ADDRESSES", "PORTS",
+                   "STATUS"]
+        keys = ["Name", "ID", "State", "Cpus", "Memory", "Disk", "Addresses", "Ports", "Status"]
         print_table(headers, [[item[key] for key in keys] for item in items])
 
 

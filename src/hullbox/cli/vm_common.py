@@ -12,11 +12,11 @@ from hullbox.errors import HullboxError
 
 
 def service(obj: Any) -> Any:
-    """The MachineService of the store the CLI was pointed at."""
+    """The machine service of the store the CLI was pointed at."""
+    from hullbox.engine.machines import MachineEngine
     from hullbox.store.store import Store
-    from hullbox.vm.service import MachineService
 
-    return MachineService(Store(obj.root))
+    return MachineEngine(Store(obj.root))
 
 
 def each(names: tuple[str, ...], action: Callable[[str], object]) -> int:

@@ -75,13 +75,15 @@ class NetworkService:
     def inspect(self, name_or_id: str) -> dict[str, Any]:
         """Docker's ``network inspect`` object."""
         from hullbox.engine.inspect import rfc3339
+        from hullbox.vm.bridged import machine_names
 
         network = self.get(name_or_id)
         members = {}
+        machines = machine_names(self.store)
         for lease in ipam.leases_on(self.store, network.id):
             record = container_db.get(self.store, lease.container_id)
             members[lease.container_id] = {
-                "Name": record.name if record else "",
+                "Name": record.name if record else machines.get(lease.container_id, ""),
                 "EndpointID": lease.host_ifname,
                 "MacAddress": lease.mac,
                 "IPv4Address": f"{lease.address}/{network.prefix}",
@@ -97,7 +99,10 @@ class NetworkService:
         }
 
     def users(self, network: Network) -> builtins.list[str]:
-        """Names of containers that run on the network or are set to join it."""
+        """Names of containers (and of VMs, as "VM NAME") that run on the
+        network or are set to join it."""
+        from hullbox.vm.bridged import machines_on
+
         found = []
         running = {lease.container_id for lease in ipam.leases_on(self.store, network.id)}
         for record in container_db.list_all(self.store):
@@ -105,7 +110,7 @@ class NetworkService:
             joined = [name for name, _a, _i in networking.endpoints(options)]
             if record.id in running or network.name in joined or network.id in joined:
                 found.append(record.name)
-        return found
+        return found + [f"VM {machine.name}" for machine in machines_on(self.store, network)]
 
     def remove(self, name_or_id: str) -> Network:
         """``network rm``: refused for the default network and while used."""
@@ -114,9 +119,12 @@ class NetworkService:
         network = ipam.get_network(self.store, name_or_id)
         users = self.users(network)
         if users:
-            raise Conflict(f"cannot remove network {network.name}: containers use it "
+            vms = any(user.startswith("VM ") for user in users)
+            raise Conflict(f"cannot remove network {network.name}: "
+                           f"{'VMs or containers' if vms else 'containers'} use it "
                            f"({', '.join(users)}); remove them or disconnect them first "
-                           f"(hullbox network disconnect {network.name} CONTAINER)")
+                           f"(hullbox network disconnect {network.name} CONTAINER"
+                           f"{'; hullbox vm rm VM' if vms else ''})")
         bridge.remove_bridge(network.id, network.bridge, bridge.subnets(network))
         ipam.delete_network(self.store, network.id)
         return network

@@ -27,7 +27,7 @@ from hullbox.network import bridge, ipam
 from hullbox.network.ipam import Lease, Network
 from hullbox.store.store import Store
 from hullbox.vm.cmdline import BridgedNic
-from hullbox.vm.records import MachineRecord
+from hullbox.vm.records import MachineRecord, MachineRecords
 
 #: ``--network user``: QEMU's user-mode NAT, the default
 USER_NETWORK = "user"
@@ -66,15 +66,10 @@ class Endpoint:
         return yaml.safe_dump(config, sort_keys=False).encode()
 
 
-def check_network(store: Store, name: str, ports: bool) -> None:
-    """The network exists and can be combined with the machine's forwards."""
-    if name in ("", USER_NETWORK):
-        return
-    ipam.get_network(store, name)
-    if ports:
-        raise InvalidArgument(f"-p forwards go through user-mode NAT, which a VM on network "
-                              f"{name} does not have; reach the VM at its address on {name}, "
-                              "or leave out --network")
+def check_network(store: Store, name: str) -> None:
+    """The network exists (NetworkNotFound naming it)."""
+    if name not in ("", USER_NETWORK):
+        ipam.get_network(store, name)
 
 
 def lease(store: Store, record: MachineRecord) -> Endpoint:
@@ -119,3 +114,22 @@ def settings(store: Store, machine_id: str) -> dict[str, Any]:
                                    "IPAddress": held.address, "IPPrefixLen": network.prefix,
                                    "Gateway": network.gateway, "MacAddress": held.mac}
     return found
+
+
+def machines_on(store: Store, network: Network) -> list[MachineRecord]:
+    """The machines holding an address on the network, or defined to start on
+    it (a stopped one would fail its next start without it)."""
+    leased = {held.container_id for held in ipam.leases_on(store, network.id)}
+    found = []
+    for record in MachineRecords(store).all():
+        named = record.config.network
+        defined = bool(named) and (named in (network.name, network.id) or getattr(
+            ipam.find_network(store, named), "id", "") == network.id)
+        if record.id in leased or defined:
+            found.append(record)
+    return found
+
+
+def machine_names(store: Store) -> dict[str, str]:
+    """Machine IDs to names, to name a machine's lease in ``network inspect``."""
+    return {record.id: record.name for record in MachineRecords(store).all()}

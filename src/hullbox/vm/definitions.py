@@ -120,7 +120,7 @@ class DefinitionOps(Machines):
         if spec.image:
             config.image = _absolute_file(spec.image, "--image")
         config.disk_size = parse_size(spec.disk, "--disk") if spec.disk else 0
-        bridged.check_network(self.store, spec.network, bool(config.ports))
+        bridged.check_network(self.store, spec.network)
         config.network = "" if spec.network == bridged.USER_NETWORK else spec.network
         return config
 

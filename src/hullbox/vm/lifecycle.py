@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure
-from hullbox.vm import bridged, cloudinit, process, qemu_img
+from hullbox.vm import bridged, cloudinit, process, published, qemu_img
 from hullbox.vm.accel import host_tsc_khz
 from hullbox.vm.cmdline import qemu_argv
 from hullbox.vm.config import PortForward
@@ -35,16 +35,17 @@ class LifecycleOps(Machines):
                 config.ports.append(port)
         if network is not None:
             config.network = "" if network == bridged.USER_NETWORK else network
-        bridged.check_network(self.store, config.network, bool(config.ports))
+        bridged.check_network(self.store, config.network)
         self._check_files(record)
         self._check_ports(record)
         paths = self.paths(record)
         accel = self.accel(config.kernel)
         formats = {disk: str(qemu_img.info(Path(disk)).get("format", "raw"))
                    for disk in config.disks}
-        with contextlib.ExitStack() as undo:
-            endpoint = None
+        with contextlib.ExitStack() as undo, contextlib.ExitStack() as held:
+            endpoint, reserved = None, []
             if config.network:
+                reserved = published.reserve(config.ports, held)
                 endpoint = bridged.lease(self.store, record)
                 undo.callback(bridged.release, self.store, record.id)
                 config.network_ip = endpoint.lease.address
@@ -54,9 +55,12 @@ class LifecycleOps(Machines):
             argv = qemu_argv(record.name, config, paths, accel, host_tsc_khz(),
                              record.saved_state, formats,
                              endpoint.nic(record.name) if endpoint else None)
-            pid = process.launch(argv, paths, record.name)
+            pid = process.launch(argv, paths, record.name,
+                                 keep_fds=[sock.fileno() for sock in reserved])
             if endpoint is not None:  # QEMU waits (-S) for its tap to be plugged in
                 undo.callback(process.kill, pid, paths)
+                undo.callback(published.unpublish, self.store, record.id)
+                published.publish(self.store, record.id, config.ports, endpoint.lease.address)
                 # QMP greets once QEMU's set-up is done, and so the tap made
                 with Monitor(paths.qmp_socket, record.name) as qmp:
                     bridged.plug(endpoint)

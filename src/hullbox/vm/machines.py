@@ -10,7 +10,7 @@ from pathlib import Path
 from hullbox.errors import Conflict
 from hullbox.network import ipam
 from hullbox.store.store import Store
-from hullbox.vm import process
+from hullbox.vm import process, published
 from hullbox.vm.accel import Accel, detect_accel
 from hullbox.vm.kernel import guest_kernel_path
 from hullbox.vm.layout import MachinePaths, accel_cache, machines_dir
@@ -65,11 +65,12 @@ class Machines:
 
     def ended(self, record: MachineRecord, error: str = "") -> None:
         """Record that the machine's QEMU is gone (``error``: why, when no one
-        asked), and give back its address on its network."""
+        asked), and give back its address and published ports on its network."""
         record.state, record.pid, record.error = "stopped", 0, error
         record.finished = time.time()
         self.records.update(record.id, state="stopped", pid=0, finished=record.finished,
                             error=error)
+        published.unpublish(self.store, record.id)
         ipam.release(self.store, record.id)
 
     def require_stopped(self, record: MachineRecord, action: str) -> None:

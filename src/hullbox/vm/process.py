@@ -8,21 +8,25 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 
 from hullbox.errors import MachineFailure
 from hullbox.vm.layout import MachinePaths
 
 
-def launch(argv: list[str], paths: MachinePaths, name: str, timeout: float = 60) -> int:
+def launch(argv: list[str], paths: MachinePaths, name: str, timeout: float = 60,
+           keep_fds: Sequence[int] = ()) -> int:
     """Start QEMU in its own session, its output in qemu.log, and return its
-    pid once QMP answers; if QEMU exits first, fail with its last words."""
+    pid once QMP answers; if QEMU exits first, fail with its last words.
+    ``keep_fds`` (host port reservations) stay open in QEMU for its life."""
     for stale in (paths.qmp_socket, paths.console_socket):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     with paths.qemu_log.open("wb") as log:
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, close_fds=True)
+                                    start_new_session=True, close_fds=True,
+                                    pass_fds=tuple(keep_fds))
         except FileNotFoundError:
             raise MachineFailure(f"{argv[0]} not found; install qemu-system-x86") from None
     deadline = time.monotonic() + timeout
