@@ -58,8 +58,12 @@ def test_fork_bomb_hits_the_pids_limit(hullbox: Hullbox, isolation: Isolation) -
         bomb.kill()
         bomb.wait()
     assert 0 < peak <= 100
-    assert bomb.returncode == 0 and "can't fork" in err
-    assert out.endswith("survived\n")
+    assert "can't fork" in err
+    # the script's own `sleep` needs a fork too: when the bomb still holds every
+    # pid at that moment, ash exits 2 ("can't fork") before its last echo; both
+    # ends show the command ending inside its limit (CI saw 2 under --userns auto)
+    assert (bomb.returncode, out.endswith("survived\n")) in ((0, True), (2, False)), (
+        bomb.returncode, out, err[-300:])
 
 
 def test_memory_hog_is_oom_killed(hullbox: Hullbox, isolation: Isolation) -> None:
