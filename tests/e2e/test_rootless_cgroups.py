@@ -71,6 +71,11 @@ def test_container_cgroup_is_a_child_of_the_delegated_one(user: User, delegated:
         assert own == [f"0::/{delegated.name}/hullbox-{cid}"]
         assert os.stat(delegated / f"hullbox-{cid}").st_uid == user.uid  # the user made it
         assert "sleep 60" in user.ok("top", "cg")  # found through that cgroup
+        user.ok("pause", "cg")  # the v2 freezer of a cgroup the user made
+        assert (delegated / f"hullbox-{cid}" / "cgroup.freeze").read_text() == "1\n"
+        assert user.ok("inspect", "-f", "{{.State.Status}}", "cg").strip() == "paused"
+        user.ok("unpause", "cg")
+        assert (delegated / f"hullbox-{cid}" / "cgroup.freeze").read_text() == "0\n"
         # inside, a cgroup namespace rooted at its own cgroup
         assert "0::/" in user.ok("exec", "cg", "cat", "/proc/self/cgroup").splitlines()
     finally:

@@ -44,6 +44,12 @@ def _freezer_file(container_id: str) -> tuple[str, bool]:
     cgroup = open_cgroup(cgroup_path(container_id))
     if cgroup.v2:
         return os.path.join(cgroup.dirs[""], "cgroup.freeze"), False
+    from hullbox.engine.rootless import is_rootless
+
+    if is_rootless():
+        raise RuntimeFailure("pause: a rootless container needs a cgroup v2 freezer delegated "
+                             "to the user (systemd's Delegate=); the cgroup v1 freezer is "
+                             "root's: run the container as root to pause it")
     for name, directory in cgroup.dirs.items():
         if "freezer" in name.split(","):
             return os.path.join(directory, "freezer.state"), True
