@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .rootless_kit import User, ordinary_user
+from .rootless_kit import User, ordinary_user, subids
 
 pytestmark = pytest.mark.root
 
@@ -71,3 +71,26 @@ def test_rootless_logs(user: User, running: str) -> None:
     result = user.hullbox("logs", running)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "started\n" and result.stderr == "oops\n"
+
+
+def test_rootless_network_create_is_refused(user: User) -> None:
+    result = user.hullbox("network", "create", "mine")
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1 and "--network slirp4netns" in result.stderr
+    assert "mine" not in user.ok("network", "ls")
+
+
+def test_rootless_rmi_removes_layers_with_files_of_mapped_ids(user: User) -> None:
+    if not subids(user.name):
+        pytest.skip("useradd gave the user no /etc/subuid range here")
+    layers = user.store / "layers"
+    before = set(layers.iterdir())
+    user.ok("run", "--name", "owner", "busybox", "sh", "-c",
+            "mkdir -p /d/e; touch /d/e/f; chown -R 1000:1000 /d; chmod 700 /d /d/e")
+    user.ok("commit", "owner", "owned:latest")
+    user.ok("rm", "owner")
+    made = set(layers.iterdir()) - before
+    assert made, "commit made no layer"
+    assert any(os.stat(p).st_uid != user.uid for layer in made for p in layer.rglob("d"))
+    assert "owned:latest" in user.ok("rmi", "owned:latest")
+    assert set(layers.iterdir()) == before  # the committed layer is gone, files and all

@@ -97,9 +97,11 @@ class BuildService:
         """``commit``: the container's image plus its changes as one layer."""
         from hullbox.engine.commit import commit_container
         from hullbox.engine.microvm import refuse_in_microvm
+        from hullbox.engine.rootless import enter
 
         record = self.containers.get(container)
         refuse_in_microvm(record, "commit")
+        enter()  # rootless: the files' ids as the container has them
         return commit_container(self.store, self.images, record, ref, changes=changes,
                                 message=message, author=author)
 
@@ -107,7 +109,9 @@ class BuildService:
         """``export``: the container's whole root filesystem as a tar."""
         from hullbox.engine.commit import export_container
         from hullbox.engine.microvm import refuse_in_microvm
+        from hullbox.engine.rootless import enter
 
         record = self.containers.get(container)
         refuse_in_microvm(record, "export")
+        enter()  # rootless: the files' ids as the container has them
         export_container(self.store, self.images, record, out)

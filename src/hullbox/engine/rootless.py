@@ -172,6 +172,14 @@ def adapt_options(options: ContainerOptions) -> None:
     drop_undelegated_limits(options)
 
 
+def refuse_bridge(what: str) -> None:
+    """InvalidArgument in rootless mode: a bridge network is root's to make."""
+    if is_rootless():
+        raise InvalidArgument(f"rootless: {what}: a network is a bridge, which only root can "
+                              "make; run containers with --network slirp4netns (the rootless "
+                              "default), or run hullbox as root")
+
+
 def adapt_network(options: ContainerOptions) -> None:
     """The default network is slirp4netns (none, with a warning, where it
     cannot run); a bridge network is refused."""
