@@ -94,3 +94,13 @@ def test_rootless_rmi_removes_layers_with_files_of_mapped_ids(user: User) -> Non
     assert any(os.stat(p).st_uid != user.uid for layer in made for p in layer.rglob("d"))
     assert "owned:latest" in user.ok("rmi", "owned:latest")
     assert set(layers.iterdir()) == before  # the committed layer is gone, files and all
+
+
+def test_rootless_userns_auto_is_refused(user: User) -> None:
+    for flags in (["--userns", "auto"], ["--uidmap", "0:100:1"]):
+        result = user.hullbox("run", "--rm", "--name", "auto", *flags, "busybox", "id")
+        assert result.returncode == 125, result.stderr
+        assert result.stderr.count("\n") == 1 and f"rootless: {flags[0]}" in result.stderr
+        assert "or run as root" in result.stderr
+    assert user.ok("ps", "-a", "-q") == ""  # nothing was made
+    assert list((user.store / "containers").iterdir()) == []

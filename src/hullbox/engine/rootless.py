@@ -168,8 +168,22 @@ def adapt_options(options: ContainerOptions) -> None:
         return
     from hullbox.engine.rootless_cgroups import drop_undelegated_limits
 
+    refuse_own_mapping(options)
     adapt_network(options)
     drop_undelegated_limits(options)
+
+
+def refuse_own_mapping(options: ContainerOptions) -> None:
+    """--userns auto and --uidmap ask for host ids of the container's own,
+    which only root may map; in rootless mode every container gets the
+    user's mapping (its own id and its /etc/subuid range)."""
+    security = options.security
+    if security.userns.startswith("auto") or security.uidmap:
+        flag = "--userns auto" if security.userns.startswith("auto") else "--uidmap"
+        raise InvalidArgument(f"rootless: {flag} needs host ids of the container's own, "
+                              "which rootless hullbox does not carve out of the user's "
+                              "/etc/subuid range; leave it out (the container gets the "
+                              "user's own id and subordinate ids) or run as root")
 
 
 def refuse_bridge(what: str) -> None:
