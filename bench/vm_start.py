@@ -9,7 +9,10 @@ Every row runs ``true`` in busybox and is timed from launch to exit:
   (microvm, TCG, a busybox initramfs whose init runs ``true`` and powers off);
 - hullbox vm, cold: ``run --rm --isolation vm busybox true`` with no template
   and no image disk (the first run of an image: a boot, a snapshot, mkfs);
-- hullbox vm, warm: the same once the template exists (a snapshot restore);
+- hullbox vm, warm: the same once the snapshots exist (a restore of the
+  image's snapshot), with ``--network none`` as the bare boot has no NIC;
+- hullbox vm, warm, bridge: the same on the default network (a tap joined to
+  the container's eth0, the guest's address set after the restore);
 - hullbox container: ``run --rm busybox true`` (namespaces, for scale).
 
 Rounds alternate the sides, so the host's CPU steal hits them alike; only
@@ -69,7 +72,8 @@ def main() -> None:
     root = work / "root"
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["HULLBOX_ROOT"] = str(root)
-    run_vm = [*HULLBOX, "run", "--rm", "--isolation", "vm", "busybox", "true"]
+    run_vm = [*HULLBOX, "run", "--rm", "--network", "none", "--isolation", "vm", "busybox", "true"]
+    run_vm_bridged = [*HULLBOX, "run", "--rm", "--isolation", "vm", "busybox", "true"]
     run_container = [*HULLBOX, "run", "--rm", "busybox", "true"]
     try:
         initrd = busybox_initramfs(INIT).write(work / "initrd.gz")
@@ -77,14 +81,17 @@ def main() -> None:
                        check=True, capture_output=True)
         subprocess.run([*HULLBOX, "import", str(work / "bb.tar"), "busybox:latest"], env=env,
                        check=True, capture_output=True)
-        times: dict[str, list[float]] = {"bare": [], "cold": [], "warm": [], "container": []}
+        times: dict[str, list[float]] = {"bare": [], "cold": [], "warm": [], "bridged": [],
+                                         "container": []}
         for _ in range(args.cold_runs):
             times["bare"].append(bare_boot(kernel, initrd))
             shutil.rmtree(root / "microvm", ignore_errors=True)
             times["cold"].append(_timed(run_vm, env))
+        _timed(run_vm_bridged, env)  # its own template (a machine with a NIC)
         for _ in range(args.runs):
             times["bare"].append(bare_boot(kernel, initrd))
             times["warm"].append(_timed(run_vm, env))
+            times["bridged"].append(_timed(run_vm_bridged, env))
             times["container"].append(_timed(run_container, env))
         _report(times)
     finally:
@@ -96,6 +103,7 @@ def _report(times: dict[str, list[float]]) -> None:
     rows = [("bare qemu cold boot (microvm, TCG)", "bare"),
             ("hullbox run --isolation vm, cold", "cold"),
             ("hullbox run --isolation vm, warm", "warm"),
+            ("hullbox run --isolation vm, warm, bridge network", "bridged"),
             ("hullbox run (container)", "container")]
     print("| busybox true, launch to exit | median | min | max | / bare boot |")
     print("|---|---|---|---|---|")

@@ -126,6 +126,31 @@ def test_ctrl_c_stops_the_services(hullbox: Hullbox, project: Path) -> None:
     assert _states(hullbox, project.name) == {f"{project.name}-long-1": "exited"}
 
 
+def test_a_second_ctrl_c_kills_what_the_first_is_still_stopping(hullbox: Hullbox,
+                                                                project: Path) -> None:
+    # sleep as PID 1 ignores SIGTERM: a graceful stop would wait the whole 200s.
+    (project / "compose.yaml").write_text(
+        "services:\n  stubborn:\n    image: busybox\n"
+        "    command: sh -c 'echo up; exec sleep 300'\n    stop_grace_period: 200s\n")
+    process = subprocess.Popen(_command(project, "up"), cwd=project, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=hullbox.env())
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().endswith("| up\n")
+        process.send_signal(signal.SIGINT)
+        seen = []
+        while not seen or not seen[-1].startswith("Gracefully stopping"):
+            seen.append(process.stderr.readline())
+            assert seen[-1], "".join(seen)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)  # far less than the grace period
+    finally:
+        process.kill()
+        process.wait()
+    assert "Killing..." in err
+    assert _states(hullbox, project.name) == {f"{project.name}-stubborn-1": "exited"}
+
+
 def test_run_detached_prints_the_one_off_container_and_rm_removes_it(
         hullbox: Hullbox, project: Path) -> None:
     run = _compose(hullbox, project, "run", "-d", "long", "sh", "-c", "echo one-off; sleep 300")

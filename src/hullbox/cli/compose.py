@@ -249,14 +249,16 @@ def rm(obj: ComposeContext, services: tuple[str, ...], force: bool, stop: bool,
 def run(obj: ComposeContext, service: str, command: tuple[str, ...], remove: bool,
         no_deps: bool, name: str | None, detach: bool) -> int:
     """Run a one-off command in a new container of SERVICE."""
+    from hullbox.compose import oneoff
+
     bound = _bound(obj, [service])
     if detach:
-        record = bound.run_detached(service, list(command) or None, remove=remove,
-                                    no_deps=no_deps, name=name)
+        record = oneoff.run_detached(bound, service, list(command) or None, remove=remove,
+                                     no_deps=no_deps, name=name)
         click.echo(record.name)
         return 0
-    return bound.run(service, list(command) or None, remove=remove,  # type: ignore[no-any-return]
-                     no_deps=no_deps, name=name)
+    return oneoff.run(bound, service, list(command) or None, remove=remove, no_deps=no_deps,
+                      name=name)
 
 
 @compose.command("images")

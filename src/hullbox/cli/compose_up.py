@@ -97,4 +97,4 @@ def _attach(bound: Any, services: list[str], records: list[Any],
                       prefix=not attached["no_log_prefix"]),
         service_of=service_of, meant_to_exit=completed_dependencies(bound.project.services),
         write=write, say=lambda text: click.echo(text, err=True),
-        stop=lambda: bound.stop(names))
+        stop=lambda: bound.stop(names), kill=lambda: bound.kill(names))

@@ -1,8 +1,9 @@
 """Attached ``compose up``: the containers' output side by side, each line
 prefixed with its container's name, until they have all stopped; Ctrl-C (or
-SIGTERM) stops them, as docker compose does. ``--abort-on-container-exit``
-stops the others once one exits, ``--abort-on-container-failure`` once one
-fails, and ``--exit-code-from`` picks whose exit code ``up`` returns."""
+SIGTERM) stops them and a second Ctrl-C kills them, as docker compose does.
+``--abort-on-container-exit`` stops the others once one exits,
+``--abort-on-container-failure`` once one fails, and ``--exit-code-from``
+picks whose exit code ``up`` returns."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def completed_dependencies(services: dict[str, Any]) -> set[str]:
 def attach(engine: Any, records: list[ContainerRecord], options: AttachOptions, *,
            service_of: Callable[[ContainerRecord], str], meant_to_exit: set[str],
            write: Callable[[bytes], None], say: Callable[[str], None],
-           stop: Callable[[], None]) -> int:
+           stop: Callable[[], None], kill: Callable[[], None]) -> int:
     """Print the containers' output until they have all stopped; the exit
     code ``up`` returns: 0, or with an abort the code of the container that
     caused it (of ``exit_code_from``'s container when given)."""
@@ -79,7 +80,11 @@ def attach(engine: Any, records: list[ContainerRecord], options: AttachOptions, 
                     exit_code = code
         except KeyboardInterrupt:
             say("Gracefully stopping... (press Ctrl+C again to force)")
-            stop()
+            try:
+                stop()
+            except KeyboardInterrupt:
+                say("Killing...")
+                kill()
     return exit_code
 
 

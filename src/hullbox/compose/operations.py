@@ -219,48 +219,6 @@ class ComposeProject:
         return self.engine.containers.create(  # type: ignore[no-any-return]
             plan.image, command, options, restart="no" if oneoff else None)
 
-    # -- run -------------------------------------------------------------------
-    def _one_off(self, service: str, command: list[str] | None, *, no_deps: bool,
-                 name: str | None, auto_remove: bool = False) -> ContainerRecord:
-        """A one-off container of ``service``, created once its dependencies are up."""
-        import os
-
-        self.project.service(service)
-        deps = [d for d in self.project.with_dependencies([service]) if d != service]
-        if deps and not no_deps:
-            self.up(deps, UpOptions(keep_running=True))
-        plan = self.plans([service])[service]
-        self.prepare([service])  # its image, networks and volumes, which no dependency made
-        name = name or f"{self.project.name}-{service}-run-{os.urandom(6).hex()}"
-        return self._create(plan, 1, oneoff=True, command=command, name=name,
-                            auto_remove=auto_remove)
-
-    def run(self, service: str, command: list[str] | None, *, remove: bool = False,
-            no_deps: bool = False, name: str | None = None,
-            stdio: tuple[int | None, int, int] = (0, 1, 2)) -> int:
-        """``run``: a one-off container of ``service`` in the foreground, after
-        its dependencies are up; its exit code."""
-        record = self._one_off(service, command, no_deps=no_deps, name=name)
-        try:
-            stdin, stdout, stderr = stdio
-            return self.engine.containers.start_attached(  # type: ignore[no-any-return]
-                record.id, stdin=stdin, stdout=stdout, stderr=stderr)
-        finally:
-            if remove:
-                self.engine.containers.remove(record.id, force=True)
-
-    def run_detached(self, service: str, command: list[str] | None, *, remove: bool = False,
-                     no_deps: bool = False, name: str | None = None) -> ContainerRecord:
-        """``run -d``: the one-off container started in the background (removed
-        when it exits with ``remove``)."""
-        record = self._one_off(service, command, no_deps=no_deps, name=name,
-                               auto_remove=remove)
-        try:
-            return self.engine.containers.start(record.id)  # type: ignore[no-any-return]
-        except HullboxError:
-            self.engine.containers.remove(record.id, force=True)
-            raise
-
     # -- stop, kill, remove ----------------------------------------------------
     def _remove(self, record: ContainerRecord, *, volumes: bool = False,
                 timeout: float | None = None) -> None:

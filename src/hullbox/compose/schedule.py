@@ -26,8 +26,9 @@ def in_dependency_order(names: list[str], dependencies: dict[str, list[str]],
     pending, done, changed = list(names), set[str](), set[str]()
     running: dict[Future[bool], str] = {}
     error: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, max(len(names), 1)),
-                            thread_name_prefix="compose") as pool:
+    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, max(len(names), 1)),
+                              thread_name_prefix="compose")
+    try:
         while pending or running:
             for name in [n for n in pending if all(d in done for d in deps[n])]:
                 pending.remove(name)
@@ -40,11 +41,17 @@ def in_dependency_order(names: list[str], dependencies: dict[str, list[str]],
                 try:
                     if future.result():
                         changed.add(name)
-                except BaseException as exc:  # raised below, once the running tasks end
+                except Exception as exc:  # raised below, once the running tasks end
                     error = error or exc
                 done.add(name)
             if error is not None:
                 pending.clear()
+    except KeyboardInterrupt:
+        # Ctrl-C: start nothing more and return at once, so the caller can act
+        # (kill what a running stop still waits for) instead of joining first.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if error is not None:
         raise error
     return changed

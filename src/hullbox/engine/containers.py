@@ -507,21 +507,21 @@ class ContainerService:
     def copy_from(self, name_or_id: str, src: str, dest: str, **options: Any) -> None:
         """``cp CONTAINER:SRC DEST``; see engine.copy."""
         from hullbox.engine.copy import copy_from
-        from hullbox.engine.microvm import refuse_in_microvm
         from hullbox.engine.rootless import enter
+        from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.get(name_or_id)
-        refuse_in_microvm(record, "cp")
+        refuse_in_microvm(record.config, record.name, "cp")
         enter()  # rootless: the container's ids (its root is the user) are ours to give
         copy_from(self.store, self.images, record, src, dest, **options)
 
     def copy_to(self, src: str, name_or_id: str, dest: str, **options: Any) -> None:
         """``cp SRC CONTAINER:DEST``; see engine.copy."""
         from hullbox.engine.copy import copy_to
-        from hullbox.engine.microvm import refuse_in_microvm
         from hullbox.engine.rootless import enter
+        from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.get(name_or_id)
-        refuse_in_microvm(record, "cp")
+        refuse_in_microvm(record.config, record.name, "cp")
         enter()  # rootless: the container's ids (its root is the user) are ours to give
         copy_to(self.store, self.images, record, src, dest, **options)

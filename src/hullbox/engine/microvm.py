@@ -19,21 +19,12 @@ from pathlib import Path
 from hullbox.engine.images import ImageService
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths
-from hullbox.errors import MachineFailure, Unsupported
+from hullbox.errors import MachineFailure
 from hullbox.store.containers import ContainerRecord
 from hullbox.store.store import Store
 from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
 from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
-
-
-def refuse_in_microvm(record: ContainerRecord, verb: str) -> None:
-    """``cp``, ``commit``, ``export`` and ``exec`` reach into a container's
-    root filesystem or namespaces on the host; a microVM's writes and
-    processes are inside its guest, so they would see stale files or none."""
-    if ContainerOptions.from_json(record.config).isolation.vm:
-        raise Unsupported(f"{verb} does not work with container {record.name}: it runs in a "
-                          "microVM (--isolation vm), whose files and processes are in the guest")
 
 
 def plan(store: Store, record: ContainerRecord,

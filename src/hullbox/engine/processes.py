@@ -40,12 +40,12 @@ class ProcessService:
         """``exec``: run ``command`` in the container, wait; its exit code.
         Raises Conflict (125) when the container is not running,
         CommandNotFound (127) and CommandNotInvokable (126) as Docker does."""
-        from hullbox.engine.microvm import refuse_in_microvm
+        from hullbox.engine.settings.isolation import refuse_in_microvm
         from hullbox.runtime.exec import exec_process as run_in
 
         options = options or ExecOptions()
         record = self.containers.get(name_or_id)
-        refuse_in_microvm(record, "exec")
+        refuse_in_microvm(record.config, record.name, "exec")
         check_running(self.store, record)
         process = exec_process(self.store, record, command, options)
         return run_in(runtime_root(), record.id, process, stdin=stdin, stdout=stdout,
@@ -61,9 +61,9 @@ class ProcessService:
         if options.tty:
             options.tty = False  # nobody would read the terminal: Docker drops it too
         record = self.containers.get(name_or_id)
-        from hullbox.engine.microvm import refuse_in_microvm
+        from hullbox.engine.settings.isolation import refuse_in_microvm
 
-        refuse_in_microvm(record, "exec")
+        refuse_in_microvm(record.config, record.name, "exec")
         check_running(self.store, record)
         process = exec_process(self.store, record, command, options)
         null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hullbox.errors import InvalidArgument
+from hullbox.errors import InvalidArgument, Unsupported
 
 #: Docker's values for Linux ("default", "process") plus "vm"
 KINDS = ("default", "process", "vm")
@@ -63,3 +63,13 @@ class IsolationSettings:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
+
+
+def refuse_in_microvm(config: dict[str, Any], name: str, verb: str) -> None:
+    """``cp``, ``commit``, ``export`` and ``exec`` reach into a container's
+    root filesystem or namespaces on the host; a microVM's writes and
+    processes are inside its guest, so they would see stale files or none.
+    ``config`` is the container's stored options."""
+    if IsolationSettings.from_json(config.get("isolation")).vm:
+        raise Unsupported(f"{verb} does not work with container {name}: it runs in a "
+                          "microVM (--isolation vm), whose files and processes are in the guest")
