@@ -21,11 +21,16 @@ class User:
     name: str
     uid: int
     home: Path
+    #: a cgroup v2 dir the user's commands start in (a delegated one), else root's
+    cgroup: Path | None = None
 
     def hullbox(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {"HOME": str(self.home), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                "PYTHONPATH": str(REPO_ROOT / "src")}
-        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i",
+        # as a login in a delegated cgroup: the shell is moved in, then becomes the user
+        enter = [] if self.cgroup is None else [
+            "sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.cgroup)]
+        return subprocess.run([*enter, "runuser", "-u", self.name, "--", "env", "-i",
                                *(f"{k}={v}" for k, v in env.items()),
                                *hullbox_command(), *args],
                               capture_output=True, text=True, timeout=timeout, check=False,

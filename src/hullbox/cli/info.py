@@ -72,12 +72,7 @@ def _facts(obj: Any) -> dict[str, Any]:
 
 def _userns_facts() -> dict[str, Any]:
     """Rootless or not, and which user id mapping containers get."""
-    from hullbox.engine.rootless import (
-        CGROUPS_NOT_DELEGATED,
-        cgroups_delegated,
-        id_maps,
-        is_rootless,
-    )
+    from hullbox.engine.rootless import id_maps, is_rootless
     from hullbox.engine.userns_options import kernel_allows_userns
     from hullbox.engine.userns_ranges import POOL_OWNER, SUBUID, read_subids
 
@@ -89,11 +84,13 @@ def _userns_facts() -> dict[str, Any]:
         where = (f"{pool[0][0]}:{pool[0][1]} ({SUBUID} entry {POOL_OWNER!r})" if pool
                  else f"from 100000 up, skipping the users' ranges in {SUBUID}")
         mapping = f"none by default (host ids); --userns auto: a range {where}"
-    delegated = not rootless or cgroups_delegated()
-    limits = "applied" if delegated else "not applied (cgroups are not delegated to this user)"
-    warnings = [] if delegated else [
-        f"rootless: {CGROUPS_NOT_DELEGATED}: --memory, --cpus and --pids-limit are ignored "
-        "with a warning; a systemd host with cgroup v2 delegates them"]
+    limits, warnings = "applied", []
+    if rootless:
+        from hullbox.engine import rootless_cgroups
+
+        limits = rootless_cgroups.describe()
+        warning = rootless_cgroups.missing_controllers_warning()
+        warnings = [warning] if warning else []
     return {"Rootless": rootless, "IDMapping": mapping, "CgroupLimits": limits,
             "UserNamespaces": kernel_allows_userns() or "yes", "RootlessWarnings": warnings}
 

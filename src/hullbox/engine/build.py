@@ -96,18 +96,22 @@ class BuildService:
                author: str = "") -> ImageRecord:
         """``commit``: the container's image plus its changes as one layer."""
         from hullbox.engine.commit import commit_container
+        from hullbox.engine.rootless import enter
         from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.containers.get(container)
         refuse_in_microvm(record.config, record.name, "commit")
+        enter()  # rootless: the files' ids as the container has them
         return commit_container(self.store, self.images, record, ref, changes=changes,
                                 message=message, author=author)
 
     def export(self, container: str, out: Writable) -> None:
         """``export``: the container's whole root filesystem as a tar."""
         from hullbox.engine.commit import export_container
+        from hullbox.engine.rootless import enter
         from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.containers.get(container)
         refuse_in_microvm(record.config, record.name, "export")
+        enter()  # rootless: the files' ids as the container has them
         export_container(self.store, self.images, record, out)

@@ -94,9 +94,11 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
             os.kill(record.pid, signal.SIGKILL)
         wait_until(lambda: not _pid_alive(record.pid), 5.0)
     from hullbox.engine.launch import runtime_state_root
+    from hullbox.engine.pause import cgroup_path
     from hullbox.runtime import state as runtime_state
     from hullbox.runtime.cgroups import open_cgroup
 
+    cgroup = open_cgroup(cgroup_path(record.id))  # read before its state goes
     runtime_state.remove_state(str(runtime_state_root() / "runtime"), record.id)
     runtime = ContainerOptions.from_json(record.config).runtime
     if runtime != "hullbox":  # runc keeps its own state: it must forget the container
@@ -104,7 +106,7 @@ def _clean_up_after_crash(store: Store, record: ContainerRecord) -> None:
 
         delete_external(runtime, record.id)
     with contextlib.suppress(OSError):
-        open_cgroup(f"/hullbox/{record.id}").destroy()
+        cgroup.destroy()
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     from hullbox.engine.networking import disconnect_all
 
@@ -505,17 +507,21 @@ class ContainerService:
     def copy_from(self, name_or_id: str, src: str, dest: str, **options: Any) -> None:
         """``cp CONTAINER:SRC DEST``; see engine.copy."""
         from hullbox.engine.copy import copy_from
+        from hullbox.engine.rootless import enter
         from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.get(name_or_id)
         refuse_in_microvm(record.config, record.name, "cp")
+        enter()  # rootless: the container's ids (its root is the user) are ours to give
         copy_from(self.store, self.images, record, src, dest, **options)
 
     def copy_to(self, src: str, name_or_id: str, dest: str, **options: Any) -> None:
         """``cp SRC CONTAINER:DEST``; see engine.copy."""
         from hullbox.engine.copy import copy_to
+        from hullbox.engine.rootless import enter
         from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.get(name_or_id)
         refuse_in_microvm(record.config, record.name, "cp")
+        enter()  # rootless: the container's ids (its root is the user) are ours to give
         copy_to(self.store, self.images, record, src, dest, **options)

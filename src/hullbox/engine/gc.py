@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 
 from hullbox.errors import StoreError
 from hullbox.oci.digest import chain_ids, digest_hex
@@ -20,6 +19,7 @@ def collect_garbage(store: Store) -> int:
     removed = 0
     with store.lock():
         from hullbox.build.cache import cached_refs
+        from hullbox.engine.rootless import remove_tree
 
         live_blobs, live_layers = cached_refs(store)  # the build cache's layers
         for image in image_db.list_images(store):
@@ -38,7 +38,7 @@ def collect_garbage(store: Store) -> int:
                 )
         for path in store.layers_dir.iterdir():
             if path.name not in live_layers and not path.name.startswith("."):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)  # rootless: files of its mapped ids too
                 removed += 1
         for path in store.blobs_dir.iterdir():
             if path.name not in live_blobs and not path.name.startswith("."):

@@ -75,8 +75,12 @@ def default_network(store: Store) -> Network:
     network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
     if network is not None:
         return network
-    bridge.sweep_orphans()  # once per store: the bridges of deleted stores go
-    with bridge.host_lock():
+    from hullbox.engine.rootless import is_rootless
+
+    rootless = is_rootless()  # a user has no bridges: only the record is made
+    if not rootless:
+        bridge.sweep_orphans()  # once per store: the bridges of deleted stores go
+    with contextlib.nullcontext() if rootless else bridge.host_lock():
         network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
         if network is None:
             network_id = new_id()

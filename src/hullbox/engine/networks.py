@@ -35,7 +35,9 @@ class NetworkService:
         """A user-defined bridge network, its bridge made at once; ``subnet``
         and ``gateway`` (IPv4) are short for an ``addressing`` of just those."""
         from hullbox.engine.names import new_id
+        from hullbox.engine.rootless import refuse_bridge
 
+        refuse_bridge(f"network create {name}")
         if not _NAME.match(name):
             raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, "
                                   "'_', '.' and '-', starting with a letter or digit")

@@ -19,7 +19,21 @@ FREEZE_TIMEOUT = 10.0
 
 
 def cgroup_path(container_id: str) -> str:
-    """The cgroups path hullbox gives a container (specgen's cgroupsPath)."""
+    """The container's cgroups path: specgen's cgroupsPath, or in rootless
+    mode the dir under the user's delegated cgroup that the runtime recorded."""
+    from hullbox.engine.rootless import is_rootless
+
+    if is_rootless():
+        from hullbox.engine.launch import runtime_state_root
+        from hullbox.errors import HullboxError
+        from hullbox.runtime.state import read_state
+
+        try:
+            recorded = read_state(str(runtime_state_root() / "runtime"), container_id)
+        except (HullboxError, OSError, TypeError, ValueError):
+            recorded = None
+        if recorded is not None and recorded.cgroups_path:
+            return recorded.cgroups_path
     return f"/hullbox/{container_id}"
 
 
@@ -30,6 +44,12 @@ def _freezer_file(container_id: str) -> tuple[str, bool]:
     cgroup = open_cgroup(cgroup_path(container_id))
     if cgroup.v2:
         return os.path.join(cgroup.dirs[""], "cgroup.freeze"), False
+    from hullbox.engine.rootless import is_rootless
+
+    if is_rootless():
+        raise RuntimeFailure("pause: a rootless container needs a cgroup v2 freezer delegated "
+                             "to the user (systemd's Delegate=); the cgroup v1 freezer is "
+                             "root's: run the container as root to pause it")
     for name, directory in cgroup.dirs.items():
         if "freezer" in name.split(","):
             return os.path.join(directory, "freezer.state"), True

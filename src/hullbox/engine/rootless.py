@@ -150,31 +150,9 @@ def prepare(record_config: dict[str, Any]) -> None:
     enter()
     if record_config.get("network", "default") in ("default", "bridge"):
         record_config["network"] = _default_network()  # a record made before slirp4netns
-    given = [flag for key, flag in LIMITS if record_config.get(key)]
-    if given and not cgroups_delegated():  # a record made before create dropped them
-        _warn_limits(given)
+    from hullbox.engine.rootless_cgroups import warn_at_start
 
-
-#: the options that need a cgroup of the container's own, and their flags
-LIMITS = (("memory", "--memory"), ("nano_cpus", "--cpus"), ("pids_limit", "--pids-limit"))
-CGROUPS_NOT_DELEGATED = "cgroups are not delegated to this user here (a cgroup v2 subtree)"
-
-
-def _warn_limits(flags: list[str]) -> None:
-    sys.stderr.write(f"hullbox: warning: rootless: {CGROUPS_NOT_DELEGATED}, so "
-                     f"{' and '.join(flags)} {'is' if len(flags) == 1 else 'are'} ignored\n")
-
-
-def drop_undelegated_limits(options: ContainerOptions) -> None:
-    """At create, in rootless mode without delegated cgroups: the limits are
-    dropped with one warning, as Podman does on a cgroup v1 host (and the
-    container is shown without them, since it runs without them)."""
-    given = [flag for key, flag in LIMITS if getattr(options, key)]
-    if not given or not is_rootless() or cgroups_delegated():
-        return
-    _warn_limits(given)
-    for key, _ in LIMITS:
-        setattr(options, key, 0)
+    warn_at_start(record_config)
 
 
 def _default_network() -> str:
@@ -188,8 +166,32 @@ def adapt_options(options: ContainerOptions) -> None:
     or refused (networks, cgroup limits)."""
     if not is_rootless():
         return
+    from hullbox.engine.rootless_cgroups import drop_undelegated_limits
+
+    refuse_own_mapping(options)
     adapt_network(options)
     drop_undelegated_limits(options)
+
+
+def refuse_own_mapping(options: ContainerOptions) -> None:
+    """--userns auto and --uidmap ask for host ids of the container's own,
+    which only root may map; in rootless mode every container gets the
+    user's mapping (its own id and its /etc/subuid range)."""
+    security = options.security
+    if security.userns.startswith("auto") or security.uidmap:
+        flag = "--userns auto" if security.userns.startswith("auto") else "--uidmap"
+        raise InvalidArgument(f"rootless: {flag} needs host ids of the container's own, "
+                              "which rootless hullbox does not carve out of the user's "
+                              "/etc/subuid range; leave it out (the container gets the "
+                              "user's own id and subordinate ids) or run as root")
+
+
+def refuse_bridge(what: str) -> None:
+    """InvalidArgument in rootless mode: a bridge network is root's to make."""
+    if is_rootless():
+        raise InvalidArgument(f"rootless: {what}: a network is a bridge, which only root can "
+                              "make; run containers with --network slirp4netns (the rootless "
+                              "default), or run hullbox as root")
 
 
 def adapt_network(options: ContainerOptions) -> None:
@@ -208,17 +210,3 @@ def adapt_network(options: ContainerOptions) -> None:
         raise InvalidArgument(f"rootless: --network {mode} needs a bridge, which only root "
                               "can make; use --network slirp4netns (the default), host "
                               "or none")
-
-
-def cgroups_delegated() -> bool:
-    """Whether this user may make cgroups (a cgroup v2 subtree of its own)."""
-    from hullbox.runtime.cgroups import CGROUP_ROOT, is_v2
-
-    if not is_v2():
-        return False
-    try:
-        with open("/proc/self/cgroup") as f:
-            own = f.read().strip().split("::", 1)[-1]
-    except OSError:
-        return False
-    return os.access(os.path.join(CGROUP_ROOT, own.lstrip("/")), os.W_OK)

@@ -159,8 +159,18 @@ def read_counters(record: ContainerRecord) -> Reading:
     cgroup = open_cgroup(cgroup_path(record.id))
     usage, limit = _memory(cgroup)
     pids_dir = _dir(cgroup, "pids")
-    return Reading(_cpu_ns(cgroup), usage, limit, _network(record.pid), _block(cgroup),
-                   _int(_read(os.path.join(pids_dir, "pids.current"))), time.monotonic())
+    reading = Reading(_cpu_ns(cgroup), usage, limit, _network(record.pid), _block(cgroup),
+                      _int(_read(os.path.join(pids_dir, "pids.current"))), time.monotonic())
+    memory_dir = _dir(cgroup, "memory")
+    if not memory_dir or not os.path.exists(os.path.join(
+            memory_dir, "memory.current" if cgroup.v2 else "memory.usage_in_bytes")):
+        # rootless without the memory controller: what its processes use
+        from hullbox.engine.proc_usage import process_usage
+        from hullbox.engine.top import container_pids
+
+        reading.cpu_ns, reading.mem_usage, reading.pids = process_usage(
+            container_pids(record.id, record.pid))
+    return reading
 
 
 def sample(record: ContainerRecord, before: Reading | None, now: Reading) -> StatsSample:

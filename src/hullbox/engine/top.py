@@ -29,8 +29,10 @@ class ProcessTable:
     processes: list[list[str]]
 
 
-def container_pids(container_id: str) -> list[int]:
-    """The pids (host numbering) of every process in the container's cgroup."""
+def container_pids(container_id: str, init_pid: int = 0) -> list[int]:
+    """The pids (host numbering) of every process in the container's cgroup;
+    without one (rootless, cgroups not delegated), those in its init's pid
+    namespace."""
     from hullbox.runtime.cgroups import open_cgroup
 
     for directory in open_cgroup(cgroup_path(container_id)).dirs.values():
@@ -39,7 +41,25 @@ def container_pids(container_id: str) -> list[int]:
                 return sorted(int(line) for line in procs if line.strip())
         except FileNotFoundError:
             continue
-    return []
+    return _pid_namespace_members(init_pid) if init_pid > 0 else []
+
+
+def _pid_namespace_members(init_pid: int) -> list[int]:
+    try:
+        namespace = os.readlink(f"/proc/{init_pid}/ns/pid")
+        if namespace == os.readlink("/proc/self/ns/pid"):  # --pid host: not told apart
+            return [init_pid]
+    except OSError:
+        return []
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/pid") == namespace:
+                    members.append(int(entry))
+            except OSError:
+                continue  # exited, or not ours to look at
+    return sorted(members)
 
 
 def _boot_time() -> float:
@@ -151,5 +171,5 @@ def _from_ps(pids: list[int], ps_args: list[str]) -> ProcessTable:
 
 def container_top(record: ContainerRecord, ps_args: list[str]) -> ProcessTable:
     """The container's processes, as ``docker top CONTAINER [ps options]`` shows them."""
-    pids = container_pids(record.id)
+    pids = container_pids(record.id, record.pid)
     return _from_ps(pids, ps_args) if ps_args else _from_proc(pids)

@@ -133,7 +133,10 @@ class Cgroup:
 
 
 def open_cgroup(path: str, root: str = CGROUP_ROOT) -> Cgroup:
-    """The Cgroup object for an existing (or to be created) cgroups path, without touching it."""
+    """The Cgroup object for an existing (or to be created) cgroups path, without
+    touching it; an absolute dir under ``root`` is a v2 cgroup of its own."""
+    if path.startswith(root + "/"):  # a delegated cgroup (runtime/cgroup_delegation.py)
+        return Cgroup(path, True, {"": path}, root)
     v2 = is_v2(root)
     relative = path.strip("/")
     if v2:

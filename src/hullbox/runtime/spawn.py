@@ -57,14 +57,7 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RuntimeFailure(f"create container {container_id}: seccomp: {exc}") from exc
     with ExitStack() as undo:
-        cgroup = None
-        try:
-            cgroup = create_cgroup(spec.cgroups_path or f"/hullbox/{container_id}",
-                                   spec.resources)
-        except OSError as exc:
-            # Rootless without delegated cgroups: the engine warned about limits.
-            if exc.errno not in _REFUSED or not in_user_namespace():
-                raise _failure(container_id, "create cgroup", exc.errno) from exc
+        cgroup = _create_cgroup(spec, container_id)
         procs = []
         if cgroup is not None:
             undo.callback(cgroup.destroy)
@@ -120,6 +113,27 @@ def spawn(spec: Spec, bundle: str, container_id: str, *, stdio: tuple[int, int, 
             os.close(fd)
         ours.close()
         return Spawned(pid, cgroup, master)
+
+
+def _create_cgroup(spec: Spec, container_id: str) -> Cgroup | None:
+    """The container's cgroup: under the user's delegated one in rootless mode;
+    None where the user may make none (the engine warned about limits)."""
+    rootless = in_user_namespace()
+    try:
+        if rootless:
+            from hullbox.runtime.cgroup_delegation import create_delegated
+
+            delegated = create_delegated(container_id, spec.resources)
+            if delegated is not None:
+                return delegated
+    except OSError as exc:
+        raise _failure(container_id, "create cgroup under the delegated one", exc.errno) from exc
+    try:
+        return create_cgroup(spec.cgroups_path or f"/hullbox/{container_id}", spec.resources)
+    except OSError as exc:
+        if exc.errno not in _REFUSED or not rootless:
+            raise _failure(container_id, "create cgroup", exc.errno) from exc
+    return None
 
 
 def _move_into_cgroup(pid: int, procs: list[int], sock: seqpacket.Socket,
