@@ -1,6 +1,6 @@
 """Two pulls of one image at once (two processes, one store): the second
-waits for the first's download of a blob instead of fetching it again, and
-both end with the image."""
+waits for the first to download and store a blob instead of fetching it
+again, and both end with the image."""
 
 from __future__ import annotations
 
@@ -55,8 +55,13 @@ def test_second_pull_waits_for_the_first_download(
         assert first.poll() is not None
     # Each pull reads the (small) config blob; every layer came once.
     assert _gets(proxy, layers) == Counter(layers), proxy.requests
-    assert all(f"Downloaded newer image for {ref}" in out or f"Image is up to date for {ref}"
-               in out for out, _ in results), results
+    assert f"Downloaded newer image for {ref}" in results[0][0], results
+    # The second waited for the first to store the blob and then found it
+    # there, layer and all: it downloaded and unpacked nothing.
+    shown = [layer[7:19] for layer in layers]
+    assert all(f"{short}: Waiting\n{short}: Already exists\n" in results[1][0]
+               for short in shown), results
+    assert f"Image is up to date for {ref}" in results[1][0], results
     assert hullbox.ok("run", "--rm", ref, "cat", "/etc/hullbox-test-image") == \
         f"{registry.host}/{ref_path}"
     assert {p.name for p in (hullbox.root / "tmp").iterdir()} == tmp_before
