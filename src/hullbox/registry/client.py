@@ -13,6 +13,7 @@ import base64
 import email.utils
 import os
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -95,6 +96,7 @@ class RegistryClient:
         self._http = self._make_http(self.endpoint)
         self._challenge: Challenge | None = None
         self._pinged = False
+        self._ping_lock = threading.Lock()
         self._tokens: dict[tuple[str, ...], str] = {}
 
     def _make_http(self, endpoint: Endpoint) -> httpx.Client:
@@ -133,6 +135,11 @@ class RegistryClient:
         is retried over plain HTTP."""
         if self._pinged:
             return
+        with self._ping_lock:  # the layers of a push or pull ask at once
+            if not self._pinged:
+                self._ping()
+
+    def _ping(self) -> None:
         try:
             response = self._send("GET", "/v2/", headers={}, body=None)
         except RegistryError:
@@ -300,8 +307,10 @@ class RegistryClient:
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 # A refused connection will not be accepted a second later:
-                # retry it once, other network errors (resets, timeouts) more.
-                limit = 2 if isinstance(exc, httpx.ConnectError) else _MAX_ATTEMPTS
+                # retry it once, other network errors (resets, timeouts) more;
+                # a failed TLS handshake (a plain-HTTP registry) not at all.
+                limit = (1 if isinstance(exc.__cause__, ssl.SSLError) else
+                         2 if isinstance(exc, httpx.ConnectError) else _MAX_ATTEMPTS)
                 if attempt >= limit or isinstance(exc, httpx.UnsupportedProtocol):
                     raise RegistryError(
                         f"cannot reach registry {self.registry} ({url.split('?')[0]}): "
