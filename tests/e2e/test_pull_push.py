@@ -218,10 +218,13 @@ def test_pull_zstd_gzip_and_plain_layers(
          "annotations": {"org.opencontainers.image.ref.name": "1"}}]}
     (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
     (layout / "index.json").write_text(json.dumps(index))
+    # else skopeo rewrites the layers on their way to docker:// (new digests)
     subprocess.run([skopeo, "copy", "--quiet", "--dest-tls-verify=false",
-                    f"oci:{layout}:1", f"docker://{ref}"], check=True)
+                    "--preserve-digests", f"oci:{layout}:1", f"docker://{ref}"], check=True)
     out = hullbox.ok("pull", ref)
-    assert out.count("Pull complete") == 4, out
+    # (busybox's layer may be in the store already, blob and all)
+    for data, _, _ in layers[1:]:
+        assert f"{hashlib.sha256(data).hexdigest()[:12]}: Pull complete" in out, out
     assert hullbox.ok("run", "--rm", ref, "cat", "/etc/zstd-layer", "/etc/gzip-layer",
                       "/etc/plain-layer") == "zstdgzipplain"
     hullbox.ok("rmi", ref)
