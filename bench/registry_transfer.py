@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -136,15 +137,20 @@ class Contender:
     timed: Callable[[str], list[str]]  # registry host -> argv
     prepare: Callable[[str], None] = lambda host: None
     samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system of the command
     failure: str = ""
 
 
 def measure(contender: Contender, host: str) -> None:
     try:
         contender.prepare(host)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         run(contender.timed(host), timeout=600)
         contender.samples.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        contender.cpu.append(after.ru_utime - before.ru_utime
+                             + after.ru_stime - before.ru_stime)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         contender.failure = (detail.decode(errors="replace").strip().splitlines() or
@@ -223,17 +229,26 @@ def remove_podman_root(root: Path) -> None:
 # ---------------------------------------------------------------- report
 
 def table(title: str, rows: list[Contender]) -> list[str]:
-    """Medians, and hullbox's time over each peer's (below 1: hullbox is faster)."""
+    """Medians, and hullbox's over each peer's (below 1: hullbox is faster or
+    spends less CPU). CPU seconds are the command's own (the registry's are
+    in nobody's) and move less than wall time on a loaded machine."""
     ours = rows[0]
-    lines = [f"| {title} | median s | runs | hullbox / this |", "|---|---|---|---|"]
+    lines = [f"| {title} | median s | hullbox / this | CPU s | hullbox CPU / this | runs |",
+             "|---|---|---|---|---|---|"]
+
+    def ratio(mine: list[float], theirs: list[float], row: Contender) -> str:
+        if not mine or row is ours:
+            return ""
+        return f"{statistics.median(mine) / statistics.median(theirs):.2f}"
+
     for row in rows:
         if not row.samples:
-            lines.append(f"| {row.name} | failed: {row.failure} | 0 | |")
+            lines.append(f"| {row.name} | failed: {row.failure} | | | | 0 |")
             continue
-        median = statistics.median(row.samples)
-        ratio = (f"{statistics.median(ours.samples) / median:.2f}"
-                 if ours.samples and row is not ours else "")
-        lines.append(f"| {row.name} | {median:.2f} | {len(row.samples)} | {ratio} |")
+        lines.append(
+            f"| {row.name} | {statistics.median(row.samples):.2f} | "
+            f"{ratio(ours.samples, row.samples, row)} | {statistics.median(row.cpu):.2f} | "
+            f"{ratio(ours.cpu, row.cpu, row)} | {len(row.samples)} |")
     return lines
 
 

@@ -9,6 +9,7 @@ import http.client
 import io
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import time
@@ -36,7 +37,8 @@ class Registry:
     log: Path
 
 
-def start_registry(tmp: Path, auth: str = "") -> Registry:
+def start_registry(tmp: Path, auth: str = "", http_extra: str = "") -> Registry:
+    """``http_extra``: more keys of the ``http:`` block (two-space indented)."""
     binary = shutil.which("docker-registry")
     if binary is None:
         pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
@@ -45,7 +47,7 @@ def start_registry(tmp: Path, auth: str = "") -> Registry:
     config.write_text(
         "version: 0.1\nlog: {level: warn}\n"
         f"storage: {{filesystem: {{rootdirectory: {tmp / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: 127.0.0.1:{port}}}\n{auth}"
+        f"{auth}\nhttp:\n  addr: 127.0.0.1:{port}\n{http_extra}"
     )
     log = tmp / "registry.log"
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log.open("wb"),
@@ -53,7 +55,9 @@ def start_registry(tmp: Path, auth: str = "") -> Registry:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=1,
+                                                context=ssl._create_unverified_context())
+                    if http_extra else http.client.HTTPConnection("127.0.0.1", port, timeout=1))
             conn.request("GET", "/v2/")
             if conn.getresponse().status in (200, 401):
                 return Registry(f"127.0.0.1:{port}", process, log)
@@ -65,8 +69,8 @@ def start_registry(tmp: Path, auth: str = "") -> Registry:
 
 
 @contextlib.contextmanager
-def running_registry(tmp: Path, auth: str = "") -> Iterator[Registry]:
-    started = start_registry(tmp, auth)
+def running_registry(tmp: Path, auth: str = "", http_extra: str = "") -> Iterator[Registry]:
+    started = start_registry(tmp, auth, http_extra)
     try:
         yield started
     finally:

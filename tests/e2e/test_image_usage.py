@@ -100,3 +100,34 @@ def _rootfs(hullbox: Hullbox) -> str:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return str(made)
+
+
+def test_images_format_json_one_object_per_image(private: Hullbox) -> None:
+    hullbox = private
+    hullbox.ok("tag", "busybox", "app:1")
+    image_id = hullbox.ok("image", "inspect", "-f", "{{.Id}}", "busybox").strip()
+    rows = [json.loads(line) for line in hullbox.ok("images", "--format", "json").splitlines()]
+    assert sorted((row["Repository"], row["Tag"]) for row in rows) == [
+        ("app", "1"), ("busybox", "latest")]
+    for row in rows:
+        assert row["ID"] == image_id.removeprefix("sha256:")[:12]
+        assert row["Digest"] == "<none>"  # imported, never pushed or pulled
+        assert row["Size"].endswith("MB")
+
+
+def test_rmi_force_untags_every_name_and_spares_a_containers_image(private: Hullbox) -> None:
+    hullbox = private
+    hullbox.ok("tag", "busybox", "app:1")
+    image_id = hullbox.ok("image", "inspect", "-f", "{{.Id}}", "busybox").strip()
+    used = hullbox.ok("create", "app:1", "echo", "still runs").strip()
+    refused = hullbox("rmi", image_id)
+    assert refused.returncode != 0 and refused.stderr.count("\n") == 1, refused
+    assert "rmi -f" in refused.stderr
+    out = hullbox.ok("rmi", "-f", image_id)
+    assert "Untagged: app:1\n" in out and "Untagged: busybox:latest\n" in out
+    # The container's image stays, nameless, until the container goes.
+    assert hullbox.ok("images", "--format", "{{.Repository}}:{{.Tag}}") == "<none>:<none>\n"
+    assert hullbox.ok("start", "-a", used) == "still runs\n"
+    hullbox.ok("rm", used)
+    assert image_id in hullbox.ok("image", "prune", "-f")
+    assert hullbox.ok("images", "-q") == ""

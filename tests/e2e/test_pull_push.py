@@ -169,6 +169,67 @@ def test_hullbox_pulls_what_skopeo_pushed(
     hullbox.ok("rmi", ref)
 
 
+def test_pull_zstd_gzip_and_plain_layers(
+    hullbox: Hullbox, registry: Registry, busybox_tar: Path, tmp_path: Path
+) -> None:
+    """Busybox and three layers of a file each, one of each compression,
+    pushed by skopeo: each is recognised by its bytes, inflated, unpacked and
+    checked against its DiffID."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+
+    import zstandard
+
+    skopeo = skopeo_binary()
+    ref = f"{registry.host}/hb/compressions:1"
+    files = []
+    for name in ("zstd", "gzip", "plain"):
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            info = tarfile.TarInfo(f"etc/{name}-layer")
+            info.size = len(name)
+            tar.addfile(info, io.BytesIO(name.encode()))
+        files.append(raw.getvalue())
+    rootfs = busybox_tar.read_bytes()
+    layers = [(rootfs, rootfs, "tar"),
+              (zstandard.ZstdCompressor().compress(files[0]), files[0], "tar+zstd"),
+              (gzip.compress(files[1]), files[1], "tar+gzip"), (files[2], files[2], "tar")]
+    layout = tmp_path / "layout"
+    blobs = layout / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def blob(data: bytes, media_type: str) -> dict[str, object]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data)}
+
+    config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+              "rootfs": {"type": "layers", "diff_ids": [
+                  "sha256:" + hashlib.sha256(tar).hexdigest() for _, tar, _ in layers]}}
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": blob(json.dumps(config).encode(),
+                               "application/vnd.oci.image.config.v1+json"),
+                "layers": [blob(data, f"application/vnd.oci.image.layer.v1.{kind}")
+                           for data, _, kind in layers]}
+    index = {"schemaVersion": 2, "manifests": [
+        {**blob(json.dumps(manifest).encode(), manifest["mediaType"]),
+         "annotations": {"org.opencontainers.image.ref.name": "1"}}]}
+    (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (layout / "index.json").write_text(json.dumps(index))
+    # else skopeo rewrites the layers on their way to docker:// (new digests)
+    subprocess.run([skopeo, "copy", "--quiet", "--dest-tls-verify=false",
+                    "--preserve-digests", f"oci:{layout}:1", f"docker://{ref}"], check=True)
+    out = hullbox.ok("pull", ref)
+    # (busybox's layer may be in the store already, blob and all)
+    for data, _, _ in layers[1:]:
+        assert f"{hashlib.sha256(data).hexdigest()[:12]}: Pull complete" in out, out
+    assert hullbox.ok("run", "--rm", ref, "cat", "/etc/zstd-layer", "/etc/gzip-layer",
+                      "/etc/plain-layer") == "zstdgzipplain"
+    hullbox.ok("rmi", ref)
+
+
 # -- bad input -----------------------------------------------------------------------
 
 def test_bad_reference(hullbox: Hullbox) -> None:

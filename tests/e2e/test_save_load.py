@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,3 +166,46 @@ def test_save_of_an_unknown_image_is_one_line(hullbox: Hullbox, tmp_path: Path) 
     assert "not found locally" in result.stderr
     assert not out.exists()
     assert not list(tmp_path.iterdir())
+
+
+def test_podman_loads_what_hullbox_saves_and_the_reverse(
+    hullbox: Hullbox, other: Hullbox, tmp_path: Path
+) -> None:
+    """`hullbox save -o app.tar app:1 busybox` (two images, one archive):
+    podman loads both; what podman saves, hullbox loads and runs."""
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (apt-get install podman)")
+    # A private podman store; vfs needs no mounts, so nothing outlives the
+    # test. podman wants a runroot of at most 50 characters.
+    runroot = Path(tempfile.mkdtemp(prefix="hb-podman-"))
+    podman = ["podman", "--root", str(tmp_path / "podman"), "--runroot", str(runroot),
+              "--storage-driver", "vfs"]
+    try:
+        _podman_round_trip(hullbox, other, tmp_path, podman)
+    finally:
+        shutil.rmtree(runroot, ignore_errors=True)
+
+
+def _podman_round_trip(hullbox: Hullbox, other: Hullbox, tmp_path: Path,
+                       podman: list[str]) -> None:
+    hullbox.ok("tag", "busybox", "interop/app:1")
+    archive = tmp_path / "app.tar"
+    hullbox.ok("save", "-o", str(archive), "interop/app:1", "busybox")
+    result = subprocess.run([*podman, "load", "-i", str(archive)], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    # podman names a short name in a docker-archive localhost/..., as it does its own
+    assert "Loaded image: localhost/interop/app:1\n" in result.stdout, result.stdout
+    assert "Loaded image: localhost/busybox:latest\n" in result.stdout, result.stdout
+    layers = json.loads(hullbox.ok("image", "inspect", "busybox"))[0]["RootFS"]["Layers"]
+    inspected = json.loads(subprocess.run(
+        [*podman, "image", "inspect", "localhost/interop/app:1"],
+        capture_output=True, text=True, check=True).stdout)
+    assert inspected[0]["RootFS"]["Layers"] == layers
+    back = tmp_path / "from-podman.tar"
+    subprocess.run([*podman, "save", "-o", str(back), "localhost/interop/app:1"],
+                   capture_output=True, check=True)
+    assert other.ok("load", "-i", str(back)) == "Loaded image: localhost/interop/app:1\n"
+    assert other.ok("run", "--rm", "localhost/interop/app:1", "echo", "from podman") == \
+        "from podman\n"
+    hullbox.ok("rmi", "interop/app:1")

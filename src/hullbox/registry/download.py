@@ -2,12 +2,13 @@
 interruption.
 
 The partial file is ``<store tmp>/pull-<hex>.partial``, keyed by digest, and
-locked while a pull works on it: a second pull of the same blob (another
-process, or the same image naming a blob twice) waits, then finds the blob in
-the store or the partial file whole, and downloads nothing. A pull that was
-killed or cut off resumes with ``Range: bytes=N-`` from the bytes the file
-already has; those are read back and hashed first, so the digest still covers
-every byte and the unpacker, fed as the bytes go by, sees the whole blob.
+locked by the pull that works on it from before its first byte until that
+pull has renamed it into the store (or failed): a second pull of the same
+blob waits, then finds the blob in the store and downloads nothing. A pull
+that was killed or cut off resumes with ``Range: bytes=N-`` from the bytes
+the file already has; those are read back and hashed first, so the digest
+still covers every byte and the unpacker, fed as the bytes go by, sees the
+whole blob.
 """
 
 from __future__ import annotations
@@ -39,18 +40,22 @@ def partial_path(tmp_dir: Path, digest: str) -> Path:
 
 
 @contextlib.contextmanager
-def locked_partial(tmp_dir: Path, digest: str,
-                   in_store: Callable[[], bool]) -> Iterator[int | None]:
-    """The partial file of ``digest``, opened and locked, or None when the
-    store has the blob (perhaps put there by the pull this one waited for).
-    A file that the lock's previous holder renamed into the store or
-    unlinked is not the one to write to: open again until the locked file is
-    the one the path names."""
+def locked_partial(tmp_dir: Path, digest: str, in_store: Callable[[], bool],
+                   waiting: Callable[[], None] = lambda: None) -> Iterator[int | None]:
+    """The partial file of ``digest``, opened and locked until the block
+    ends, or None when the store has the blob (perhaps put there by the pull
+    this one waited for; ``waiting`` is called before a wait). A file that the
+    lock's previous holder renamed into the store or unlinked is not the one
+    to write to: open again until the locked file is the one the path names."""
     path = partial_path(tmp_dir, digest)
     while not in_store():
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waiting()
+                fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 current = os.stat(path).st_ino
             except FileNotFoundError:

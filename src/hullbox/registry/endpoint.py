@@ -1,10 +1,11 @@
 """Where a registry lives: its scheme and how its TLS certificate is checked.
 
-Loopback registries speak plain HTTP (as Docker allows without configuration);
-registries named insecure (``--insecure``, ``$HULLBOX_INSECURE_REGISTRIES``,
-``insecure-registries`` in /etc/docker/daemon.json) get HTTPS without
-verification, falling back to HTTP; all others get HTTPS verified against the
-system CA store plus any ``/etc/docker/certs.d/HOST/*.crt``.
+Loopback registries and those named insecure (``--insecure``,
+``$HULLBOX_INSECURE_REGISTRIES``, ``insecure-registries`` in
+/etc/docker/daemon.json) get HTTPS without verification, falling back to
+plain HTTP, as Docker treats them without configuration; all others get
+HTTPS verified against the system CA store plus any
+``/etc/docker/certs.d/HOST/*.crt``.
 """
 
 from __future__ import annotations
@@ -59,9 +60,7 @@ def configured_insecure() -> set[str]:
 def endpoint_for(registry: str, *, insecure: bool = False) -> Endpoint:
     """The endpoint of a registry named in a reference."""
     host = DOCKER_HUB_API if registry == "docker.io" else registry
-    if is_loopback(registry):
-        return Endpoint(registry, host, "http", False, True)
-    if insecure or registry in configured_insecure():
+    if insecure or is_loopback(registry) or registry in configured_insecure():
         return Endpoint(registry, host, "https", False, True)
     return Endpoint(registry, host, "https", True, False)
 

@@ -6,7 +6,9 @@ straight into the unpacker; zlib, hashlib and file writes let go of the GIL,
 so the layers really do move side by side. Nothing enters the store here: the
 unpacked layers wait in staging directories and the blobs in their partial
 files until ``commit``, which renames them all under the store lock and
-records the image, or undoes every step. A blob that does not match its
+records the image, or undoes every step. Each partial file stays locked until
+then (see ``registry.download``), so a concurrent pull of the same blob waits
+for this one to store it. A blob that does not match its
 digest (or unpacks to the wrong DiffID) takes its partial file and its
 staging directory with it.
 """
@@ -14,6 +16,7 @@ staging directory with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -45,7 +48,8 @@ class LayerEvent:
     """Progress of one layer, for the front end to draw."""
 
     digest: str
-    # "Already exists", "Downloading", "Download complete", "Pull complete";
+    # "Already exists", "Waiting" (for another pull of the blob), "Downloading",
+    # "Download complete", "Pull complete";
     # "Downloading" with byte counts goes to the listener but not into
     # PullResult.events.
     status: str
@@ -129,52 +133,63 @@ class LayerSession:
         if not todo:
             return
         sweep_killed(self.store)
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_LAYERS, len(todo))) as pool:
-            futures = [pool.submit(self._layer, job) for job in todo]
-            errors = [f.exception() for f in futures]
+        # One task per blob: an image may name a blob twice (under two
+        # parents), and its jobs share the one locked partial file.
+        by_blob: dict[str, list[LayerJob]] = {}
+        for job in todo:
+            by_blob.setdefault(job.desc.digest, []).append(job)
+        futures = []
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_LAYERS, len(by_blob))) as pool:
+            try:
+                # Partial files are locked in digest order, each blob's work
+                # starting as soon as its lock is held: two pulls that share
+                # blobs then wait for each other in one order, never in a
+                # circle. The locks are let go when the pull ends.
+                for digest in sorted(by_blob):
+                    fd = self._stack.enter_context(locked_partial(
+                        self.store.tmp_dir, digest, functools.partial(self.store.has_blob, digest),
+                        functools.partial(self._waiting, digest)))
+                    futures.append(pool.submit(self._layers, by_blob[digest], fd))
+            finally:
+                errors = [f.exception() for f in futures]
         first = next((e for e in errors if e is not None), None)
         if first is not None:
             raise first
 
-    def _layer(self, job: LayerJob) -> None:
-        try:
-            try:
-                self._fetch_layer(job)
-            except FileNotFoundError:
-                # Another pull of this blob lets go of the partial's lock once
-                # downloaded and renames it into the store at its commit: when
-                # that rename pulled the file from under this pull, the blob is
-                # stored, and this pull goes on from it.
-                if not self.store.has_blob(job.desc.digest):
-                    raise
-                self._fetch_layer(job)
-        except OSError as exc:
-            raise StoreError(f"pull layer {job.desc.digest[:19]} of {self.repo.name}: "
-                             f"{exc.strerror or exc}") from exc
+    def _waiting(self, digest: str) -> None:
+        self.emit(LayerEvent(digest, "Waiting"), record=False)
 
-    def _fetch_layer(self, job: LayerJob) -> None:
+    def _layers(self, jobs: list[LayerJob], fd: int | None) -> None:
+        for job in jobs:
+            try:
+                self._fetch_layer(job, fd)
+            except OSError as exc:
+                raise StoreError(f"pull layer {job.desc.digest[:19]} of {self.repo.name}: "
+                                 f"{exc.strerror or exc}") from exc
+
+    def _fetch_layer(self, job: LayerJob, fd: int | None) -> None:
+        """Download (or read back) and unpack one layer; ``fd`` is its blob's
+        locked partial file, or None when the store has the blob."""
         desc, store = job.desc, self.store
-        with locked_partial(store.tmp_dir, desc.digest,
-                            lambda: store.has_blob(desc.digest)) as fd:
-            # Another pull may have stored it while this one waited.
-            job.unpack = job.unpack and not store.has_layer(job.chain_id)
-            if fd is None:
-                if not job.unpack:
-                    job.existing = True
-                    self.emit(LayerEvent(desc.digest, "Already exists"))
-                    return
-                with open(store.blob_path(desc.digest), "rb", buffering=0) as blob:
-                    self._feed(job, iter(lambda: blob.read(_CHUNK), b""), None)
-            else:
-                download = BlobDownload(self.repo, desc.digest, desc.size, fd,
-                                        partial_path(store.tmp_dir, desc.digest),
-                                        progress=self._progress(desc))
-                self.emit(LayerEvent(desc.digest, "Downloading", 0, desc.size), record=False)
-                self._feed(job, download.chunks(), download)
-                job.partial, job.fetched = download.path, download.fetched
-                job.resumed_from = download.resumed_from
-                self.emit(LayerEvent(desc.digest, "Download complete", desc.size, desc.size,
-                                     job.resumed_from), record=False)
+        # Another pull may have stored it while this one waited.
+        job.unpack = job.unpack and not store.has_layer(job.chain_id)
+        if fd is None:
+            if not job.unpack:
+                job.existing = True
+                self.emit(LayerEvent(desc.digest, "Already exists"))
+                return
+            with open(store.blob_path(desc.digest), "rb", buffering=0) as blob:
+                self._feed(job, iter(lambda: blob.read(_CHUNK), b""), None)
+        else:
+            download = BlobDownload(self.repo, desc.digest, desc.size, fd,
+                                    partial_path(store.tmp_dir, desc.digest),
+                                    progress=self._progress(desc))
+            self.emit(LayerEvent(desc.digest, "Downloading", 0, desc.size), record=False)
+            self._feed(job, download.chunks(), download)
+            job.partial, job.fetched = download.path, download.fetched
+            job.resumed_from = download.resumed_from
+            self.emit(LayerEvent(desc.digest, "Download complete", desc.size, desc.size,
+                                 job.resumed_from), record=False)
         self.emit(LayerEvent(desc.digest, "Pull complete", desc.size, desc.size,
                              job.resumed_from))
 
