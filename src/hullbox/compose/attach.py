@@ -79,8 +79,13 @@ def attach(engine: Any, records: list[ContainerRecord], options: AttachOptions, 
                 if service == exit_from:
                     exit_code = code
         except KeyboardInterrupt:
-            say("Gracefully stopping... (press Ctrl+C again to force)")
+            # hold a second Ctrl-C back while the message is written: arriving
+            # there, it escaped both handlers and left the services running
+            stopping = {signal.SIGINT, signal.SIGTERM}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
             try:
+                say("Gracefully stopping... (press Ctrl+C again to force)")
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
                 stop()
             except KeyboardInterrupt:
                 say("Killing...")
