@@ -213,6 +213,9 @@ class ContainerService:
 
         adapt_options(options)
         validate_create(self.store, options, resolved.config.config.exposed_ports)
+        from hullbox.engine import namespace_spec
+
+        namespace_spec.validate_create(self.store, options, resolved)
         container_id = new_id()
         from hullbox.engine.specgen import command_line
 

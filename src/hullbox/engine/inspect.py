@@ -45,6 +45,9 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     # Docker counts a container waiting out its restart backoff as running.
     running = record.state in (RUNNING, RESTARTING)
     policy = RestartPolicy.parse(record.restart_policy)
+    from hullbox.engine.settings.namespaces import inspect_fields
+
+    namespace_host, namespace_config = inspect_fields(options.namespaces, record.name)
     doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
@@ -85,6 +88,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "OpenStdin": options.interactive,
             "AttachStdin": options.interactive,
             **lifecycle_config(options.lifecycle),
+            **namespace_config,
         },
         "HostConfig": {
             "NetworkMode": options.network,
@@ -99,6 +103,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
                           "Config": dict(options.lifecycle.log_opts)},
             **inspect_host_config(record.config),
             **host_config(options.security),
+            **namespace_host,
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -84,6 +84,9 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
             etc_files={name: path for name, (path, _) in etc_files.items()},
         )
         apply_network_to_spec(spec, store, options, record.id)
+        from hullbox.engine import namespace_spec
+
+        namespace_spec.apply_to_spec(spec, store, options, record, paths.rootfs)
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)

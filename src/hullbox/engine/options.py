@@ -9,6 +9,7 @@ from typing import Any
 from hullbox.engine.settings.health import HealthSettings
 from hullbox.engine.settings.isolation import IsolationSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
+from hullbox.engine.settings.namespaces import NamespaceSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
 from hullbox.engine.settings.security import SecuritySettings
 from hullbox.engine.settings.storage import StorageSettings
@@ -43,6 +44,7 @@ class ContainerOptions:
     health: HealthSettings = field(default_factory=HealthSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     isolation: IsolationSettings = field(default_factory=IsolationSettings)
+    namespaces: NamespaceSettings = field(default_factory=NamespaceSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +59,7 @@ class ContainerOptions:
             "health": HealthSettings,
             "lifecycle": LifecycleSettings,
             "isolation": IsolationSettings,
+            "namespaces": NamespaceSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]
@@ -94,6 +97,7 @@ class ContainerOptions:
                 or options.storage.volumes_from)})
         validate_mode(options.network)
         options.networking.validate(options.network)
+        options.namespaces.check_network(options.network)
         for item in options.env:
             if not item or item.startswith("="):
                 raise InvalidArgument(f"invalid environment variable {item!r}: use NAME=value")

@@ -1,4 +1,5 @@
-"""The network steps a runtime does itself: bring loopback up in a new netns, set the hostname."""
+"""The network steps a runtime does itself: bring loopback up in a new netns, set the
+host and domain names."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from __future__ import annotations
 import _socket
 import fcntl
 import struct
+
+from hullbox.linux.libc import check, libc
 
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
@@ -30,3 +33,9 @@ def set_link_up(name: str = "lo") -> None:
 def sethostname(name: str) -> None:
     """sethostname(2) for the calling process's UTS namespace."""
     _socket.sethostname(name)
+
+
+def setdomainname(name: str) -> None:
+    """setdomainname(2) for the calling process's UTS namespace (Python has no wrapper)."""
+    data = name.encode()
+    check(libc().setdomainname(data, len(data)), "setdomainname", name)

@@ -282,6 +282,7 @@ class Spec(_Record):
         "annotations",
         "cgroups_path",
         "devices",
+        "domainname",
         "gid_mappings",
         "hostname",
         "masked_paths",
@@ -308,7 +309,8 @@ class Spec(_Record):
                  annotations: dict[str, str] | None = None,
                  seccomp: dict[str, Any] | None = None,
                  uid_mappings: tuple[tuple[int, int, int], ...] = (),
-                 gid_mappings: tuple[tuple[int, int, int], ...] = ()) -> None:
+                 gid_mappings: tuple[tuple[int, int, int], ...] = (),
+                 domainname: str = "") -> None:
         self.process = process
         self.root_path = root_path
         self.root_readonly = root_readonly
@@ -327,6 +329,7 @@ class Spec(_Record):
         # linux.uidMappings/gidMappings as (containerID, hostID, size)
         self.uid_mappings = uid_mappings
         self.gid_mappings = gid_mappings
+        self.domainname = domainname
 
     def namespace(self, kind: str) -> Namespace | None:
         """The namespace entry of type ``kind``, or None when the host's is shared."""
@@ -391,6 +394,7 @@ def parse_spec(doc: dict[str, Any]) -> Spec:
         seccomp=linux.get("seccomp"),
         uid_mappings=_id_mappings(linux.get("uidMappings")),
         gid_mappings=_id_mappings(linux.get("gidMappings")),
+        domainname=doc.get("domainname", ""),
     )
 
 

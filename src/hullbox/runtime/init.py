@@ -26,7 +26,7 @@ from hullbox.linux.namespaces import (
     setns,
     unshare,
 )
-from hullbox.linux.net import set_link_up, sethostname
+from hullbox.linux.net import set_link_up, setdomainname, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
 from hullbox.runtime import devices, mounts, security
@@ -146,6 +146,9 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if spec.hostname and "uts" in new:
         stage.name = "sethostname"
         sethostname(spec.hostname)
+    if spec.domainname and "uts" in new:
+        stage.name = "setdomainname"
+        setdomainname(spec.domainname)
     if "network" in new:
         stage.name = "bring up loopback"
         set_link_up("lo")

@@ -11,12 +11,13 @@ from hullbox.cli.runflags import (
     health,
     isolation,
     lifecycle,
+    namespaces,
     network,
     security,
     storage,
 )
 
-GROUPS = (basic, network, storage, security, health, lifecycle, isolation)
+GROUPS = (basic, network, storage, security, health, lifecycle, isolation, namespaces)
 
 
 def container_options(fn: Any) -> Any:

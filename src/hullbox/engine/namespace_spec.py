@@ -1,0 +1,215 @@
+"""What --ipc, --pid, --uts, --cgroupns, --group-add, --domainname,
+--annotation, --init and --shm-size do to config.json, and the checks that
+need the store: a container to join must exist and run, a group name must
+be in the image's /etc/group, an init must be on the host."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hullbox.engine.options import ContainerOptions
+from hullbox.engine.settings.namespaces import DEFAULT_SHM_SIZE, joined_container
+from hullbox.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
+from hullbox.store.store import Store
+
+if TYPE_CHECKING:
+    from hullbox.engine.images import Image
+    from hullbox.store.containers import ContainerRecord
+
+INIT_PATH = "/sbin/docker-init"
+#: static inits that take ``-- command...``, in the order Docker and Podman ship them
+INIT_CANDIDATES = ("/usr/bin/docker-init", "/usr/libexec/docker/docker-init",
+                   "/usr/libexec/podman/catatonit", "/usr/bin/catatonit")
+SHM_DIR = "shm"  # in the container's directory: the /dev/shm of --ipc shareable
+_SHM_OPTIONS = ["rbind", "nosuid", "noexec", "nodev"]
+
+
+def init_binary() -> str:
+    """The host's static init; Unsupported naming the package when there is none."""
+    for path in INIT_CANDIDATES:
+        if os.access(path, os.X_OK):
+            return path
+    raise Unsupported("--init needs a static init on this host (docker-init or "
+                      "catatonit); install one: apt-get install catatonit")
+
+
+def running_target(store: Store, flag: str, name: str) -> ContainerRecord:
+    """The running container ``name`` that ``flag`` joins or links to."""
+    from hullbox.store import containers as container_db
+
+    found = container_db.find(store, name)
+    if not found:
+        raise ContainerNotFound(f"{flag}: no such container: {name}")
+    record = found[0]
+    if record.state != "running" or not record.pid:
+        raise Conflict(f"{flag}: container {name} is not running; start it first: "
+                       f"hullbox start {name}")
+    return record
+
+
+def _check_ipc_donor(store: Store, name: str) -> ContainerRecord:
+    record = running_target(store, f"--ipc container:{name}", name)
+    donor = ContainerOptions.from_json(record.config).namespaces.ipc
+    if donor not in ("shareable", "host"):
+        raise Conflict(f"--ipc container:{name}: {name}'s IPC is {donor or 'private'}, "
+                       f"not shareable; run {name} with --ipc shareable")
+    return record
+
+
+def validate_create(store: Store, options: ContainerOptions, image: Image) -> None:
+    """What ``create`` checks before anything is made (one line, exit 125)."""
+    settings = options.namespaces
+    if joined_container(settings.ipc):
+        _check_ipc_donor(store, joined_container(settings.ipc))
+    if joined_container(settings.pid):
+        running_target(store, f"--pid {settings.pid}", joined_container(settings.pid))
+    for link in settings.links:
+        name = link.partition(":")[0]
+        running_target(store, f"--link {link}", name)
+    if settings.group_add:
+        group_ids(settings.group_add, _image_group_file(store, image))
+    if settings.init:
+        init_binary()
+
+
+def _image_group_file(store: Store, image: Image) -> list[list[str]]:
+    """The image's /etc/group, read from its layers (top first) without a mount."""
+    for chain_id in reversed(image.layer_chain_ids()):
+        path = store.layer_dir(chain_id) / "etc" / "group"
+        if path.is_file():
+            return _read_group(path)
+        if path.exists() or path.is_symlink():
+            break  # a whiteout or odd entry: no usable file
+    return []
+
+
+def _read_group(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return []
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def group_ids(groups: list[str], group_file: list[list[str]]) -> list[int]:
+    """--group-add values as numbers: a name from the image's /etc/group, or a number."""
+    found: list[int] = []
+    for group in groups:
+        match = next((g for g in group_file if len(g) >= 3 and g[0] == group), None)
+        if match is not None:
+            found.append(int(match[2]))
+        elif group.isdigit():
+            found.append(int(group))
+        else:
+            raise InvalidArgument(f"--group-add {group}: unable to find group {group}: no "
+                                  "matching entries in the image's /etc/group")
+    return found
+
+
+def _namespace(spec: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next((ns for ns in spec["linux"]["namespaces"] if ns["type"] == kind), None)
+
+
+def _share_host(spec: dict[str, Any], kind: str) -> None:
+    spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"]
+                                   if ns["type"] != kind]
+
+
+def _join(spec: dict[str, Any], kind: str, pid: int) -> None:
+    namespace = _namespace(spec, kind)
+    if namespace is None:
+        spec["linux"]["namespaces"].append(namespace := {"type": kind})
+    namespace["path"] = f"/proc/{pid}/ns/{kind}"
+
+
+def mount_shareable_shm(container_dir: Path, size: int) -> Path:
+    """--ipc shareable: /dev/shm is a tmpfs in the container's directory on the
+    host, so a container that joins its IPC can bind the same one."""
+    from hullbox.engine.rootless import is_rootless
+    from hullbox.linux import mounts
+
+    path = container_dir / SHM_DIR
+    path.mkdir(mode=0o755, exist_ok=True)
+    unmount_shm(container_dir)  # left by a keeper that was killed
+    if not is_rootless():  # a user cannot mount on the host: a plain directory then
+        mounts.mount("shm", str(path), "tmpfs",
+                     mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC,
+                     f"mode=1777,size={size}")
+    return path
+
+
+def unmount_shm(container_dir: Path) -> None:
+    """Undo mount_shareable_shm, if it was done (called with the rootfs' unmount)."""
+    path = container_dir / SHM_DIR
+    if not path.is_dir():
+        return
+    from hullbox.engine.rootfs import is_mounted
+    from hullbox.linux import mounts
+
+    with contextlib.suppress(OSError):
+        while is_mounted(path):
+            mounts.umount(str(path), mounts.MNT_DETACH)
+
+
+def _apply_ipc(spec: dict[str, Any], store: Store, options: ContainerOptions,
+               container_dir: Path) -> None:
+    settings = options.namespaces
+    shm = next(m for m in spec["mounts"] if m["destination"] == "/dev/shm")
+    size = settings.shm_size or DEFAULT_SHM_SIZE
+    mode = settings.ipc or "private"
+    if mode == "private":
+        shm["options"] = [o for o in shm["options"] if not o.startswith("size=")] + \
+            [f"size={size // 1024}k"]
+    elif mode == "none":
+        spec["mounts"].remove(shm)
+    elif mode == "host":
+        _share_host(spec, "ipc")
+        shm.update(type="bind", source="/dev/shm", options=list(_SHM_OPTIONS))
+    elif mode == "shareable":
+        shm.update(type="bind", source=str(mount_shareable_shm(container_dir, size)),
+                   options=list(_SHM_OPTIONS))
+    else:
+        donor = _check_ipc_donor(store, joined_container(mode))
+        if ContainerOptions.from_json(donor.config).namespaces.ipc == "host":
+            _share_host(spec, "ipc")
+            source: str = "/dev/shm"
+        else:
+            _join(spec, "ipc", donor.pid)
+            source = str(store.container_dir(donor.id) / SHM_DIR)
+        shm.update(type="bind", source=source, options=list(_SHM_OPTIONS))
+
+
+def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
+                  record: ContainerRecord, rootfs: Path) -> None:
+    """Point config.json's namespaces, groups, names and init where the flags say."""
+    settings = options.namespaces
+    _apply_ipc(spec, store, options, store.container_dir(record.id))
+    if settings.pid == "host":
+        _share_host(spec, "pid")
+    elif joined_container(settings.pid):
+        _join(spec, "pid", running_target(store, f"--pid {settings.pid}",
+                                          joined_container(settings.pid)).pid)
+    if settings.uts == "host":
+        _share_host(spec, "uts")
+        spec.pop("hostname", None)
+    if settings.cgroupns == "host":
+        _share_host(spec, "cgroup")
+    if settings.domainname:
+        spec["domainname"] = settings.domainname
+    if settings.group_add:
+        user = spec["process"]["user"]
+        extra = list(user.get("additionalGids") or [])
+        for gid in group_ids(settings.group_add, _read_group(rootfs / "etc" / "group")):
+            if gid not in extra:
+                extra.append(gid)
+        user["additionalGids"] = extra
+    if settings.annotations:
+        spec.setdefault("annotations", {}).update(settings.annotations)
+    if settings.init:
+        spec["mounts"].append({"destination": INIT_PATH, "type": "bind",
+                               "source": init_binary(),
+                               "options": ["rbind", "ro", "nosuid", "nodev"]})
+        spec["process"]["args"] = [INIT_PATH, "--", *spec["process"]["args"]]
