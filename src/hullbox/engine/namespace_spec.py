@@ -69,6 +69,12 @@ def validate_create(store: Store, options: ContainerOptions, image: Image) -> No
     for link in settings.links:
         name = link.partition(":")[0]
         running_target(store, f"--link {link}", name)
+    if settings.ip6:
+        from hullbox.network import ipam
+        from hullbox.network.addr6 import check_requested6
+
+        network = ipam.get_network(store, options.network)
+        check_requested6(network.name, network.subnet6, network.gateway6, set(), settings.ip6)
     if settings.group_add:
         group_ids(settings.group_add, _image_group_file(store, image))
     if settings.init:
@@ -182,6 +188,13 @@ def _apply_ipc(spec: dict[str, Any], store: Store, options: ContainerOptions,
         shm.update(type="bind", source=source, options=list(_SHM_OPTIONS))
 
 
+def _add_env(spec: dict[str, Any], extra: list[str]) -> None:
+    """Variables the container's own environment does not set already."""
+    env = spec["process"]["env"]
+    names = {item.partition("=")[0] for item in env}
+    env.extend(item for item in extra if item.partition("=")[0] not in names)
+
+
 def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
                   record: ContainerRecord, rootfs: Path) -> None:
     """Point config.json's namespaces, groups, names and init where the flags say."""
@@ -206,6 +219,10 @@ def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
             if gid not in extra:
                 extra.append(gid)
         user["additionalGids"] = extra
+    if settings.links:
+        from hullbox.engine.namespace_links import link_env
+
+        _add_env(spec, link_env(store, options, record.name))
     if settings.annotations:
         spec.setdefault("annotations", {}).update(settings.annotations)
     if settings.init:

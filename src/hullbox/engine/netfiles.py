@@ -94,6 +94,8 @@ def _write_hosts(store: Store, container_id: str, own: list[Lease],
     if record is None or not path.parent.exists():
         return
     options = ContainerOptions.from_json(record.config)
+    from hullbox.engine.namespace_links import link_hosts
+
     peers: list[tuple[str, list[str]]] = []
     for lease in own:
         if lease.network_id not in user:
@@ -110,5 +112,5 @@ def _write_hosts(store: Store, container_id: str, own: list[Lease],
     gateway = networks[own[0].network_id].gateway if own else ""
     write_in_place(path, render(options.hostname or container_id[:12],
                                 own[0].address if own else "", peers,
-                                _extra_hosts(options, gateway),
+                                _extra_hosts(options, gateway) + link_hosts(store, options),
                                 own[0].address6 if own else ""))

@@ -229,7 +229,8 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 store, network, record.id, str(path), index, address=address,
                 mac=options.networking.mac_address if index == 0 else "",
                 aliases=aliases if name != "bridge" else [],
-                default_route=not routed and not network.internal)
+                default_route=not routed and not network.internal,
+                **options.namespaces.first_endpoint(index))
             routed = routed or not network.internal
             leases.append((network, lease))
         if reserved:

@@ -76,3 +76,24 @@ def overlapping_route6(subnet: str) -> str | None:
         if dest & common == base & common:
             return device
     return None
+
+
+def check_requested6(network: str, subnet: str, gateway: str, used: set[str],
+                     address: str) -> str:
+    """--ip6 ``address`` on ``network``, in its canonical spelling: inside its
+    IPv6 subnet, not its gateway, not held by another container."""
+    from hullbox.errors import Conflict
+
+    if not subnet:
+        raise InvalidArgument(f"--ip6 {address}: network {network} has no IPv6 subnet; "
+                              "create it with --ipv6 --subnet ...")
+    wanted = ip6_to_int(address)
+    base, prefix = parse_cidr6(subnet)
+    text = int_to_ip6(wanted)
+    if wanted & mask6(prefix) != base or wanted == base or text == gateway:
+        raise InvalidArgument(f"--ip6 {address}: not a usable address of network {network} "
+                              f"({subnet}, gateway {gateway})")
+    if text in used:
+        raise Conflict(f"address {text} is already in use on network {network}; "
+                       "choose another --ip6")
+    return text

@@ -25,12 +25,13 @@ def host_ifname(container_id: str, index: int) -> str:
 
 def attach(store: Store, network: Network, container_id: str, netns_path: str, index: int, *,
            address: str = "", mac: str = "", aliases: list[str] | None = None,
-           default_route: bool = True) -> Lease:
+           default_route: bool = True, address6: str = "",
+           link_local: tuple[str, ...] = ()) -> Lease:
     """Lease an address and plug the container in as ``eth<index>``; on any
     failure nothing is left (no veth, no lease)."""
     ifname = host_ifname(container_id, index)
     lease = ipam.allocate(store, network, container_id, ifname, address=address, mac=mac,
-                          aliases=aliases)
+                          aliases=aliases, address6=address6)
     try:
         with Netlink() as host:
             host.delete_link(ifname)  # left by a keeper that was killed
@@ -46,6 +47,8 @@ def attach(store: Store, network: Network, container_id: str, netns_path: str, i
                 inside.add_address(eth, lease.address, network.prefix)
                 if lease.address6:
                     inside.add_address(eth, lease.address6, network.prefix6)
+                for extra in link_local:  # --link-local-ip
+                    inside.add_address(eth, extra, 64 if ":" in extra else 16)
                 inside.set_up(eth)
                 inside.set_up(LOOPBACK_INDEX)
                 if default_route:

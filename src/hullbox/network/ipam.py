@@ -160,11 +160,12 @@ def delete_network(store: Store, network_id: str) -> None:
 
 
 def allocate(store: Store, network: Network, container_id: str, host_ifname: str, *,
-             address: str = "", mac: str = "", aliases: list[str] | None = None) -> Lease:
+             address: str = "", mac: str = "", aliases: list[str] | None = None,
+             address6: str = "") -> Lease:
     """Give the container an address on ``network``: ``address`` if asked
     (anywhere in the subnet; Conflict when another holds it), else the
     lowest free one of the --ip-range (the subnet without one); on an IPv6
-    network an IPv6 address beside it."""
+    network an IPv6 address beside it (``address6`` if asked: --ip6)."""
     with store.transaction() as conn:
         conn.execute("DELETE FROM network_leases WHERE network_id=? AND container_id=?",
                      (network.id, container_id))
@@ -172,7 +173,8 @@ def allocate(store: Store, network: Network, container_id: str, host_ifname: str
                             (network.id,)).fetchall()
         chosen = _choose4(network, {ip_to_int(r[0]) for r in rows}, address)
         text = int_to_ip(chosen)
-        text6 = _choose6(network, {r[1] for r in rows if r[1]}) if network.subnet6 else ""
+        text6 = _choose6(network, {r[1] for r in rows if r[1]}, address6) \
+            if network.subnet6 or address6 else ""
         lease = Lease(network.id, container_id, text, mac or mac_for(text), host_ifname,
                       list(aliases or []), text6)
         conn.execute(
@@ -212,9 +214,14 @@ def _choose4(network: Network, used: set[int], address: str) -> int:
     return chosen
 
 
-def _choose6(network: Network, used: set[str]) -> str:
+def _choose6(network: Network, used: set[str], address: str = "") -> str:
     from hullbox.network.addr6 import int_to_ip6, parse_cidr6
 
+    if address:
+        from hullbox.network.addr6 import check_requested6
+
+        return check_requested6(network.name, network.subnet6, network.gateway6, used,
+                                address)
     base, prefix = parse_cidr6(network.subnet6)
     taken = {network.gateway6, *used}
     last = base + min((1 << (128 - prefix)) - 1, 1 << 20)

@@ -153,6 +153,12 @@ class NamespaceSettings:
             raise InvalidArgument("--ip6 works only on user-defined IPv6 networks "
                                   "(hullbox network create --ipv6 --subnet ...)")
 
+    def first_endpoint(self, index: int) -> dict[str, Any]:
+        """endpoint.attach's --ip6 and --link-local-ip, which go to the first network."""
+        if index:
+            return {}
+        return {"address6": self.ip6, "link_local": tuple(self.link_local_ips)}
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
