@@ -127,12 +127,9 @@ class NamespaceSettings:
                                   "drop -h/--hostname and --domainname")
         if shm_size not in (None, "", 0):
             assert shm_size is not None
-            settings.shm_size = parse_bytes(shm_size, "--shm-size")
-            if settings.shm_size <= 0:
-                raise InvalidArgument(f"invalid --shm-size {shm_size!r}: must be greater "
-                                      "than 0")
-            if settings.ipc == "host" or settings.ipc == "none" or \
-                    joined_container(settings.ipc):
+            settings.shm_size = parse_bytes(shm_size, "--shm-size")  # 0: the default
+            if settings.shm_size and (settings.ipc in ("host", "none")
+                                      or joined_container(settings.ipc)):
                 raise InvalidArgument(f"--shm-size sizes the container's own /dev/shm; with "
                                       f"--ipc {settings.ipc} it has none: drop one of them")
         if settings.ip6:
