@@ -41,9 +41,9 @@ def test_shm_size_and_cpu_quota_apply(hullbox: Hullbox, tmp_path: Path) -> None:
 
 def test_what_the_engine_cannot_do_is_one_line(hullbox: Hullbox, tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text(
-        "services:\n  web: {image: busybox, command: sleep 300, pid: host}\n")
+        "services:\n  web: {image: busybox, command: sleep 300, gpus: all}\n")
     up = _compose(hullbox, tmp_path, "up", "-d")
     assert up.returncode == 125
-    assert up.stderr == "hullbox: service 'web' uses what hullbox cannot do yet: pid (--pid)\n"
+    assert up.stderr == "hullbox: service 'web' uses what hullbox cannot do yet: gpus (--gpus)\n"
     assert hullbox.ok("ps", "-aq", "--filter",
                       "label=com.docker.compose.project=tresources") == ""

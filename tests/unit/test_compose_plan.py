@@ -112,12 +112,11 @@ def test_a_bad_value_names_the_service(tmp_path: Path) -> None:
 
 def test_what_the_engine_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(Unsupported) as caught:
-        _plan(tmp_path, "services:\n  web:\n    image: busybox\n    ipc: host\n"
-              "    cpu_period: 50000\n    networks: {default: {ipv6_address: 'fd00::5'}}\n")
+        _plan(tmp_path, "services:\n  web:\n    image: busybox\n    gpus: all\n"
+              "    cpu_period: 50000\n")
     assert str(caught.value) == (
-        "service 'web' uses what hullbox cannot do yet: ipc (--ipc), cpu_period "
-        "(--cpu-period other than 100000), networks.default.ipv6_address (a fixed IPv6 or "
-        "link-local address)")
+        "service 'web' uses what hullbox cannot do yet: gpus (--gpus), cpu_period "
+        "(--cpu-period other than 100000)")
 
 
 def test_shm_size_and_cpu_quota_become_the_engines_settings(tmp_path: Path) -> None:

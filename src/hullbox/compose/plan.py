@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
+from hullbox.compose.service_namespaces import KEYS as NAMESPACE_KEYS
+from hullbox.compose.service_namespaces import namespace_settings
 from hullbox.compose.service_network import link_aliases, network_settings
 from hullbox.compose.service_runtime import (
     health_settings,
@@ -29,16 +31,14 @@ _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
     "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
     "device_cgroup_rules": "--device-cgroup-rule",
-    "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
-    "uts": "--uts", "cgroup": "--cgroupns",
     "cgroup_parent": "--cgroup-parent", "oom_kill_disable": "--oom-kill-disable",
     "oom_score_adj": "--oom-score-adj", "storage_opt": "--storage-opt",
-    "domainname": "--domainname", "gpus": "--gpus", "blkio_config": "--blkio-weight",
+    "gpus": "--gpus", "blkio_config": "--blkio-weight",
     "cpu_shares": "--cpu-shares", "cpu_period": "--cpu-period other than 100000",
     "cpuset": "--cpuset-cpus", "mem_reservation": "--memory-reservation",
     "memswap_limit": "--memory-swap", "mem_swappiness": "--memory-swappiness",
     "runtime": "--runtime per service", "isolation": "--isolation",
-    "annotations": "--annotation", "use_api_socket": "the Docker API socket",
+    "use_api_socket": "the Docker API socket",
     "credential_spec": "credential specs", "models": "AI models",
     "provider": "provider services", "cpu_count": "--cpu-count",
     "cpu_percent": "--cpu-percent", "cpu_rt_period": "--cpu-rt-period",
@@ -58,7 +58,7 @@ _HANDLED = {
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
     "userns_mode", "init", "secrets", "configs", "shm_size", "cpu_quota",
-}
+} | NAMESPACE_KEYS
 # What the engine does for one value only: that value.
 _ONLY: dict[str, Any] = {"cpu_period": CFS_PERIOD}
 
@@ -90,10 +90,6 @@ def _unsupported(service: dict[str, Any]) -> list[str]:
             missing.append(f"{key} ({_WAITING[key]})")
         elif key not in _HANDLED:
             missing.append(f"{key} (not implemented)")
-    for network, config in (service.get("networks") or {}).items():
-        for key in ("ipv6_address", "link_local_ips"):
-            if (config or {}).get(key):
-                missing.append(f"networks.{network}.{key} (a fixed IPv6 or link-local address)")
     resources = (service.get("deploy") or {}).get("resources") or {}
     for key in (resources.get("limits") or {}):
         if key not in ("cpus", "memory", "pids"):
@@ -149,6 +145,7 @@ def _options(project: str, model: dict[str, Any], name: str,
         security=security_settings(service, host_network=network == "host"),
         health=health_settings(service),
         lifecycle=lifecycle_settings(service),
+        namespaces=namespace_settings(project, model, service),
     )
 
 

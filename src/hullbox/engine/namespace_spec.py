@@ -69,12 +69,14 @@ def validate_create(store: Store, options: ContainerOptions, image: Image) -> No
     for link in settings.links:
         name = link.partition(":")[0]
         running_target(store, f"--link {link}", name)
-    if settings.ip6:
+    wanted6 = {**({options.network: settings.ip6} if settings.ip6 else {}),
+               **settings.network_ip6}
+    for network_name, address in wanted6.items():
         from hullbox.network import ipam
         from hullbox.network.addr6 import check_requested6
 
-        network = ipam.get_network(store, options.network)
-        check_requested6(network.name, network.subnet6, network.gateway6, set(), settings.ip6)
+        network = ipam.get_network(store, network_name)
+        check_requested6(network.name, network.subnet6, network.gateway6, set(), address)
     if settings.group_add:
         group_ids(settings.group_add, _image_group_file(store, image))
     if settings.init:

@@ -230,7 +230,7 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 mac=options.networking.mac_address if index == 0 else "",
                 aliases=aliases if name != "bridge" else [],
                 default_route=not routed and not network.internal,
-                **options.namespaces.first_endpoint(index))
+                **options.namespaces.endpoint_addresses(index, name))
             routed = routed or not network.internal
             leases.append((network, lease))
         if reserved:

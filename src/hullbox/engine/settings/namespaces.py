@@ -93,6 +93,9 @@ class NamespaceSettings:
     links: list[str] = field(default_factory=list)       # name:alias
     ip6: str = ""            # on the first network
     link_local_ips: list[str] = field(default_factory=list)
+    #: compose's networks.X.ipv6_address and link_local_ips, by network name
+    network_ip6: dict[str, str] = field(default_factory=dict)
+    network_link_local: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, *, ipc: str | None = None, pid: str | None = None, uts: str | None = None,
@@ -150,11 +153,13 @@ class NamespaceSettings:
             raise InvalidArgument("--ip6 works only on user-defined IPv6 networks "
                                   "(hullbox network create --ipv6 --subnet ...)")
 
-    def first_endpoint(self, index: int) -> dict[str, Any]:
-        """endpoint.attach's --ip6 and --link-local-ip, which go to the first network."""
-        if index:
-            return {}
-        return {"address6": self.ip6, "link_local": tuple(self.link_local_ips)}
+    def endpoint_addresses(self, index: int, network: str) -> dict[str, Any]:
+        """endpoint.attach's fixed IPv6 and link-local addresses on a network:
+        --ip6 and --link-local-ip go to the first one."""
+        first = index == 0
+        return {"address6": self.network_ip6.get(network) or (self.ip6 if first else ""),
+                "link_local": tuple(self.network_link_local.get(network)
+                                    or (self.link_local_ips if first else ()))}
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
