@@ -5,14 +5,20 @@ be in the image's /etc/group, an init must be on the host."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hullbox.engine.namespace_ipc import (
+    apply_ipc,
+    check_ipc_donor,
+    join,
+    running_target,
+    share_host,
+)
 from hullbox.engine.options import ContainerOptions
-from hullbox.engine.settings.namespaces import DEFAULT_SHM_SIZE, joined_container
-from hullbox.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
+from hullbox.engine.settings.namespaces import joined_container
+from hullbox.errors import InvalidArgument, Unsupported
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
@@ -23,8 +29,6 @@ INIT_PATH = "/sbin/docker-init"
 #: static inits that take ``-- command...``, in the order Docker and Podman ship them
 INIT_CANDIDATES = ("/usr/bin/docker-init", "/usr/libexec/docker/docker-init",
                    "/usr/libexec/podman/catatonit", "/usr/bin/catatonit")
-SHM_DIR = "shm"  # in the container's directory: the /dev/shm of --ipc shareable
-_SHM_OPTIONS = ["rbind", "nosuid", "noexec", "nodev"]
 
 
 def init_binary() -> str:
@@ -36,34 +40,11 @@ def init_binary() -> str:
                       "catatonit); install one: apt-get install catatonit")
 
 
-def running_target(store: Store, flag: str, name: str) -> ContainerRecord:
-    """The running container ``name`` that ``flag`` joins or links to."""
-    from hullbox.store import containers as container_db
-
-    found = container_db.find(store, name)
-    if not found:
-        raise ContainerNotFound(f"{flag}: no such container: {name}")
-    record = found[0]
-    if record.state != "running" or not record.pid:
-        raise Conflict(f"{flag}: container {name} is not running; start it first: "
-                       f"hullbox start {name}")
-    return record
-
-
-def _check_ipc_donor(store: Store, name: str) -> ContainerRecord:
-    record = running_target(store, f"--ipc container:{name}", name)
-    donor = ContainerOptions.from_json(record.config).namespaces.ipc
-    if donor not in ("shareable", "host"):
-        raise Conflict(f"--ipc container:{name}: {name}'s IPC is {donor or 'private'}, "
-                       f"not shareable; run {name} with --ipc shareable")
-    return record
-
-
 def validate_create(store: Store, options: ContainerOptions, image: Image) -> None:
     """What ``create`` checks before anything is made (one line, exit 125)."""
     settings = options.namespaces
     if joined_container(settings.ipc):
-        _check_ipc_donor(store, joined_container(settings.ipc))
+        check_ipc_donor(store, joined_container(settings.ipc))
     if joined_container(settings.pid):
         running_target(store, f"--pid {settings.pid}", joined_container(settings.pid))
     for link in settings.links:
@@ -117,79 +98,6 @@ def group_ids(groups: list[str], group_file: list[list[str]]) -> list[int]:
     return found
 
 
-def _namespace(spec: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    return next((ns for ns in spec["linux"]["namespaces"] if ns["type"] == kind), None)
-
-
-def _share_host(spec: dict[str, Any], kind: str) -> None:
-    spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"]
-                                   if ns["type"] != kind]
-
-
-def _join(spec: dict[str, Any], kind: str, pid: int) -> None:
-    namespace = _namespace(spec, kind)
-    if namespace is None:
-        spec["linux"]["namespaces"].append(namespace := {"type": kind})
-    namespace["path"] = f"/proc/{pid}/ns/{kind}"
-
-
-def mount_shareable_shm(container_dir: Path, size: int) -> Path:
-    """--ipc shareable: /dev/shm is a tmpfs in the container's directory on the
-    host, so a container that joins its IPC can bind the same one."""
-    from hullbox.engine.rootless import is_rootless
-    from hullbox.linux import mounts
-
-    path = container_dir / SHM_DIR
-    path.mkdir(mode=0o755, exist_ok=True)
-    unmount_shm(container_dir)  # left by a keeper that was killed
-    if not is_rootless():  # a user cannot mount on the host: a plain directory then
-        mounts.mount("shm", str(path), "tmpfs",
-                     mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC,
-                     f"mode=1777,size={size}")
-    return path
-
-
-def unmount_shm(container_dir: Path) -> None:
-    """Undo mount_shareable_shm, if it was done (called with the rootfs' unmount)."""
-    path = container_dir / SHM_DIR
-    if not path.is_dir():
-        return
-    from hullbox.engine.rootfs import is_mounted
-    from hullbox.linux import mounts
-
-    with contextlib.suppress(OSError):
-        while is_mounted(path):
-            mounts.umount(str(path), mounts.MNT_DETACH)
-
-
-def _apply_ipc(spec: dict[str, Any], store: Store, options: ContainerOptions,
-               container_dir: Path) -> None:
-    settings = options.namespaces
-    shm = next(m for m in spec["mounts"] if m["destination"] == "/dev/shm")
-    size = settings.shm_size or DEFAULT_SHM_SIZE
-    mode = settings.ipc or "private"
-    if mode == "private":
-        shm["options"] = [o for o in shm["options"] if not o.startswith("size=")] + \
-            [f"size={size // 1024}k"]
-    elif mode == "none":
-        spec["mounts"].remove(shm)
-    elif mode == "host":
-        _share_host(spec, "ipc")
-        shm.update(type="bind", source="/dev/shm", options=list(_SHM_OPTIONS))
-    elif mode == "shareable":
-        shm.update(type="bind", source=str(mount_shareable_shm(container_dir, size)),
-                   options=list(_SHM_OPTIONS))
-    else:
-        donor = _check_ipc_donor(store, joined_container(mode))
-        if ContainerOptions.from_json(donor.config).namespaces.ipc == "host":
-            _share_host(spec, "ipc")
-            source: str = "/dev/shm"
-        else:
-            _join(spec, "ipc", donor.pid)
-            source = str(store.container_dir(donor.id) / SHM_DIR)
-        shm.update(type="bind", source=source, options=list(_SHM_OPTIONS))
-
-
 def _add_env(spec: dict[str, Any], extra: list[str]) -> None:
     """Variables the container's own environment does not set already."""
     env = spec["process"]["env"]
@@ -201,17 +109,17 @@ def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
                   record: ContainerRecord, rootfs: Path) -> None:
     """Point config.json's namespaces, groups, names and init where the flags say."""
     settings = options.namespaces
-    _apply_ipc(spec, store, options, store.container_dir(record.id))
+    apply_ipc(spec, store, options, store.container_dir(record.id))
     if settings.pid == "host":
-        _share_host(spec, "pid")
+        share_host(spec, "pid")
     elif joined_container(settings.pid):
-        _join(spec, "pid", running_target(store, f"--pid {settings.pid}",
+        join(spec, "pid", running_target(store, f"--pid {settings.pid}",
                                           joined_container(settings.pid)).pid)
     if settings.uts == "host":
-        _share_host(spec, "uts")
+        share_host(spec, "uts")
         spec.pop("hostname", None)
     if settings.cgroupns == "host":
-        _share_host(spec, "cgroup")
+        share_host(spec, "cgroup")
     if settings.domainname:
         spec["domainname"] = settings.domainname
     if settings.group_add:

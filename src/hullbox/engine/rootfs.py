@@ -67,7 +67,7 @@ def unmount_rootfs(paths: ContainerPaths) -> None:
         if is_mounted(paths.rootfs):
             mounts.umount(str(paths.rootfs), mounts.MNT_DETACH)
     if (paths.base / "shm").is_dir():  # --ipc shareable's /dev/shm
-        from hullbox.engine.namespace_spec import unmount_shm
+        from hullbox.engine.namespace_ipc import unmount_shm
 
         unmount_shm(paths.base)
 
