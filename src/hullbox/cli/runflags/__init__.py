@@ -12,11 +12,12 @@ from hullbox.cli.runflags import (
     isolation,
     lifecycle,
     network,
+    resources,
     security,
     storage,
 )
 
-GROUPS = (basic, network, storage, security, health, lifecycle, isolation)
+GROUPS = (basic, network, storage, security, health, lifecycle, isolation, resources)
 
 
 def container_options(fn: Any) -> Any:
