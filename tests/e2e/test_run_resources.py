@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, hullbox_command
 
 pytestmark = pytest.mark.root
 
@@ -277,3 +278,41 @@ def test_update_bad_input(hullbox: Hullbox) -> None:
         assert (host["Memory"], host["CpusetCpus"]) == (32 * MIB, "")
     finally:
         hullbox.ok("rm", "-f", cid)
+
+
+def _compose(hullbox: Hullbox, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*hullbox_command(), "compose", "-p", "trflags", *args],
+                          cwd=directory, capture_output=True, text=True, timeout=120,
+                          env=hullbox.env(), check=False)
+
+
+def test_compose_resource_attributes_reach_the_container(hullbox: Hullbox,
+                                                         tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: busybox\n    command: sleep 300\n"
+        "    stop_signal: SIGKILL\n    cpu_shares: 640\n    cpuset: '0'\n"
+        "    mem_limit: 32m\n    memswap_limit: 64m\n    oom_score_adj: 250\n"
+        "    deploy: {resources: {reservations: {memory: 12m}}}\n")
+    try:
+        up = _compose(hullbox, tmp_path, "up", "-d")
+        assert up.returncode == 0, up.stderr
+        adj = _compose(hullbox, tmp_path, "exec", "web", "cat", "/proc/1/oom_score_adj")
+        assert adj.stdout.strip() == "250"
+        low = "memory.low" if V2 else "memory/memory.soft_limit_in_bytes"
+        shown = _compose(hullbox, tmp_path, "exec", "web", "cat", f"/sys/fs/cgroup/{low}")
+        assert shown.stdout.strip() == str(12 * MIB)
+        host = json.loads(hullbox.ok("inspect", "trflags-web-1"))[0]["HostConfig"]
+        assert (host["CpuShares"], host["CpusetCpus"], host["MemorySwap"],
+                host["MemoryReservation"]) == (640, "0", 64 * MIB, 12 * MIB)
+    finally:
+        _compose(hullbox, tmp_path, "down", "-t", "0")
+
+
+def test_compose_gpus_are_refused_in_one_line(hullbox: Hullbox, tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web: {image: busybox, command: sleep 300, gpus: all}\n")
+    up = _compose(hullbox, tmp_path, "up", "-d")
+    assert up.returncode == 125
+    assert len(up.stderr.splitlines()) == 1 and "could not select device driver" in up.stderr
+    assert hullbox.ok("ps", "-aq", "--filter",
+                      "label=com.docker.compose.project=trflags") == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from typing import Any
 
 from hullbox.engine.settings.resources import THROTTLES, ResourceSettings, cpuset_members
 from hullbox.errors import InvalidArgument
@@ -41,6 +42,24 @@ def _read(path: str) -> str:
 
 def warn(message: str) -> None:
     sys.stderr.write(f"WARNING: {message}\n")
+
+
+def refuse_unsupported(*, gpus: str | None = None, io_max: bool = False,
+                       cpu_percent: Any = None, kernel_memory: Any = None) -> None:
+    """What docker on Linux refuses or drops whatever the host: --gpus
+    without a GPU driver, the Windows-only IO maxima (refused); --cpu-percent
+    and --kernel-memory (dropped with docker's warnings)."""
+    if gpus:
+        raise InvalidArgument(f"--gpus {gpus}: could not select device driver \"\" with "
+                              "capabilities: [[gpu]]: hullbox has no GPU support")
+    if io_max:
+        raise InvalidArgument("--io-maxbandwidth/--io-maxiops: invalid QoS settings: linux "
+                              "does not support Maximum IO Bandwidth or Maximum IO IOps")
+    if cpu_percent:
+        warn("linux does not support CPU percent. Percent discarded.")
+    if kernel_memory not in (None, "", "0"):
+        warn("Specifying a kernel memory limit is deprecated and will be removed in a future "
+             "release.")
 
 
 def available_cpus() -> str:

@@ -10,8 +10,6 @@ from typing import Any
 
 import click
 
-from hullbox.errors import InvalidArgument
-
 _DEVICE_HELP = "DEVICE_PATH:{what} (e.g. /dev/vda:{example}); repeatable."
 
 FLAGS: list[Any] = [
@@ -66,25 +64,12 @@ _NAMES = ("cpu_shares", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runt
           "device_write_bps", "device_read_iops", "device_write_iops", "storage_opt")
 
 
-def refuse_unsupported(params: dict[str, Any]) -> None:
-    """What docker on Linux refuses or drops whatever the host (one line or a warning)."""
-    from hullbox.engine.resource_host import warn
-
-    if params.get("gpus"):
-        raise InvalidArgument(f"--gpus {params['gpus']}: could not select device driver \"\" "
-                              "with capabilities: [[gpu]]: hullbox has no GPU support")
-    if params.get("io_maxbandwidth") not in (None, "", "0") or params.get("io_maxiops"):
-        raise InvalidArgument("--io-maxbandwidth/--io-maxiops: invalid QoS settings: linux "
-                              "does not support Maximum IO Bandwidth or Maximum IO IOps")
-    if params.get("cpu_percent"):
-        warn("linux does not support CPU percent. Percent discarded.")
-    if params.get("kernel_memory") not in (None, "", "0"):
-        warn("Specifying a kernel memory limit is deprecated and will be removed in a future "
-             "release.")
-
-
 def to_options(params: dict[str, Any]) -> dict[str, Any]:
+    from hullbox.engine.resource_host import refuse_unsupported
     from hullbox.engine.settings.resources import ResourceSettings
 
-    refuse_unsupported(params)
+    refuse_unsupported(gpus=params.get("gpus"), cpu_percent=params.get("cpu_percent"),
+                       kernel_memory=params.get("kernel_memory"),
+                       io_max=params.get("io_maxbandwidth") not in (None, "", "0")
+                       or bool(params.get("io_maxiops")))
     return {"resources": ResourceSettings.parse(**{n: params.get(n) for n in _NAMES})}
