@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -316,3 +317,30 @@ def test_compose_gpus_are_refused_in_one_line(hullbox: Hullbox, tmp_path: Path) 
     assert len(up.stderr.splitlines()) == 1 and "could not select device driver" in up.stderr
     assert hullbox.ok("ps", "-aq", "--filter",
                       "label=com.docker.compose.project=trflags") == ""
+
+
+def test_rootless_drops_the_limits_it_cannot_set_with_one_warning(busybox_tar: Path) -> None:
+    from .rootless_kit import ordinary_user
+
+    with ordinary_user(f"hbxrf{os.getpid() % 100000}", busybox_tar) as user:
+        result = user.hullbox("run", "--rm", "-c", "512", "--cpuset-cpus", "0",
+                              "--oom-score-adj", "100", "busybox", "cat",
+                              "/proc/self/oom_score_adj")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "100\n"  # raising the score needs no privilege
+        warnings = [line for line in result.stderr.splitlines() if "rootless: the cgroup" in line]
+        assert len(warnings) == 1 and "run hullbox as root" in warnings[0]
+
+
+def test_the_same_limits_on_runc(hullbox: Hullbox) -> None:
+    if shutil.which("runc") is None:
+        pytest.skip("runc is not installed (apt-get install runc)")
+    if V2:
+        script = "cat /proc/1/oom_score_adj /sys/fs/cgroup/cpuset.cpus /sys/fs/cgroup/memory.low"
+    else:
+        script = ("cat /proc/1/oom_score_adj /sys/fs/cgroup/cpuset/cpuset.cpus "
+                  "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes")
+    out = hullbox.ok("run", "--rm", "--runtime", "runc", "--oom-score-adj", "300",
+                     "--cpuset-cpus", "0", "-m", "32m", "--memory-reservation", "16m",
+                     "busybox", "sh", "-c", script)
+    assert out.split() == ["300", "0", str(16 * MIB)]

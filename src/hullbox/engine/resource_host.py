@@ -128,6 +128,7 @@ def _may_lower_oom_score() -> bool:
 
 def check_host(settings: ResourceSettings, memory: int) -> None:
     """Refuse (InvalidArgument) or warn and drop what the kernel cannot do."""
+    _drop_in_rootless_mode(settings)
     check_update(settings)
     for entry in settings.blkio_weight_device:
         _check_weight_device(entry["Path"])
@@ -193,6 +194,24 @@ def _check_weight_device(path: str) -> None:
         raise InvalidArgument(f"--blkio-weight-device {path}: a per-device weight needs the "
                               f"bfq I/O scheduler, and {path} uses {scheduler or 'none'} "
                               "(as root: echo bfq > /sys/block/DEV/queue/scheduler)")
+
+
+def _drop_in_rootless_mode(settings: ResourceSettings) -> None:
+    """A rootless container gets at most memory, CPU and pids limits (in a
+    delegated v2 cgroup, engine/rootless_cgroups.py): the others are dropped
+    with one warning, as rootless docker and podman drop what they cannot set."""
+    from hullbox.engine.rootless import is_rootless
+
+    if not (settings.has_cgroup_limits or settings.device_cgroup_rules
+            or settings.cgroup_parent) or not is_rootless():
+        return
+    warn("rootless: the cgroup limits other than --memory, --cpus and --pids-limit "
+         "(cpu shares and quota, cpusets, swap, block I/O, device rules, cgroup parent) "
+         "are ignored: run hullbox as root to apply them")
+    kept = ResourceSettings(cpu_count=settings.cpu_count, oom_score_adj=settings.oom_score_adj,
+                            storage_opt=settings.storage_opt)
+    for name in ResourceSettings.__dataclass_fields__:
+        setattr(settings, name, getattr(kept, name))
 
 
 def _drop_v1_only(settings: ResourceSettings) -> None:
