@@ -18,6 +18,7 @@ from hullbox.engine.units import parse_bytes
 from hullbox.errors import InvalidArgument
 
 MIN_MEMORY = 6 * 1024 * 1024
+MIN_CPU_SHARES, MAX_CPU_SHARES = 2, 262144
 _DEVICE_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
 _CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 #: the throttle flags: stored field -> (flag, whether the rate is a size)
@@ -104,6 +105,7 @@ class ResourceSettings:
         for name, (flag, sized) in THROTTLES.items():
             setattr(settings, name, [_throttle(v, flag, sized) for v in typed.get(name) or ()])
         settings.storage_opt = _storage_opts(typed.get("storage_opt") or ())
+        settings.cpu_shares = _clamped_shares(settings.cpu_shares)
         settings.check_ranges()
         return settings
 
@@ -115,8 +117,6 @@ class ResourceSettings:
         if 0 < self.cpu_quota < 1000:
             raise InvalidArgument("invalid --cpu-quota: CPU cfs quota can not be less than "
                                   "1ms (i.e. 1000)")
-        if self.cpu_shares < 0:
-            raise InvalidArgument(f"invalid --cpu-shares {self.cpu_shares}: use 2 to 262144")
         if self.cpu_rt_period and self.cpu_rt_runtime > self.cpu_rt_period:
             raise InvalidArgument("invalid --cpu-rt-runtime: cpu-rt-runtime cannot be higher "
                                   "than cpu-rt-period")
@@ -158,6 +158,19 @@ class ResourceSettings:
         if nano_cpus and self.cpu_quota:
             raise InvalidArgument("conflicting options: Nano CPUs (--cpus) and CPU Quota "
                                   "(--cpu-quota) cannot both be set")
+
+
+def _clamped_shares(shares: int) -> int:
+    """The kernel's range of cpu.shares, as dockerd clamps it (with its warning)."""
+    if not shares:
+        return 0
+    bounded = min(max(shares, MIN_CPU_SHARES), MAX_CPU_SHARES)
+    if bounded != shares:
+        from hullbox.engine.resource_host import warn
+
+        limit = "minimum" if bounded == MIN_CPU_SHARES else "maximum"
+        warn(f"Changing requested CPUShares of {shares} to {limit} allowed of {bounded}")
+    return bounded
 
 
 def _cpuset(value: str | None, what: str) -> str:
