@@ -133,6 +133,11 @@ def test_realtime_budget(hullbox: Hullbox) -> None:
     out = hullbox.ok("run", "--rm", *flags, "busybox", "sh", "-c",
                      "cat /sys/fs/cgroup/cpu/cpu.rt_period_us /sys/fs/cgroup/cpu/cpu.rt_runtime_us")
     assert out.split() == ["500000", "20000"]
+    budget = int(Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").read_text())
+    if 0 <= budget < 1_000_000:  # the host keeps some of each second from real-time tasks
+        greedy = hullbox("run", "--rm", "--cpu-rt-runtime", "1000000", "busybox", "true")
+        assert greedy.returncode == 125 and len(greedy.stderr.splitlines()) == 1
+        assert "more real-time CPU than the host allows" in greedy.stderr
 
 
 def test_cgroup_parent_holds_the_container(hullbox: Hullbox) -> None:

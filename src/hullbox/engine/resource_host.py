@@ -161,6 +161,21 @@ def check_update(settings: ResourceSettings) -> None:
     if settings.blkio_weight and not weight_supported():
         raise InvalidArgument("--blkio-weight: your kernel does not support Block I/O weight "
                               "or the blkio cgroup is not mounted")
+    if settings.cpu_rt_runtime:
+        _check_realtime_budget(settings.cpu_rt_runtime, settings.cpu_rt_period or 1_000_000)
+
+
+def _check_realtime_budget(runtime: int, period: int) -> None:
+    """A container cannot get a larger real-time share than the whole host has."""
+    cpu = _controller_dir("cpu")
+    if cpu is None:
+        return
+    host_runtime = int(_read(os.path.join(cpu, "cpu.rt_runtime_us")) or -1)
+    host_period = int(_read(os.path.join(cpu, "cpu.rt_period_us")) or 1_000_000)
+    if host_runtime >= 0 and runtime * host_period > host_runtime * period:
+        raise InvalidArgument(f"--cpu-rt-runtime {runtime}: more real-time CPU than the host "
+                              f"allows ({host_runtime} of every {host_period} microseconds, "
+                              "kernel.sched_rt_runtime_us)")
 
 
 def _check_storage_opts(opts: dict[str, str]) -> None:
