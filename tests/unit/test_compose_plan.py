@@ -112,16 +112,16 @@ def test_a_bad_value_names_the_service(tmp_path: Path) -> None:
 
 def test_what_the_engine_lacks_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(Unsupported) as caught:
-        _plan(tmp_path, "services:\n  web:\n    image: busybox\n    gpus: all\n"
-              "    cpu_period: 50000\n")
+        _plan(tmp_path, "services:\n  web:\n    image: busybox\n    use_api_socket: true\n"
+              "    credential_spec: {file: x.json}\n")
     assert str(caught.value) == (
-        "service 'web' uses what hullbox cannot do yet: gpus (--gpus), cpu_period "
-        "(--cpu-period other than 100000)")
+        "service 'web' uses what hullbox cannot do yet: use_api_socket (the Docker API "
+        "socket), credential_spec (credential specs)")
 
 
 def test_shm_size_and_cpu_quota_become_the_engines_settings(tmp_path: Path) -> None:
     plan = _plan(tmp_path, "services:\n  web: {image: busybox, shm_size: 16m, "
-                 "cpu_quota: 150000, cpu_period: 100000}\n")
+                 "cpu_quota: 150000}\n")
     assert plan.options.storage.tmpfs["/dev/shm"] == "size=16777216,mode=1777"
     assert plan.options.nano_cpus == 1_500_000_000
     with pytest.raises(InvalidArgument, match="cpus and cpu_quota cannot both be set"):

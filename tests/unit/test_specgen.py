@@ -61,7 +61,8 @@ def test_generated_config_validates_against_the_runtime_spec_schema(
 def test_limits_and_namespaces() -> None:
     spec = _spec(memory="64m", cpus="0.5", pids_limit=50, network="host")
     resources = spec["linux"]["resources"]
-    assert resources["memory"] == {"limit": 64 * 1024 * 1024}
+    # swap: docker's default of memory + swap = twice --memory
+    assert resources["memory"] == {"limit": 64 * 1024 * 1024, "swap": 128 * 1024 * 1024}
     assert resources["cpu"] == {"quota": 50_000, "period": 100_000}
     assert resources["pids"] == {"limit": 50}
     assert "network" not in {ns["type"] for ns in spec["linux"]["namespaces"]}

@@ -19,6 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
+    "update",
 )
 
 _C = "hullbox.cli.containers"
@@ -77,6 +78,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tag": (f"{_I}:tag", "Create a tag TARGET that refers to SOURCE."),
     "top": ("hullbox.cli.processes:top",
             "Show the processes of a container (ps options as for the host's ps)."),
+    "update": ("hullbox.cli.update:update",
+               "Update configuration of one or more containers."),
     "unpause": ("hullbox.cli.processes:unpause",
                 "Let the processes of paused containers run again."),
     "vm": ("hullbox.cli.vm:register",
@@ -89,7 +92,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 CONTAINER: dict[str, tuple[str, str]] = {
     **{name: COMMANDS[name] for name in (
         "attach", "commit", "cp", "create", "exec", "export", "kill", "logs", "pause",
-        "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "wait",
+        "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "update",
+        "wait",
     )},
     "inspect": (f"{_C}:container_inspect", "Low-level information on containers, as JSON."),
     "list": COMMANDS["ps"],

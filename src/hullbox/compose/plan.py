@@ -14,6 +14,7 @@ from hullbox.compose.naming import config_hash, service_image
 from hullbox.compose.service_namespaces import KEYS as NAMESPACE_KEYS
 from hullbox.compose.service_namespaces import namespace_settings
 from hullbox.compose.service_network import link_aliases, network_settings
+from hullbox.compose.service_resources import RESOURCE_KEYS, resource_settings
 from hullbox.compose.service_runtime import (
     health_settings,
     lifecycle_settings,
@@ -30,19 +31,10 @@ CFS_PERIOD = 100_000  # microseconds: the period --cpus sets a quota over
 _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
     "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
-    "device_cgroup_rules": "--device-cgroup-rule",
-    "cgroup_parent": "--cgroup-parent", "oom_kill_disable": "--oom-kill-disable",
-    "oom_score_adj": "--oom-score-adj", "storage_opt": "--storage-opt",
-    "gpus": "--gpus", "blkio_config": "--blkio-weight",
-    "cpu_shares": "--cpu-shares", "cpu_period": "--cpu-period other than 100000",
-    "cpuset": "--cpuset-cpus", "mem_reservation": "--memory-reservation",
-    "memswap_limit": "--memory-swap", "mem_swappiness": "--memory-swappiness",
     "runtime": "--runtime per service", "isolation": "--isolation",
     "use_api_socket": "the Docker API socket",
     "credential_spec": "credential specs", "models": "AI models",
-    "provider": "provider services", "cpu_count": "--cpu-count",
-    "cpu_percent": "--cpu-percent", "cpu_rt_period": "--cpu-rt-period",
-    "cpu_rt_runtime": "--cpu-rt-runtime",
+    "provider": "provider services",
 }
 
 # Attributes mapped to engine settings, handled by compose itself, or that
@@ -58,9 +50,8 @@ _HANDLED = {
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
     "userns_mode", "init", "secrets", "configs", "shm_size", "cpu_quota",
+    *RESOURCE_KEYS,
 } | NAMESPACE_KEYS
-# What the engine does for one value only: that value.
-_ONLY: dict[str, Any] = {"cpu_period": CFS_PERIOD}
 
 
 @dataclass
@@ -83,8 +74,7 @@ def _present(value: Any) -> bool:
 def _unsupported(service: dict[str, Any]) -> list[str]:
     missing: list[str] = []
     for key, value in service.items():
-        if key.startswith("x-") or not _present(value) or \
-                (key in _ONLY and str(value) == str(_ONLY[key])):
+        if key.startswith("x-") or not _present(value):
             continue
         if key in _WAITING:
             missing.append(f"{key} ({_WAITING[key]})")
@@ -121,7 +111,8 @@ def _options(project: str, model: dict[str, Any], name: str,
              service: dict[str, Any]) -> ContainerOptions:
     limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
     memory = service.get("mem_limit") or limits.get("memory")
-    quota_cpus = _quota_cpus(service)
+    # with cpu_period, cpu_quota is over it (service_resources); alone, it is --cpus
+    quota_cpus = None if service.get("cpu_period") else _quota_cpus(service)
     cpus = service.get("cpus") or limits.get("cpus") or quota_cpus
     env = [f"{key}={value}" for key, value in (service.get("environment") or {}).items()
            if value is not None]
@@ -146,6 +137,7 @@ def _options(project: str, model: dict[str, Any], name: str,
         health=health_settings(service),
         lifecycle=lifecycle_settings(service),
         namespaces=namespace_settings(project, model, service),
+        resources=resource_settings(service),
     )
 
 

@@ -40,6 +40,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
     from hullbox.engine.networks import network_settings
+    from hullbox.engine.resource_spec import inspect_fields
     from hullbox.engine.restart import RestartPolicy
 
     # Docker counts a container waiting out its restart backoff as running.
@@ -104,6 +105,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             **inspect_host_config(record.config),
             **host_config(options.security),
             **namespace_host,
+            **inspect_fields(options.resources, options.memory),
         },
         "GraphDriver": {
             "Name": "overlay",

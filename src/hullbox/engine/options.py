@@ -11,6 +11,7 @@ from hullbox.engine.settings.isolation import IsolationSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.engine.settings.namespaces import NamespaceSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
+from hullbox.engine.settings.resources import ResourceSettings
 from hullbox.engine.settings.security import SecuritySettings
 from hullbox.engine.settings.storage import StorageSettings
 from hullbox.engine.units import parse_bytes, parse_cpus
@@ -45,6 +46,7 @@ class ContainerOptions:
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     isolation: IsolationSettings = field(default_factory=IsolationSettings)
     namespaces: NamespaceSettings = field(default_factory=NamespaceSettings)
+    resources: ResourceSettings = field(default_factory=ResourceSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,7 @@ class ContainerOptions:
             "lifecycle": LifecycleSettings,
             "isolation": IsolationSettings,
             "namespaces": NamespaceSettings,
+            "resources": ResourceSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]
@@ -95,6 +98,7 @@ class ContainerOptions:
             unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
                 options.storage.binds or options.storage.mounts or options.storage.tmpfs
                 or options.storage.volumes_from)})
+        options.resources.validate(options.memory, options.nano_cpus)
         validate_mode(options.network)
         options.networking.validate(options.network)
         options.namespaces.check_network(options.network)

@@ -19,21 +19,19 @@ FREEZE_TIMEOUT = 10.0
 
 
 def cgroup_path(container_id: str) -> str:
-    """The container's cgroups path: specgen's cgroupsPath, or in rootless
-    mode the dir under the user's delegated cgroup that the runtime recorded."""
-    from hullbox.engine.rootless import is_rootless
+    """The container's cgroups path as the runtime recorded it (under
+    --cgroup-parent, or in rootless mode under the user's delegated cgroup),
+    else specgen's default."""
+    from hullbox.engine.launch import runtime_state_root
+    from hullbox.errors import HullboxError
+    from hullbox.runtime.state import read_state
 
-    if is_rootless():
-        from hullbox.engine.launch import runtime_state_root
-        from hullbox.errors import HullboxError
-        from hullbox.runtime.state import read_state
-
-        try:
-            recorded = read_state(str(runtime_state_root() / "runtime"), container_id)
-        except (HullboxError, OSError, TypeError, ValueError):
-            recorded = None
-        if recorded is not None and recorded.cgroups_path:
-            return recorded.cgroups_path
+    try:
+        recorded = read_state(str(runtime_state_root() / "runtime"), container_id)
+    except (HullboxError, OSError, TypeError, ValueError):
+        recorded = None
+    if recorded is not None and recorded.cgroups_path:
+        return recorded.cgroups_path
     return f"/hullbox/{container_id}"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hullbox.engine.options import ContainerOptions
+from hullbox.engine.resource_spec import apply_resources
 from hullbox.engine.rootfs import ResolvedUser
 from hullbox.engine.security import apply_security
 from hullbox.oci.image import ContainerConfig
@@ -92,6 +93,7 @@ def build_spec(
         }
     if options.pids_limit:
         resources["pids"] = {"limit": options.pids_limit}
+    apply_resources(spec, options.resources, options.memory, container_id)
     if options.labels:
         spec["annotations"] = dict(options.labels)
     apply_security(spec, options.security)

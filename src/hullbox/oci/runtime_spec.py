@@ -177,6 +177,7 @@ class Process(_Record):
         "cwd",
         "env",
         "no_new_privileges",
+        "oom_score_adj",
         "rlimits",
         "terminal",
         "user",
@@ -185,7 +186,7 @@ class Process(_Record):
     def __init__(self, args: tuple[str, ...], env: tuple[str, ...] = (), cwd: str = "/",
                  user: User | None = None, terminal: bool = False,
                  capabilities: Capabilities | None = None, rlimits: tuple[Rlimit, ...] = (),
-                 no_new_privileges: bool = False) -> None:
+                 no_new_privileges: bool = False, oom_score_adj: int | None = None) -> None:
         self.args = args
         self.env = env
         self.cwd = cwd
@@ -194,6 +195,7 @@ class Process(_Record):
         self.capabilities = capabilities
         self.rlimits = rlimits
         self.no_new_privileges = no_new_privileges
+        self.oom_score_adj = oom_score_adj
 
 
 class Mount(_Record):
@@ -260,12 +262,14 @@ class Resources(_Record):
         "memory_limit",
         "memory_swap",
         "pids_limit",
+        "raw",
     )
 
     def __init__(self, memory_limit: int | None = None, memory_swap: int | None = None,
                  cpu_shares: int | None = None, cpu_quota: int | None = None,
                  cpu_period: int | None = None, pids_limit: int | None = None,
-                 devices: tuple[DeviceRule, ...] = ()) -> None:
+                 devices: tuple[DeviceRule, ...] = (),
+                 raw: dict[str, Any] | None = None) -> None:
         self.memory_limit = memory_limit
         self.memory_swap = memory_swap
         self.cpu_shares = cpu_shares
@@ -273,6 +277,8 @@ class Resources(_Record):
         self.cpu_period = cpu_period
         self.pids_limit = pids_limit
         self.devices = devices
+        # linux.resources as in config.json: runtime/cgroup_tuning.py reads the rest
+        self.raw = {} if raw is None else raw
 
 
 class Spec(_Record):
@@ -364,6 +370,7 @@ def parse_spec(doc: dict[str, Any]) -> Spec:
             rlimits=tuple(Rlimit(r["type"], int(r["soft"]), int(r["hard"]))
                           for r in proc.get("rlimits") or ()),
             no_new_privileges=bool(proc.get("noNewPrivileges", False)),
+            oom_score_adj=proc.get("oomScoreAdj"),
         ),
         root_path=(doc.get("root") or {}).get("path", "rootfs"),
         root_readonly=bool((doc.get("root") or {}).get("readonly", False)),
@@ -387,6 +394,7 @@ def parse_spec(doc: dict[str, Any]) -> Spec:
             devices=tuple(DeviceRule(bool(d["allow"]), d.get("type", "a"), d.get("major"),
                                      d.get("minor"), d.get("access", "rwm"))
                           for d in res.get("devices") or ()),
+            raw=res,
         ),
         sysctl=dict(linux.get("sysctl") or {}),
         rootfs_propagation=linux.get("rootfsPropagation", ""),

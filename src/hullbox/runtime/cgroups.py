@@ -159,6 +159,9 @@ def create_cgroup(path: str, resources: Resources, root: str = CGROUP_ROOT) -> C
                 created += _mkdirs(h, relative,
                                    cpuset="cpuset" in os.path.basename(h).split(","))
             _apply_v1(cgroup.dirs, resources)
+        from hullbox.runtime.cgroup_tuning import tune
+
+        tune(cgroup, resources.raw)
     except BaseException:
         for d in reversed(created):
             with contextlib.suppress(OSError):

@@ -123,6 +123,9 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     for fd in ctx.cgroup_procs:
         os.write(fd, b"0")
         os.close(fd)
+    if spec.process.oom_score_adj is not None:  # inherited by PID 1 if it forks later
+        stage.name = f"set oom_score_adj {spec.process.oom_score_adj}"
+        _write_file("/proc/self/oom_score_adj", str(spec.process.oom_score_adj))
     if not spec.process.terminal:
         stage.name = "set up stdio"
         _dup_stdio(ctx.stdio)
@@ -222,6 +225,14 @@ def _join_namespaces(spec: Spec, stage: _Stage, userns: bool) -> int:
         else:
             flags |= NAMESPACE_FLAGS[ns.type]
     return flags
+
+
+def _write_file(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
 
 
 def _dup_stdio(stdio: tuple[int, int, int]) -> None:

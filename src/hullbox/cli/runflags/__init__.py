@@ -13,11 +13,13 @@ from hullbox.cli.runflags import (
     lifecycle,
     namespaces,
     network,
+    resources,
     security,
     storage,
 )
 
-GROUPS = (basic, network, storage, security, health, lifecycle, isolation, namespaces)
+GROUPS = (basic, network, storage, security, health, lifecycle, isolation, namespaces,
+          resources)
 
 
 def container_options(fn: Any) -> Any:
