@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hullbox.engine.settings.behaviour import BehaviourSettings
 from hullbox.engine.settings.health import HealthSettings
 from hullbox.engine.settings.isolation import IsolationSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
@@ -43,6 +44,7 @@ class ContainerOptions:
     health: HealthSettings = field(default_factory=HealthSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     isolation: IsolationSettings = field(default_factory=IsolationSettings)
+    behaviour: BehaviourSettings = field(default_factory=BehaviourSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +59,7 @@ class ContainerOptions:
             "health": HealthSettings,
             "lifecycle": LifecycleSettings,
             "isolation": IsolationSettings,
+            "behaviour": BehaviourSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]

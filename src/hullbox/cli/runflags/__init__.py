@@ -8,6 +8,7 @@ from typing import Any
 
 from hullbox.cli.runflags import (
     basic,
+    behaviour,
     health,
     isolation,
     lifecycle,
@@ -16,7 +17,7 @@ from hullbox.cli.runflags import (
     storage,
 )
 
-GROUPS = (basic, network, storage, security, health, lifecycle, isolation)
+GROUPS = (basic, network, storage, security, health, lifecycle, isolation, behaviour)
 
 
 def container_options(fn: Any) -> Any:
