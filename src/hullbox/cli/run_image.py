@@ -38,29 +38,41 @@ def _matches(local: Any, platform: str) -> bool:
 
 class _StderrLines:
     """Pull progress for run/create: one line per layer outcome, on stderr,
-    so that stdout is the container's (or the ID) alone."""
+    so that stdout is the container's (or the ID) alone. The heading waits
+    for the first layer (or the end), so that a pull refused at once (no such
+    platform, no such tag) is one line, the error's."""
+
+    def __init__(self, heading: list[str]) -> None:
+        self.heading = heading
+
+    def flush_heading(self) -> None:
+        for line in self.heading:
+            click.echo(line, err=True)
+        self.heading = []
 
     def __call__(self, event: Any) -> None:
         from hullbox.cli.registry_progress import _PROGRESS_ONLY, short_id
 
+        self.flush_heading()
         if event.status not in _PROGRESS_ONLY:
             click.echo(f"{short_id(event.digest)}: {event.status}", err=True)
 
 
-def _pull(obj: Any, image: str, platform: str | None, quiet: bool) -> None:
+def _pull(obj: Any, image: str, platform: str | None, quiet: bool, missing: bool) -> None:
     from hullbox.oci.reference import parse
 
-    if not quiet:
-        ref = parse(image)
-        click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.path}", err=True)
+    ref = parse(image)
+    lines = _StderrLines([f"Unable to find image '{image}' locally"] if missing else [])
+    lines.heading.append(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
     result = obj.engine.distribution.pull(image, platform=platform,
-                                          listener=None if quiet else _StderrLines())
-    if not quiet:
-        click.echo(f"Digest: {result.digest}", err=True)
-        click.echo(f"Status: Downloaded newer image for {parse(result.reference).familiar}"
-                   if result.downloaded else
-                   f"Status: Image is up to date for {parse(result.reference).familiar}",
-                   err=True)
+                                          listener=None if quiet else lines)
+    if quiet:
+        return
+    lines.flush_heading()
+    familiar = parse(result.reference).familiar
+    click.echo(f"Digest: {result.digest}", err=True)
+    click.echo(f"Status: Downloaded newer image for {familiar}" if result.downloaded
+               else f"Status: Image is up to date for {familiar}", err=True)
 
 
 def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
@@ -78,10 +90,8 @@ def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
     wrong_platform = local is not None and platform and not _matches(local, platform)
     if policy in ("always", "newer") or (policy == "missing" and (local is None
                                                                   or wrong_platform)):
-        if local is None and not quiet:
-            click.echo(f"Unable to find image '{image}' locally", err=True)
         try:
-            _pull(obj, image, platform, quiet)
+            _pull(obj, image, platform, quiet, missing=local is None)
         except HullboxError as exc:
             if policy != "newer" or local is None:
                 raise
