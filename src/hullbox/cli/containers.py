@@ -75,17 +75,28 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 @click.command()
 @click.option("-a", "--attach", is_flag=True, help="Attach stdout/stderr and wait.")
 @click.option("-i", "--interactive", is_flag=True, help="Attach stdin.")
+@click.option("--detach-keys", default=None, metavar="KEYS",
+              help="Keys that detach from a -t container started with -ai and leave it "
+              "running (default ctrl-p,ctrl-q; \"\" for none).")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def start(obj: Any, attach: bool, interactive: bool, containers: tuple[str, ...]) -> int:
+def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
+          containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
     if not attach:
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
+    from hullbox.cli.foreground import detach_keys_for, run_kept
+
     record = obj.engine.containers.get(containers[0])
     stdin = 0 if interactive or record.config.get("interactive") else None
-    return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
+    keys = detach_keys_for(bool(record.config.get("tty")), stdin, detach_keys)
+
+    def action() -> int:
+        return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
+
+    return action() if keys is None else run_kept(action, keys=keys, sig_proxy=True)
 
 
 def _status(record: Any) -> str:

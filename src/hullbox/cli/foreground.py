@@ -138,9 +138,23 @@ def run_kept(action: Callable[[], int], *, keys: bytes | None, sig_proxy: bool) 
     return 128 - code if code < 0 else code
 
 
+def proxy_signals_by_kill(containers: Any, container_id: str) -> None:
+    """``attach``'s sig-proxy: the signals this command gets go to the container
+    (the way ``kill -s`` sends them), and the attach goes on."""
+    from hullbox.runtime.run import FORWARDED_SIGNALS
+
+    def forward(sig: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(HullboxError):
+            containers.kill(container_id, sig)
+
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+
+
 def detach_keys_for(options_tty: bool, stdin: int | None, text: str | None) -> bytes | None:
-    """The detach keys, when the user can type them: a -it session on a terminal."""
-    if not options_tty or stdin is None or not os.isatty(stdin):
+    """The detach keys, when the user can type them: a -it session on a
+    terminal, and keys not turned off with ``--detach-keys ""``."""
+    if not options_tty or stdin is None or not os.isatty(stdin) or text == "":
         return None
     from hullbox.engine.attach import parse_detach_keys
 
