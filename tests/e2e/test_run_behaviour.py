@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import termios
 import time
 import uuid
 from pathlib import Path
@@ -89,6 +90,12 @@ def test_sig_proxy_false_leaves_the_container_running(hullbox: Hullbox) -> None:
     hullbox.ok("rm", name)
 
 
+def _wait_for_raw_mode(master: int) -> None:
+    deadline = time.monotonic() + 15
+    while termios.tcgetattr(master)[3] & termios.ECHO and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_detach_keys_leave_a_run_it_container_running(hullbox: Hullbox) -> None:
     name = _name("detach")
     with terminal(hullbox, "run", "-it", "--name", name, "busybox", "sh") as user:
@@ -99,6 +106,14 @@ def test_detach_keys_leave_a_run_it_container_running(hullbox: Hullbox) -> None:
         assert user.exit_code() == 0
     assert hullbox.ok("inspect", "-f", "{{.State.Status}}", name).strip() == "running"
     assert hullbox.ok("exec", name, "echo", "still-here") == "still-here\n"
+    # attach finds the terminal again, input and output
+    with terminal(hullbox, "attach", name) as user:
+        _wait_for_raw_mode(user.master)  # keys typed before would be flushed
+        user.type(b"echo back-$((2*4))\r")
+        assert b"back-8" in user.read_until(b"back-8")
+        user.type(b"exit 4\r")
+        assert user.exit_code() == 4
+    assert hullbox.ok("inspect", "-f", "{{.State.ExitCode}}", name).strip() == "4"
     hullbox.ok("rm", "-f", name)
 
 

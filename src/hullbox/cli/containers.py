@@ -87,7 +87,7 @@ def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
-    from hullbox.cli.foreground import detach_keys_for, run_kept
+    from hullbox.cli.foreground import detach_keys_for, reattachable, run_kept
 
     record = obj.engine.containers.get(containers[0])
     stdin = 0 if interactive or record.config.get("interactive") else None
@@ -96,7 +96,10 @@ def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
     def action() -> int:
         return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
 
-    return action() if keys is None else run_kept(action, keys=keys, sig_proxy=True)
+    if keys is None:
+        return action()
+    return run_kept(action, keys=keys, sig_proxy=True,
+                    reattach=reattachable(obj.engine, record))
 
 
 def _status(record: Any) -> str:

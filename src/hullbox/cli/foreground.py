@@ -32,11 +32,58 @@ DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 _DETACHED = b"d"
 
 
-class _Keeper:
-    """The forked side: runs ``action``; lets go of the terminal at most once."""
+class Reattachable:
+    """Where a -it container's terminal goes once the user detached, so that
+    ``attach`` finds it as it finds a ``run -d`` one's: its input is the FIFO
+    attach writes into, its output goes to the log attach follows."""
 
-    def __init__(self, detached_w: int) -> None:
+    def __init__(self, store: Any, container_id: str, options: Any) -> None:
+        self.container_dir = store.container_dir(container_id)
+        self.rotation = options.lifecycle.rotation()
+        self.thread: threading.Thread | None = None
+
+    def descriptors(self) -> tuple[int, int]:
+        """(stdin, stdout) for the container's pty proxy from now on."""
+        from hullbox.engine.attach import open_stdin
+        from hullbox.engine.logs import log_path
+        from hullbox.engine.logwriter import LinePump, LogWriter
+
+        stdin = open_stdin(self.container_dir, True)
+        assert stdin is not None
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        writer = LogWriter(str(log_path(self.container_dir)), *self.rotation)
+
+        def copy() -> None:
+            pump = LinePump("stdout", writer)
+            while chunk := os.read(read_end, 65536):
+                pump.feed(chunk)
+            pump.close()
+            writer.close()
+            os.close(read_end)
+
+        self.thread = threading.Thread(target=copy, daemon=True)
+        self.thread.start()
+        return stdin, write_end
+
+    def close(self) -> None:
+        """The container is done (stdout no longer the pipe): wait for the log."""
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+
+def reattachable(engine: Any, record: Any) -> Reattachable:
+    """Reattachable for a stored container (``start -ai``)."""
+    from hullbox.engine.options import ContainerOptions
+
+    return Reattachable(engine.store, record.id, ContainerOptions.from_json(record.config))
+
+
+class _Keeper:
+    """The forked side: runs the action; lets go of the terminal at most once."""
+
+    def __init__(self, detached_w: int, reattach: Reattachable | None) -> None:
         self.detached_w = detached_w
+        self.reattach = reattach
         self.lock = threading.Lock()
         self.let_go = False
         self.saved_mode: list[int | list[bytes | int]] | None = None
@@ -45,8 +92,9 @@ class _Keeper:
 
             self.saved_mode = termios.tcgetattr(0)
 
-    def release_terminal(self) -> None:
-        """The user left: give the terminal back as it was, write nowhere."""
+    def release_terminal(self, *, detached: bool) -> None:
+        """The user left: give the terminal back as it was, write nowhere
+        (or, once detached with the keys, where ``attach`` can pick it up)."""
         with self.lock:
             if self.let_go:
                 return
@@ -57,12 +105,16 @@ class _Keeper:
                 with contextlib.suppress(OSError, ValueError):
                     restore_mode(0, self.saved_mode)
             null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            os.close(null)
+            stdin = stdout = null
+            if detached and self.reattach is not None:
+                stdin, stdout = self.reattach.descriptors()
+            for fd, target in ((0, stdin), (1, stdout), (2, null)):
+                os.dup2(target, fd)
+            for fd in {null, stdin, stdout}:
+                os.close(fd)
 
     def detach(self) -> None:
-        self.release_terminal()
+        self.release_terminal(detached=True)
         with contextlib.suppress(OSError):
             os.write(self.detached_w, _DETACHED)
 
@@ -71,15 +123,24 @@ class _Keeper:
         def wait() -> None:
             with contextlib.suppress(OSError):
                 os.read(alive_r, 1)
-            self.release_terminal()
+            self.release_terminal(detached=False)
 
         threading.Thread(target=wait, daemon=True).start()
 
+    def finish(self) -> None:
+        """The container ended: close the log's pipe and let it be written."""
+        with self.lock:
+            if self.let_go and self.reattach is not None:
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 1)
+                os.close(null)
+                self.reattach.close()
+
 
 def _keep(action: Callable[[], int], keys: bytes | None, detached_w: int,
-          alive_r: int) -> int:
+          alive_r: int, reattach: Reattachable | None) -> int:
     os.setsid()  # terminal signals reach the command, which decides (sig-proxy)
-    keeper = _Keeper(detached_w)
+    keeper = _Keeper(detached_w, reattach)
     if keys:
         from hullbox.runtime.detach import Detacher, install
 
@@ -93,6 +154,8 @@ def _keep(action: Callable[[], int], keys: bytes | None, detached_w: int,
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    finally:
+        keeper.finish()
 
 
 def _forward_to(pid: int, signals: tuple[int, ...]) -> None:
@@ -104,11 +167,13 @@ def _forward_to(pid: int, signals: tuple[int, ...]) -> None:
         signal.signal(sig, forward)
 
 
-def run_kept(action: Callable[[], int], *, keys: bytes | None, sig_proxy: bool) -> int:
+def run_kept(action: Callable[[], int], *, keys: bytes | None, sig_proxy: bool,
+             reattach: Reattachable | None = None) -> int:
     """Run ``action`` (which runs a container to its end and returns its exit
     code) in a keeper; return that code, or 0 once the user detached with
     ``keys``. With ``sig_proxy`` the sig-proxy signals go to the container;
-    without, they take their default course here (the command ends)."""
+    without, they take their default course here (the command ends).
+    ``reattach``: where the terminal goes after detaching (else nowhere)."""
     from hullbox.runtime.run import FORWARDED_SIGNALS
 
     detached_r, detached_w = os.pipe2(os.O_CLOEXEC)
@@ -121,7 +186,7 @@ def run_kept(action: Callable[[], int], *, keys: bytes | None, sig_proxy: bool) 
         try:
             os.close(detached_r)
             os.close(alive_w)
-            code = _keep(action, keys, detached_w, alive_r)
+            code = _keep(action, keys, detached_w, alive_r, reattach)
         finally:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
@@ -189,6 +254,7 @@ def run_attached(obj: Any, container_id: str, options: Any, params: dict[str, An
         sig_proxy = bool(params.get("sig_proxy", True))
         if keys is None and sig_proxy:
             return action()  # nothing to outlive the command: no keeper needed
-        return run_kept(action, keys=keys, sig_proxy=sig_proxy)
+        reattach = Reattachable(engine.store, container_id, options) if keys else None
+        return run_kept(action, keys=keys, sig_proxy=sig_proxy, reattach=reattach)
     finally:
         os.close(null)

@@ -25,21 +25,23 @@ class Detacher:
         self._matched = b""
 
     def scan(self, data: bytes) -> bytes:
-        """The bytes to pass on; after the keys, nothing more."""
+        """The bytes to pass on. At the keys ``on_detach`` runs (once), and
+        the rest of ``data``, typed at the terminal being let go, is dropped;
+        what comes later (from whoever has the input then) passes."""
         out = bytearray()
         for byte in data:
-            if self.detached:
-                break
             candidate = self._matched + bytes([byte])
             if self.keys and self.keys.startswith(candidate):
                 self._matched = candidate
                 if candidate == self.keys:
-                    self.detached = True
+                    self._matched = b""
+                    if not self.detached:
+                        self.detached = True
+                        self.on_detach()
+                    return bytes(out)
                 continue
             out += candidate  # not the sequence: what was held back goes on too
             self._matched = b""
-        if self.detached:
-            self.on_detach()
         return bytes(out)
 
 

@@ -83,7 +83,9 @@ def proxy(master: int, stdin: int | None, stdout: int) -> None:
             if not data:
                 reading_stdin = False
             elif detacher is not None:
-                data = detacher.scan(data)  # the keys are not for the container
-                reading_stdin = not detacher.detached
+                # the keys are not for the container; once they are typed,
+                # stdin is what the detacher put there (attach's FIFO, or
+                # /dev/null whose EOF ends the reading)
+                data = detacher.scan(data)
             if data:
                 _write_all(master, data)
