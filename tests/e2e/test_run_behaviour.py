@@ -198,3 +198,34 @@ def test_accepted_flags(hullbox: Hullbox) -> None:
         result = hullbox("run", "--rm", *flags, "busybox", "echo", "ok")
         assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", ""), flags
     assert "does not verify image signatures" in " ".join(hullbox.ok("run", "--help").split())
+
+
+def test_podman_replace_rmi_and_platform_parts(hullbox: Hullbox) -> None:
+    name = _name("replace")
+    first = hullbox.ok("create", "--name", name, "busybox", "true").strip()
+    second = hullbox.ok("create", "--replace", "--name", name, "busybox", "true").strip()
+    assert second != first and _containers(hullbox).count(second) == 1
+    assert first not in _containers(hullbox)
+    hullbox.ok("rm", name)
+    # --rmi: the image goes with the --rm container, unless another uses it
+    hullbox.ok("tag", "busybox", "rf3-rmi:one")
+    assert hullbox.ok("run", "--rm", "--rmi", "rf3-rmi:one", "echo", "ran") == "ran\n"
+    assert "rf3-rmi" not in hullbox.ok("images", "--format", "{{.Repository}}")
+    assert "--rm" in _refused(hullbox, "run", "--rmi", "busybox", "true")
+    ok = hullbox("run", "--rm", "--os", "linux", "--arch", "amd64", "busybox", "echo", "ok")
+    assert (ok.returncode, ok.stdout) == (0, "ok\n")
+    assert "conflicts" in _refused(hullbox, "run", "--platform", "linux/amd64", "--arch",
+                                   "amd64", "busybox", "true")
+    assert "linux/arm64" in _refused(hullbox, "run", "--arch", "arm64", "busybox", "true")
+
+
+def test_start_checkpoint_is_refused(hullbox: Hullbox) -> None:
+    created = hullbox.ok("create", "busybox", "true").strip()
+    try:
+        result = hullbox("start", "--checkpoint", "cp1", created)
+        assert result.returncode == 125
+        assert result.stderr.startswith("hullbox: --checkpoint") and \
+            len(result.stderr.splitlines()) == 1
+        assert hullbox.ok("inspect", "-f", "{{.State.Status}}", created).strip() == "created"
+    finally:
+        hullbox.ok("rm", created)

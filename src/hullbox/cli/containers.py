@@ -32,7 +32,7 @@ def _check_tty(interactive: bool, tty: bool) -> None:
 @click.pass_obj
 def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
     """Create a container from IMAGE and run COMMAND in it."""
-    from hullbox.cli.runflags.behaviour import check, cidfile
+    from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
 
     check(params, detach=detach)
     options = build_options(params)
@@ -41,6 +41,7 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
             raise InvalidArgument("--restart needs a detached container: add -d")
         _check_tty(params["interactive"], params["tty"])
     ensure_image(obj, image, params)
+    replace_named(obj, params)
     with cidfile(params) as write_id:
         if detach:
             record = obj.engine.containers.run_detached(image, list(command), options)
@@ -61,11 +62,12 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    from hullbox.cli.runflags.behaviour import check, cidfile
+    from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
 
     check(params)
     options = build_options(params)
     ensure_image(obj, image, params)
+    replace_named(obj, params)
     with cidfile(params) as write_id:
         record = obj.engine.containers.create(image, list(command), options)
         write_id(record.id)
@@ -78,11 +80,18 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 @click.option("--detach-keys", default=None, metavar="KEYS",
               help="Keys that detach from a -t container started with -ai and leave it "
               "running (default ctrl-p,ctrl-q; \"\" for none).")
+@click.option("--checkpoint", "--checkpoint-dir", "checkpoint", default=None, hidden=True,
+              help="Refused: hullbox has no checkpoint/restore.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
-          containers: tuple[str, ...]) -> int:
+          checkpoint: str | None, containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
+    if checkpoint is not None:
+        from hullbox.errors import Unsupported
+
+        raise Unsupported("--checkpoint: hullbox has no checkpoint/restore (CRIU); "
+                          "start the container without it")
     if not attach:
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:

@@ -241,6 +241,8 @@ def run_attached(obj: Any, container_id: str, options: Any, params: dict[str, An
         stdout = 1 if "stdout" in streams else null
         stderr = 2 if "stderr" in streams else null
 
+        image = engine.containers.get(container_id).image_name if params.get("rmi") else ""
+
         def action() -> int:
             try:
                 return int(engine.containers.start_attached(
@@ -249,6 +251,9 @@ def run_attached(obj: Any, container_id: str, options: Any, params: dict[str, An
                 if options.auto_remove:
                     with contextlib.suppress(HullboxError):
                         delete_container(engine.store, container_id)
+                if image:  # --rmi: unless another container uses it (Conflict)
+                    with contextlib.suppress(HullboxError):
+                        engine.images.remove(image)
 
         keys = detach_keys_for(tty, stdin, params.get("detach_keys"))
         sig_proxy = bool(params.get("sig_proxy", True))

@@ -58,13 +58,14 @@ class _StderrLines:
             click.echo(f"{short_id(event.digest)}: {event.status}", err=True)
 
 
-def _pull(obj: Any, image: str, platform: str | None, quiet: bool, missing: bool) -> None:
+def _pull(obj: Any, image: str, platform: str | None, quiet: bool, missing: bool,
+          insecure: bool) -> None:
     from hullbox.oci.reference import parse
 
     ref = parse(image)
     lines = _StderrLines([f"Unable to find image '{image}' locally"] if missing else [])
     lines.heading.append(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
-    result = obj.engine.distribution.pull(image, platform=platform,
+    result = obj.engine.distribution.pull(image, platform=platform, insecure=insecure,
                                           listener=None if quiet else lines)
     if quiet:
         return
@@ -78,8 +79,10 @@ def _pull(obj: Any, image: str, platform: str | None, quiet: bool, missing: bool
 def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
     """Pull ``image`` if the policy says so; refuse a local image of another
     platform than --platform asks for."""
+    from hullbox.cli.runflags.behaviour import platform_of
+
     policy = (params.get("pull_policy") or "").lower()
-    platform = params.get("platform")
+    platform = platform_of(params)
     if not policy and not platform:
         return  # the create that follows names a missing image (no implicit pull)
     quiet = bool(params.get("quiet"))
@@ -91,7 +94,8 @@ def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
     if policy in ("always", "newer") or (policy == "missing" and (local is None
                                                                   or wrong_platform)):
         try:
-            _pull(obj, image, platform, quiet, missing=local is None)
+            _pull(obj, image, platform, quiet, missing=local is None,
+                  insecure=not params.get("tls_verify", True))
         except HullboxError as exc:
             if policy != "newer" or local is None:
                 raise

@@ -50,7 +50,31 @@ FLAGS = [
                  "signatures (Docker Content Trust) either way."),
     click.option("--use-api-socket", is_flag=True,
                  help="Refused: hullbox has no API daemon whose socket could be mounted."),
+    # podman's
+    click.option("--arch", default=None, help="Architecture of the image (podman's; "
+                 "the arch of --platform)."),
+    click.option("--os", "os_name", default=None, help="OS of the image (podman's)."),
+    click.option("--variant", default=None, help="Architecture variant of the image "
+                 "(podman's)."),
+    click.option("--tls-verify/--no-tls-verify", default=True, show_default=True,
+                 help="Pull over HTTPS with verified certificates (podman's; "
+                 "--tls-verify=false allows plain HTTP)."),
+    click.option("--replace", is_flag=True,
+                 help="Remove a container of the same --name first (podman's)."),
+    click.option("--rmi", is_flag=True,
+                 help="With --rm: remove the image too once no container uses it (podman's)."),
 ]
+
+
+def platform_of(params: dict[str, Any]) -> str | None:
+    """--platform, or podman's --os/--arch/--variant (which default to linux/amd64)."""
+    parts = (params.get("os_name"), params.get("arch"), params.get("variant"))
+    if not any(parts):
+        return params.get("platform") or None
+    if params.get("platform"):
+        raise InvalidArgument("--platform conflicts with --os, --arch and --variant; use one")
+    text = f"{parts[0] or 'linux'}/{parts[1] or 'amd64'}"
+    return f"{text}/{parts[2]}" if parts[2] else text
 
 
 def _read_label_files(paths: tuple[str, ...]) -> dict[str, str]:
@@ -92,10 +116,13 @@ def check(params: dict[str, Any], *, detach: bool = False) -> None:
     policy = params.get("pull_policy")
     if policy is not None and policy.lower() not in PULL_POLICIES:
         raise InvalidArgument(f"invalid --pull {policy!r}: use always, missing, newer or never")
-    if params.get("platform"):
+    platform = platform_of(params)
+    if platform:
         from hullbox.registry.platform import parse_platform
 
-        parse_platform(params["platform"])
+        parse_platform(platform)
+    if params.get("rmi") and not params.get("auto_remove"):
+        raise InvalidArgument("--rmi removes the image after the container: it needs --rm")
     attached_streams(params)
     if params.get("detach_keys"):
         from hullbox.engine.attach import parse_detach_keys
@@ -147,3 +174,13 @@ def cidfile(params: dict[str, Any]) -> Iterator[Callable[[str], None]]:
         raise
     finally:
         os.close(fd)
+
+
+def replace_named(obj: Any, params: dict[str, Any]) -> None:
+    """podman's --replace: a container already holding --name goes first."""
+    name = params.get("name")
+    if params.get("replace") and name:
+        from hullbox.errors import NotFound
+
+        with contextlib.suppress(NotFound):
+            obj.engine.containers.remove(name, force=True)
