@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
+from hullbox.cli.docker_bools import DockerBoolCommand
 from hullbox.cli.format import ago, human_duration, print_formatted, print_table
+from hullbox.cli.run_image import ensure_image
 from hullbox.cli.runflags import build_options, container_options
 from hullbox.cli.targets import each, inspect_each
 from hullbox.errors import HullboxError, InvalidArgument
@@ -21,7 +23,7 @@ def _check_tty(interactive: bool, tty: bool) -> None:
         raise InvalidArgument("the input device is not a TTY; drop -t or run from a terminal")
 
 
-@click.command(context_settings=_RUN_SETTINGS)
+@click.command(cls=DockerBoolCommand, context_settings=_RUN_SETTINGS)
 @container_options
 @click.option("-d", "--detach", is_flag=True,
               help="Run in the background under a monitor; print the container ID.")
@@ -30,46 +32,83 @@ def _check_tty(interactive: bool, tty: bool) -> None:
 @click.pass_obj
 def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
     """Create a container from IMAGE and run COMMAND in it."""
+    from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
+
+    check(params, detach=detach)
     options = build_options(params)
-    if detach:
-        record = obj.engine.containers.run_detached(image, list(command), options)
-        click.echo(record.id)
-        return 0
-    if options.lifecycle.restart:
-        raise InvalidArgument("--restart needs a detached container: add -d")
-    _check_tty(params["interactive"], params["tty"])
-    result = obj.engine.containers.run(
-        image, list(command), options,
-        stdin=0 if params["interactive"] else None, stdout=1, stderr=2,
-    )
-    return int(result.exit_code)
+    if not detach:
+        if options.lifecycle.restart:
+            raise InvalidArgument("--restart needs a detached container: add -d")
+        _check_tty(params["interactive"], params["tty"])
+    ensure_image(obj, image, params)
+    replace_named(obj, params)
+    with cidfile(params) as write_id:
+        if detach:
+            record = obj.engine.containers.run_detached(image, list(command), options)
+            write_id(record.id)
+            click.echo(record.id)
+            return 0
+        record = obj.engine.containers.create(image, list(command), options)
+        write_id(record.id)
+    from hullbox.cli.foreground import run_attached
+
+    return run_attached(obj, record.id, options, params)
 
 
-@click.command(context_settings=_RUN_SETTINGS)
+@click.command(cls=DockerBoolCommand, context_settings=_RUN_SETTINGS)
 @container_options
 @click.argument("image")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
-    record = obj.engine.containers.create(image, list(command), build_options(params))
+    from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
+
+    check(params)
+    options = build_options(params)
+    ensure_image(obj, image, params)
+    replace_named(obj, params)
+    with cidfile(params) as write_id:
+        record = obj.engine.containers.create(image, list(command), options)
+        write_id(record.id)
     click.echo(record.id)
 
 
 @click.command()
 @click.option("-a", "--attach", is_flag=True, help="Attach stdout/stderr and wait.")
 @click.option("-i", "--interactive", is_flag=True, help="Attach stdin.")
+@click.option("--detach-keys", default=None, metavar="KEYS",
+              help="Keys that detach from a -t container started with -ai and leave it "
+              "running (default ctrl-p,ctrl-q; \"\" for none).")
+@click.option("--checkpoint", "--checkpoint-dir", "checkpoint", default=None, hidden=True,
+              help="Refused: hullbox has no checkpoint/restore.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def start(obj: Any, attach: bool, interactive: bool, containers: tuple[str, ...]) -> int:
+def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
+          checkpoint: str | None, containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
+    if checkpoint is not None:
+        from hullbox.errors import Unsupported
+
+        raise Unsupported("--checkpoint: hullbox has no checkpoint/restore (CRIU); "
+                          "start the container without it")
     if not attach:
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
+    from hullbox.cli.foreground import detach_keys_for, reattachable, run_kept
+
     record = obj.engine.containers.get(containers[0])
     stdin = 0 if interactive or record.config.get("interactive") else None
-    return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
+    keys = detach_keys_for(bool(record.config.get("tty")), stdin, detach_keys)
+
+    def action() -> int:
+        return int(obj.engine.containers.start_attached(containers[0], stdin=stdin))
+
+    if keys is None:
+        return action()
+    return run_kept(action, keys=keys, sig_proxy=True,
+                    reattach=reattachable(obj.engine, record))
 
 
 def _status(record: Any) -> str:

@@ -212,7 +212,10 @@ class ContainerService:
         from hullbox.engine.rootless import adapt_options
 
         adapt_options(options)
-        validate_create(self.store, options, resolved.config.config.exposed_ports)
+        from hullbox.engine.settings.behaviour import exposed_ports
+
+        validate_create(self.store, options,
+                        exposed_ports(resolved.config.config.exposed_ports, options.behaviour))
         from hullbox.engine import namespace_spec
 
         namespace_spec.validate_create(self.store, options, resolved)

@@ -33,6 +33,21 @@ def lifecycle_config(settings: LifecycleSettings) -> dict[str, Any]:
     return fields
 
 
+def exposed_config(store: Store, record: ContainerRecord,
+                   options: ContainerOptions) -> dict[str, Any]:
+    """Config.ExposedPorts (the image's and --expose), present only when any, as in Docker."""
+    from hullbox.engine.settings.behaviour import exposed_ports
+    from hullbox.store import images as image_db
+
+    exposed = exposed_ports({}, options.behaviour)
+    if image_db.get_image(store, record.image_id) is not None:
+        import json
+
+        image_config = json.loads(store.read_blob(record.image_id)).get("config") or {}
+        exposed = exposed_ports(image_config.get("ExposedPorts") or {}, options.behaviour)
+    return {"ExposedPorts": exposed} if exposed else {}
+
+
 def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     """The fields of ``docker inspect`` that hullbox knows."""
     options = ContainerOptions.from_json(record.config)
@@ -85,6 +100,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             "WorkingDir": options.workdir or "",
             "Entrypoint": options.entrypoint,
             "Labels": options.labels,
+            **exposed_config(store, record, options),
             "Tty": options.tty,
             "OpenStdin": options.interactive,
             "AttachStdin": options.interactive,

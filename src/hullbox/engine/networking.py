@@ -210,7 +210,10 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
 
     exposed: dict[str, Any] = {}
     if options.networking.publish_all:
-        exposed = images.get(record.image_id).config.config.exposed_ports
+        from hullbox.engine.settings.behaviour import exposed_ports
+
+        exposed = exposed_ports(images.get(record.image_id).config.config.exposed_ports,
+                                options.behaviour)
     networks = [resolve_network(store, name) for name, _a, _i in endpoints(options)]
     outward = next((n for n in networks if not n.internal), networks[0])
     with contextlib.ExitStack() as undo:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hullbox.engine.settings.behaviour import BehaviourSettings
 from hullbox.engine.settings.health import HealthSettings
 from hullbox.engine.settings.isolation import IsolationSettings
 from hullbox.engine.settings.lifecycle import LifecycleSettings
@@ -47,6 +48,7 @@ class ContainerOptions:
     isolation: IsolationSettings = field(default_factory=IsolationSettings)
     namespaces: NamespaceSettings = field(default_factory=NamespaceSettings)
     resources: ResourceSettings = field(default_factory=ResourceSettings)
+    behaviour: BehaviourSettings = field(default_factory=BehaviourSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +65,7 @@ class ContainerOptions:
             "isolation": IsolationSettings,
             "namespaces": NamespaceSettings,
             "resources": ResourceSettings,
+            "behaviour": BehaviourSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]

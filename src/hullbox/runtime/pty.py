@@ -40,7 +40,7 @@ def terminal_session(stdin: int | None, stdout: int, master: int) -> Iterator[No
     finally:
         if old_winch is not None:
             signal.signal(signal.SIGWINCH, old_winch)
-        if saved is not None and stdin is not None:
+        if saved is not None and stdin is not None and os.isatty(stdin):  # not detached
             restore_mode(stdin, saved)
 
 
@@ -56,6 +56,9 @@ def proxy(master: int, stdin: int | None, stdout: int) -> None:
     At stdin EOF we stop reading it but keep copying output; once every holder
     of the slave has exited, reading the master fails with EIO and we stop.
     """
+    from hullbox.runtime.detach import active
+
+    detacher = active() if stdin is not None else None
     reading_stdin = stdin is not None
     output_ok = True
     while True:
@@ -79,5 +82,10 @@ def proxy(master: int, stdin: int | None, stdout: int) -> None:
             data = os.read(stdin, 65536)
             if not data:
                 reading_stdin = False
-            else:
+            elif detacher is not None:
+                # the keys are not for the container; once they are typed,
+                # stdin is what the detacher put there (attach's FIFO, or
+                # /dev/null whose EOF ends the reading)
+                data = detacher.scan(data)
+            if data:
                 _write_all(master, data)

@@ -107,6 +107,10 @@ def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
             terminal_stdin: int | None = None
         else:
             terminal_stdin = stdin
+        # Forwarding starts before the container does: a signal that comes
+        # while it starts is held, then passed on, rather than ending hullbox
+        # (Python's default for SIGTERM) with the container left behind.
+        forwarding = stack.enter_context(_forwarding()) if forward_signals else None
         proc = spawn(spec, bundle, container_id, stdio=(stdin, stdout, stderr))
         if proc.cgroup is not None:
             stack.callback(proc.cgroup.destroy)
@@ -116,8 +120,8 @@ def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
             st.write_state(state_root, st.State(
                 container_id, proc.pid, bundle, proc.cgroup.path if proc.cgroup else "",
                 st.process_start_time(proc.pid) or 0, created_now(), spec.annotations))
-            if forward_signals:
-                stack.enter_context(_forwarding(proc.pid))
+            if forwarding is not None:
+                forwarding.start(proc.pid)
             if on_start is not None:
                 on_start(proc.pid)
             if proc.master is not None:
@@ -138,22 +142,34 @@ def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
 
 
 class _forwarding:
-    """Forward the sig-proxy signals to pid while active; restore old handlers after."""
+    """Forward the sig-proxy signals to pid while active; restore old handlers
+    after. Without a pid yet, signals are held until ``start(pid)``."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int | None = None) -> None:
         self.pid = pid
+        self.held: list[int] = []
         self.saved: dict[int, object] = {}
 
     def _forward(self, sig: int, _frame: FrameType | None) -> None:
+        if self.pid is None:
+            self.held.append(sig)
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
 
-    def __enter__(self) -> None:
+    def start(self, pid: int) -> None:
+        """The process now runs: pass on what came before."""
+        self.pid = pid
+        while self.held:
+            self._forward(self.held.pop(0), None)
+
+    def __enter__(self) -> _forwarding:
         for sig in FORWARDED_SIGNALS:
             try:
                 self.saved[sig] = signal.signal(sig, self._forward)
             except ValueError:
                 break  # not the main thread: Python only lets it set handlers
+        return self
 
     def __exit__(self, *_exc: object) -> None:
         for sig, handler in self.saved.items():

@@ -8,6 +8,7 @@ from typing import Any
 
 from hullbox.cli.runflags import (
     basic,
+    behaviour,
     health,
     isolation,
     lifecycle,
@@ -19,7 +20,7 @@ from hullbox.cli.runflags import (
 )
 
 GROUPS = (basic, network, storage, security, health, lifecycle, isolation, namespaces,
-          resources)
+          resources, behaviour)
 
 
 def container_options(fn: Any) -> Any:
