@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "container": ("", "Manage containers."),  # a lazy group: CONTAINER below
     "cp": ("hullbox.cli.cp:cp", "Copy files between a container and the host."),
     "create": (f"{_C}:create", "Create a container without starting it; prints its ID."),
+    "events": ("hullbox.cli.events:events",
+               "Show events: past ones with --since/--until, then new ones as they happen."),
     "exec": ("hullbox.cli.exec:exec_", "Run COMMAND in a running CONTAINER; exit with its code."),
     "export": ("hullbox.cli.commit:export", "Write a container's filesystem as a tar archive."),
     "history": (f"{_I}:history", "Show the history of an image."),

@@ -59,10 +59,13 @@ def reset(obj: Any, force: bool) -> int:
 
 
 def register(cli: click.Group) -> None:
+    from hullbox.cli.events import events
     from hullbox.cli.info import info
 
     group = click.Group("system", help="Manage hullbox.")
     group.add_command(df)
+    group.add_command(events)
     group.add_command(info)
     group.add_command(reset)
     cli.add_command(group)
+    cli.add_command(events)

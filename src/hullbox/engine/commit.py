@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from hullbox.linux import mounts
 from hullbox.oci import reference
 from hullbox.oci.image import ContainerConfig
 from hullbox.store import images as image_db
-from hullbox.store.containers import ContainerRecord
+from hullbox.store.containers import RUNNING, ContainerRecord
 from hullbox.store.images import ImageRecord, LayerRecord
 from hullbox.store.store import Store
 
@@ -62,6 +63,22 @@ def commit_container(store: Store, images: ImageService, record: ContainerRecord
     base_layers = images.manifest(image).layers
     return write_image(store, new, [*base_layers, layer.descriptor],
                        [*_stack_records(store, image), layer.record], tags)
+
+
+@contextlib.contextmanager
+def frozen_for_commit(record: ContainerRecord, pause: bool) -> Iterator[None]:
+    """``commit --pause``: a running container, unless paused already, is
+    frozen while its upper dir is read, so the layer is one moment's state."""
+    from hullbox.engine.pause import is_paused, set_frozen
+
+    if not pause or record.state != RUNNING or not record.pid or is_paused(record.id):
+        yield
+        return
+    set_frozen(record.id, record.name, True)
+    try:
+        yield
+    finally:
+        set_frozen(record.id, record.name, False)
 
 
 def _tag_name(ref: str) -> str:

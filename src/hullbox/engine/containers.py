@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hullbox.engine import events
 from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
 from hullbox.engine.lifecycle import (
@@ -81,6 +82,7 @@ def delete_container(store: Store, container_id: str, *, volumes: bool = False) 
     _rmtree(paths.base)
     container_db.delete(store, container_id)
     if record is not None:
+        events.container(store, record, "destroy")
         release_volumes(store, record.config, remove_anonymous=volumes or bool(
             record.config.get("auto_remove")))
 
@@ -174,6 +176,7 @@ class ContainerService:
         record.finished, record.error = time.time(), error
         container_db.update(self.store, record.id, state=EXITED, exit_code=137,
                             finished=record.finished, error=error, pid=0)
+        events.container(self.store, record, "die", exitCode="137")
         return record
 
     def _ended(self, container_id: str) -> bool:
@@ -260,6 +263,7 @@ class ContainerService:
             paths.make()
             undo.callback(_rmtree, paths.base)
             undo.pop_all()
+        events.container(self.store, record, "create")
         return record
 
     # -- start -------------------------------------------------------------
@@ -382,6 +386,7 @@ class ContainerService:
 
     def _kill_and_wait(self, record: ContainerRecord) -> None:
         container_db.update(self.store, record.id, stop_requested=1)  # no restart
+        events.container(self.store, record, "kill", signal=str(int(signal.SIGKILL)))
         send_signal(record, signal.SIGKILL)
         if not wait_until(lambda: self._ended(record.id), KILL_GRACE):
             raise RuntimeFailure(
@@ -403,9 +408,11 @@ class ContainerService:
             return record
         container_db.update(self.store, record.id, stop_requested=1)
         sig, wait = stop_plan(record, self.images, timeout)
+        events.container(self.store, record, "kill", signal=str(int(sig)))
         send_signal(record, sig)
         if not wait_until(lambda: self._ended(record.id), wait):
             self._kill_and_wait(record)
+        events.container(self.store, record, "stop")
         return self.get(record.id)
 
     def kill(self, name_or_id: str, sig: str | int = "KILL") -> ContainerRecord:
@@ -416,6 +423,7 @@ class ContainerService:
         if not is_active(record):
             raise Conflict(f"cannot kill container {record.name}: it is not running")
         container_db.update(self.store, record.id, stop_requested=1)
+        events.container(self.store, record, "kill", signal=str(number))
         send_signal(record, number)
         if number == signal.SIGKILL:
             wait_until(lambda: self._ended(record.id), KILL_GRACE)
@@ -445,7 +453,9 @@ class ContainerService:
     def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
         """``restart``: stop (as ``stop`` does) then start under a monitor."""
         record = self.stop(name_or_id, timeout)
-        return self.start(record.id)
+        started = self.start(record.id)
+        events.container(self.store, started, "restart")
+        return started
 
     # -- logs ----------------------------------------------------------------
     def logs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,10 @@ def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
             f'container name "/{name}" is already in use by container {owner_id}; '
             "remove or rename that container, or choose another name"
         ) from None
+    from hullbox.engine import events
+
+    events.container(service.store, replace(record, name=name), "rename",
+                     oldName="/" + record.name)
 
 
 def _tree_size(path: Path) -> int:
