@@ -508,7 +508,7 @@ class ContainerService:
 
         rename(self, name_or_id, new_name)
 
-    def prune(self, filters: dict[str, builtins.list[str]] | None = None) -> Any:
+    def prune(self, filters: Any = None) -> Any:
         """``container prune``: a PruneReport (engine.housekeeping)."""
         from hullbox.engine.housekeeping import prune
 

@@ -14,6 +14,7 @@ from hullbox.store import containers as container_db
 
 if TYPE_CHECKING:
     from hullbox.engine.containers import ContainerService
+    from hullbox.engine.prune_filters import PruneFilter
 
 
 def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
@@ -65,14 +66,16 @@ class PruneReport:
     reclaimed: int = 0
 
 
-def prune(service: ContainerService, filters: dict[str, list[str]] | None = None) -> PruneReport:
+def prune(service: ContainerService, filters: PruneFilter | None = None) -> PruneReport:
     """Remove every container that is not running (created or exited), as
-    Docker does; one that starts meanwhile is left alone."""
+    Docker does, and that ``filters`` admit; one that starts meanwhile is left alone."""
     from hullbox.engine.rootfs import ContainerPaths
 
     report = PruneReport()
-    for record in service.list(all=True, filters=filters):
+    for record in service.list(all=True):
         if record.state not in ("created", "exited"):
+            continue
+        if filters and not filters.admits(record.config.get("labels") or {}, record.created):
             continue
         size = _tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
         try:
