@@ -31,7 +31,8 @@ def name(hullbox: Hullbox) -> Iterator[str]:
     the test made under it is removed after."""
     unique = f"ev-{uuid.uuid4().hex[:8]}"
     yield unique
-    for container in hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split():
+    mine = hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split()
+    for container in mine:
         hullbox("rm", "-f", container)
 
 

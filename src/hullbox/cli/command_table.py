@@ -81,6 +81,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Show the processes of a container (ps options as for the host's ps)."),
     "unpause": ("hullbox.cli.processes:unpause",
                 "Let the processes of paused containers run again."),
+    "version": ("hullbox.cli.version:version",
+                "Show the hullbox version (Client and Server, as docker version does)."),
     "vm": ("hullbox.cli.vm:register",
            "Manage virtual machines (QEMU; KVM when it works here, else TCG)."),
     "volume": ("hullbox.cli.volume:register", "Manage volumes."),

@@ -104,7 +104,7 @@ class BuildService:
         record = self.containers.get(container)
         refuse_in_microvm(record.config, record.name, "commit")
         enter()  # rootless: the files' ids as the container has them
-        with frozen_for_commit(record, pause):
+        with frozen_for_commit(self.store, record, pause):
             image = commit_container(self.store, self.images, record, ref, changes=changes,
                                      message=message, author=author)
         events.container(self.store, record, "commit", comment=message, imageID=image.id)

@@ -66,19 +66,23 @@ def commit_container(store: Store, images: ImageService, record: ContainerRecord
 
 
 @contextlib.contextmanager
-def frozen_for_commit(record: ContainerRecord, pause: bool) -> Iterator[None]:
+def frozen_for_commit(store: Store, record: ContainerRecord, pause: bool) -> Iterator[None]:
     """``commit --pause``: a running container, unless paused already, is
-    frozen while its upper dir is read, so the layer is one moment's state."""
+    frozen while its upper dir is read, so the layer is one moment's state
+    (with Docker's pause and unpause events)."""
+    from hullbox.engine import events
     from hullbox.engine.pause import is_paused, set_frozen
 
     if not pause or record.state != RUNNING or not record.pid or is_paused(record.id):
         yield
         return
     set_frozen(record.id, record.name, True)
+    events.container(store, record, "pause")
     try:
         yield
     finally:
         set_frozen(record.id, record.name, False)
+        events.container(store, record, "unpause")
 
 
 def _tag_name(ref: str) -> str:

@@ -398,18 +398,21 @@ class ContainerService:
             delete_container(self.store, container_id)
 
     # -- stop, kill, wait ----------------------------------------------------
-    def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+    def stop(self, name_or_id: str, timeout: float | None = None,
+             sig: str | None = None) -> ContainerRecord:
         """``stop``: --stop-signal, else the image's STOPSIGNAL, else SIGTERM;
         then SIGKILL after ``timeout`` seconds (else --stop-timeout, else 10);
-        returns once the exit is recorded. A
-        container that is not running is left as it is, as in Docker."""
+        returns once the exit is recorded; ``sig`` (``stop -s``) overrides the
+        signal. A container that is not running is left as it is, as in Docker."""
+        wanted = parse_signal(sig) if sig else None
         record = self.get(name_or_id)
         if not is_active(record):
             return record
         container_db.update(self.store, record.id, stop_requested=1)
-        sig, wait = stop_plan(record, self.images, timeout)
-        events.container(self.store, record, "kill", signal=str(int(sig)))
-        send_signal(record, sig)
+        number, wait = stop_plan(record, self.images, timeout)
+        number = wanted or number
+        events.container(self.store, record, "kill", signal=str(int(number)))
+        send_signal(record, number)
         if not wait_until(lambda: self._ended(record.id), wait):
             self._kill_and_wait(record)
         events.container(self.store, record, "stop")
@@ -450,9 +453,10 @@ class ContainerService:
         wait_until(stopped, None, interval=0.02)
         return exit_code
 
-    def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+    def restart(self, name_or_id: str, timeout: float | None = None,
+                sig: str | None = None) -> ContainerRecord:
         """``restart``: stop (as ``stop`` does) then start under a monitor."""
-        record = self.stop(name_or_id, timeout)
+        record = self.stop(name_or_id, timeout, sig)
         started = self.start(record.id)
         events.container(self.store, started, "restart")
         return started

@@ -42,7 +42,7 @@ def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
                      oldName="/" + record.name)
 
 
-def _tree_size(path: Path) -> int:
+def tree_size(path: Path) -> int:
     """Bytes of the files under ``path`` (hard links once): the container's
     writable layer, Docker's SizeRw."""
     total, seen = 0, set()
@@ -77,7 +77,7 @@ def prune(service: ContainerService, filters: PruneFilter | None = None) -> Prun
             continue
         if filters and not filters.admits(record.config.get("labels") or {}, record.created):
             continue
-        size = _tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
+        size = tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
         try:
             service.remove(record.id)
         except HullboxError:
