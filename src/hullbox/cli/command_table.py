@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "create": (f"{_C}:create", "Create a container without starting it; prints its ID."),
     "events": ("hullbox.cli.events:events",
                "Show events: past ones with --since/--until, then new ones as they happen."),
+    "diff": ("hullbox.cli.diff:diff",
+             "Show the files a container added (A), changed (C) or deleted (D)."),
     "exec": ("hullbox.cli.exec:exec_", "Run COMMAND in a running CONTAINER; exit with its code."),
     "export": ("hullbox.cli.commit:export", "Write a container's filesystem as a tar archive."),
     "history": (f"{_I}:history", "Show the history of an image."),
@@ -92,12 +94,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # `hullbox container ...`: the same verbs, from several modules.
 CONTAINER: dict[str, tuple[str, str]] = {
     **{name: COMMANDS[name] for name in (
-        "attach", "commit", "cp", "create", "exec", "export", "kill", "logs", "pause",
+        "attach", "commit", "cp", "create", "diff", "exec", "export", "kill", "logs", "pause",
         "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "wait",
     )},
     "inspect": (f"{_C}:container_inspect", "Low-level information on containers, as JSON."),
     "list": COMMANDS["ps"],
     "ls": COMMANDS["ps"],
+    "port": ("hullbox.cli.network:port", COMMANDS["port"][1]),
     "prune": ("hullbox.cli.housekeeping:prune", "Remove all stopped containers."),
     "ps": COMMANDS["ps"],
 }

@@ -48,9 +48,15 @@ def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
 
 
 def register(cli: click.Group) -> None:
-    """``rename`` at top level and under ``container``; ``container prune``."""
+    """``rename`` and ``diff`` at top level and under ``container``;
+    ``container prune`` and ``container port``."""
+    from hullbox.cli.diff import diff
+    from hullbox.cli.network import port
+
     group = cli.commands["container"]
     assert isinstance(group, click.Group)
-    cli.add_command(rename)
-    group.add_command(rename)
+    for command in (rename, diff):
+        cli.add_command(command)
+        group.add_command(command)
     group.add_command(prune)
+    group.add_command(port)  # `hullbox port` is added with the network verbs
