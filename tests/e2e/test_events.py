@@ -188,3 +188,17 @@ def test_system_events_is_the_same_command(hullbox: Hullbox, name: str) -> None:
     assert hullbox.ok("system", "events", "--since", "5m", "--until", "0s", "--filter",
                       f"container={name}", "--format", "{{.Action}}") == "create\n"
     assert os.path.exists(hullbox.root / "events.log")
+
+
+def test_health_status_changes_are_events(hullbox: Hullbox, name: str) -> None:
+    hullbox.ok("run", "-d", "--name", name, "--health-cmd", "test -f /tmp/ok",
+               "--health-interval", "1s", "--health-retries", "1", "busybox", "sh", "-c",
+               "touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 60")
+    wanted = ["health_status: healthy", "health_status: unhealthy"]
+    deadline = time.monotonic() + 40
+    seen: list[str] = []
+    while seen != wanted and time.monotonic() < deadline:
+        time.sleep(0.5)
+        seen = _actions(_past(hullbox, "--filter", f"container={name}",
+                              "--filter", "event=health_status"))
+    assert seen == wanted  # once each: a status that stays is no new event

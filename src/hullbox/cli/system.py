@@ -12,12 +12,18 @@ from hullbox.cli.format import print_formatted, print_table
 
 @click.command()
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("-v", "--verbose", is_flag=True, help="Each image, container, volume and "
+              "cache entry.")
 @click.pass_obj
-def df(obj: Any, fmt: str | None) -> None:
-    """Show disk usage of images and containers."""
+def df(obj: Any, fmt: str | None, verbose: bool) -> None:
+    """Show disk usage of images, containers, volumes and the build cache."""
+    from hullbox.cli.df_verbose import extra_rows, print_verbose
     from hullbox.engine.image_usage import disk_usage
     from hullbox.engine.units import human_size
 
+    if verbose:
+        print_verbose(obj.engine, fmt)
+        return
     rows = []
     for usage in disk_usage(obj.engine.images):
         share = f" ({100 * usage.reclaimable // usage.size}%)" if usage.size else ""
@@ -28,6 +34,7 @@ def df(obj: Any, fmt: str | None) -> None:
             "Size": human_size(usage.size),
             "Reclaimable": human_size(usage.reclaimable) + share,
         })
+    rows += extra_rows(obj.engine)
     if print_formatted(rows, fmt):
         return
     print_table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],

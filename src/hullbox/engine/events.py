@@ -24,6 +24,13 @@ def container(store: Store, record: ContainerRecord, action: str, **extra: str) 
     append(store.root, "container", action, record.id, attributes)
 
 
+def container_exited(store: Store, record: ContainerRecord, code: int, oom: bool) -> None:
+    """``oom`` (when the kernel killed it for memory), then ``die`` with its code."""
+    if oom:
+        container(store, record, "oom")
+    container(store, record, "die", exitCode=str(code))
+
+
 def image(store: Store, actor_id: str, action: str, name: str = "") -> None:
     """``pull``, ``push``, ``tag``, ``untag``, ``delete``, ``load``, ``save``,
     ``import``; ``name`` the reference it was done under (else the ID)."""

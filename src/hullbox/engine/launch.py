@@ -153,6 +153,6 @@ def launch_attached(
         container_db.update(store, record.id, state=EXITED, exit_code=code,
                             finished=time.time(), pid=0,
                             error="OOMKilled" if oom else "")
-        events.container(store, record, "die", exitCode=str(code))
+        events.container_exited(store, record, code, oom)
         return code
     raise AssertionError("unreachable")  # pragma: no cover

@@ -235,5 +235,5 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")
-    events.container(store, record, "die", exitCode=str(code))
+    events.container_exited(store, record, code, oom)
     return code

@@ -48,9 +48,10 @@ def append(root: Path, kind: str, action: str, actor_id: str,
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                if os.fstat(fd).st_ino != os.stat(path).st_ino:
+                opened = os.fstat(fd)
+                if opened.st_ino != os.stat(path).st_ino:
                     continue  # rotated while we waited for the lock
-                if os.fstat(fd).st_size > MAX_BYTES:
+                if opened.st_size > MAX_BYTES:
                     os.replace(path, path.with_name(JOURNAL_NAME + ".1"))
                     continue
                 os.write(fd, line)
