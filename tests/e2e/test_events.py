@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import Hullbox, hullbox_command
+from .registry_helpers import running_registry
 
 pytestmark = pytest.mark.root
 
@@ -202,3 +203,35 @@ def test_health_status_changes_are_events(hullbox: Hullbox, name: str) -> None:
         seen = _actions(_past(hullbox, "--filter", f"container={name}",
                               "--filter", "event=health_status"))
     assert seen == wanted  # once each: a status that stays is no new event
+
+
+def test_push_pull_load_and_import_events(hullbox: Hullbox, name: str, tmp_path: Path,
+                                          busybox_tar: Path) -> None:
+    image_id = hullbox.ok("inspect", "-f", "{{.Id}}", "busybox").strip()
+    (tmp_path / "registry").mkdir()
+    with running_registry(tmp_path / "registry") as registry:
+        ref = f"{registry.host}/{name}/bb:1"
+        hullbox.ok("tag", "busybox", ref)
+        hullbox.ok("push", ref)
+        hullbox.ok("rmi", ref)
+        hullbox.ok("pull", ref)
+        hullbox.ok("rmi", ref)
+    hullbox.ok("save", "-o", str(tmp_path / "bb.tar"), "busybox")
+    hullbox.ok("load", "-i", str(tmp_path / "bb.tar"))
+    since = (time.time() - 120)
+    rfc3339 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))  # docker's date form
+    lines = _past_from(hullbox, rfc3339, "--filter", f"image={ref}")
+    assert [line.split(" ", 3)[2] for line in lines] == ["tag", "push", "pull"]
+    assert lines[1].endswith(f"image push {ref} (name={registry.host}/{name}/bb)")
+    assert lines[2].endswith(f"image pull {ref} (name={registry.host}/{name}/bb)")
+    mine = [line for line in _past_from(hullbox, rfc3339, "--filter", "type=image")
+            if image_id in line][-2:]
+    assert [line.split(" ", 3)[2] for line in mine] == ["save", "load"]
+    imported = hullbox.ok("import", str(busybox_tar), f"{name}-imp:1").strip()
+    lines = _past_from(hullbox, rfc3339, "--filter", "event=import")
+    assert lines[-1].endswith(f"image import {imported} (name={imported})")
+    hullbox.ok("rmi", f"{name}-imp:1")
+
+
+def _past_from(hullbox: Hullbox, since: str, *args: str) -> list[str]:
+    return hullbox.ok("events", "--since", since, "--until", "0s", *args).splitlines()
