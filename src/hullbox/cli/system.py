@@ -97,12 +97,11 @@ def prune(obj: Any, all_images: bool, volumes: bool, filters: tuple[str, ...],
                 ("Deleted Networks:", report.networks),
                 ("Deleted Volumes:", report.volumes),
                 ("Deleted Images:", [f"untagged: {n}" for n in report.untagged]
-                 + [f"deleted: {i}" for i in report.images])]
+                 + [f"deleted: {i}" for i in report.images]),
+                ("Deleted build cache objects:", report.cache)]
     for title, lines in sections:
         if lines:
             click.echo("\n".join([title, *lines]) + "\n")
-    if report.cache_entries:
-        click.echo(f"Deleted build cache objects: {report.cache_entries}\n")
     click.echo(f"Total reclaimed space: {human_size(report.reclaimed)}")
     return 0
 

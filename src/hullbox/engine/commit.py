@@ -48,7 +48,7 @@ def commit_container(store: Store, images: ImageService, record: ContainerRecord
         raise RuntimeFailure(f"commit {record.name}: its directory {paths.upper} is missing")
     chain = image.layer_chain_ids()
     layer = write_layer(store, paths.upper, chain[-1] if chain else None,
-                        exclude=_mount_points(store, image, paths))
+                        exclude=runtime_mount_points(store, image, paths))
     created = now_rfc3339()
     history = {"created": created, "created_by": " ".join(record.command)}
     if message:
@@ -117,7 +117,7 @@ def _container_config(image: Image, record: ContainerRecord) -> ContainerConfig:
     )
 
 
-def _mount_points(store: Store, image: Image, paths: ContainerPaths) -> set[str]:
+def runtime_mount_points(store: Store, image: Image, paths: ContainerPaths) -> set[str]:
     """Files the runtime made in the upper dir only to mount over them
     (/etc/hosts on an image without one): not the container's changes."""
     try:

@@ -53,12 +53,12 @@ def _same_dir(new: os.stat_result, old: os.stat_result) -> bool:
 
 def container_changes(store: Store, images: ImageService, record: ContainerRecord) -> list[Change]:
     """The container's changes against its image's layers."""
-    from hullbox.engine.commit import _mount_points
+    from hullbox.engine.commit import runtime_mount_points
 
     image = images.get(record.image_id)
     lowers = [store.layer_dir(c) for c in reversed(image.layer_chain_ids())]
     paths = ContainerPaths(store.container_dir(record.id))
-    made_for_mounts = _mount_points(store, image, paths)
+    made_for_mounts = runtime_mount_points(store, image, paths)
     changes: list[Change] = []
     changed_dirs: set[str] = set()
     for path, info in _walk(paths.upper):

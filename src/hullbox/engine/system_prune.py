@@ -25,7 +25,7 @@ class SystemPruneReport:
     volumes: list[str] = field(default_factory=list)
     untagged: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
-    cache_entries: int = 0
+    cache: list[str] = field(default_factory=list)  # the build cache entries' IDs
     reclaimed: int = 0
 
 
@@ -87,5 +87,10 @@ def system_prune(engine: Engine, *, all_images: bool = False, volumes: bool = Fa
     report.untagged, report.images = images.untagged, images.deleted
     report.reclaimed += images.reclaimed
     if not filters:  # the cache keeps no labels or times to filter by
-        report.cache_entries = engine.builds.prune_cache()
+        from hullbox.build.cache import BuildCache
+
+        entries = BuildCache(engine.store).entries()
+        engine.builds.prune_cache()
+        report.cache = [entry.chain_id.removeprefix("sha256:") for entry in entries]
+        report.reclaimed += sum(entry.size for entry in entries)
     return report
