@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "container": ("", "Manage containers."),  # a lazy group: CONTAINER below
     "cp": ("hullbox.cli.cp:cp", "Copy files between a container and the host."),
     "create": (f"{_C}:create", "Create a container without starting it; prints its ID."),
+    "events": ("hullbox.cli.events:events",
+               "Show events: past ones with --since/--until, then new ones as they happen."),
+    "diff": ("hullbox.cli.diff:diff",
+             "Show the files a container added (A), changed (C) or deleted (D)."),
     "exec": ("hullbox.cli.exec:exec_", "Run COMMAND in a running CONTAINER; exit with its code."),
     "export": ("hullbox.cli.commit:export", "Write a container's filesystem as a tar archive."),
     "history": (f"{_I}:history", "Show the history of an image."),
@@ -82,6 +86,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Update configuration of one or more containers."),
     "unpause": ("hullbox.cli.processes:unpause",
                 "Let the processes of paused containers run again."),
+    "version": ("hullbox.cli.version:version",
+                "Show the hullbox version (Client and Server, as docker version does)."),
     "vm": ("hullbox.cli.vm:register",
            "Manage virtual machines (QEMU; KVM when it works here, else TCG)."),
     "volume": ("hullbox.cli.volume:register", "Manage volumes."),
@@ -91,13 +97,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # `hullbox container ...`: the same verbs, from several modules.
 CONTAINER: dict[str, tuple[str, str]] = {
     **{name: COMMANDS[name] for name in (
-        "attach", "commit", "cp", "create", "exec", "export", "kill", "logs", "pause",
+        "attach", "commit", "cp", "create", "diff", "exec", "export", "kill", "logs", "pause",
         "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "update",
         "wait",
     )},
     "inspect": (f"{_C}:container_inspect", "Low-level information on containers, as JSON."),
     "list": COMMANDS["ps"],
     "ls": COMMANDS["ps"],
+    "port": ("hullbox.cli.network:port", COMMANDS["port"][1]),
     "prune": ("hullbox.cli.housekeeping:prune", "Remove all stopped containers."),
     "ps": COMMANDS["ps"],
 }

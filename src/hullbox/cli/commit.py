@@ -16,14 +16,16 @@ from hullbox.errors import InvalidArgument
 @click.option("-a", "--author", default="", help='Author ("Name <email>").')
 @click.option("-c", "--change", multiple=True, help="Apply a Dockerfile instruction.")
 @click.option("-m", "--message", default="", help="Commit message.")
+@click.option("-p", "--pause", type=click.BOOL, default=True, show_default=True,
+              help="Freeze the container while committing (--pause=false: do not).")
 @click.argument("container")
 @click.argument("reference", required=False)
 @click.pass_obj
-def commit(obj: Any, author: str, change: tuple[str, ...], message: str, container: str,
-           reference: str | None) -> None:
+def commit(obj: Any, author: str, change: tuple[str, ...], message: str, pause: bool,
+           container: str, reference: str | None) -> None:
     """Make a new image of a container's changes."""
     record = obj.engine.builds.commit(container, reference, changes=list(change),
-                                      message=message, author=author)
+                                      message=message, author=author, pause=pause)
     click.echo(record.id)
 
 

@@ -173,20 +173,28 @@ def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
 @click.option("--format", "fmt", help="Go template, or json / table.")
 @click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="status=, name=, id=, label=, ancestor= (repeat a key to OR).")
+@click.option("-n", "--last", type=int, default=-1, show_default=True,
+              help="Show the n last created containers (all states).")
+@click.option("-l", "--latest", is_flag=True, help="Show the latest created container.")
+@click.option("-s", "--size", is_flag=True, help="Show the size of each container's files.")
 @click.pass_obj
 def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
-       filters: tuple[str, ...]) -> None:
+       filters: tuple[str, ...], last: int, latest: bool, size: bool) -> None:
     """List containers."""
+    from hullbox.cli.ps_extra import last_created, size_cells
     from hullbox.engine.filters import parse_filters
 
-    records = obj.engine.containers.list(all=show_all, filters=parse_filters(filters))
+    records = last_created(obj.engine.containers.list(
+        all=show_all or latest or last != -1, filters=parse_filters(filters)),
+        1 if latest else last)
+    sizes = size_cells(obj.engine.store, records, size, fmt)
     if quiet:
         for record in records:
             click.echo(record.id if no_trunc else record.short_id)
         return
     # IDs are short unless --no-trunc, in every format, as docker ps prints them
     rows = [_ps_row(obj, record) | ({} if no_trunc else {"ID": record.short_id})
-            for record in records] if fmt else []
+            | sizes.get(record.id, {}) for record in records] if fmt else []
     if print_formatted(rows, fmt, _PS_HEADERS):
         return
     table = [
@@ -198,21 +206,29 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
             _status(record),
             _ports(obj, record),
             record.name,
+            *sizes.get(record.id, {}).values(),
         ]
         for record in records
     ]
-    print_table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-                table)
+    print_table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES",
+                 *(["SIZE"] if size else [])], table)
 
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Kill and remove running containers.")
 @click.option("-v", "--volumes", is_flag=True, help="Remove the anonymous volumes too.")
+@click.option("-l", "--link", is_flag=True, help="Remove a legacy link (refused: hullbox "
+              "makes none).")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int:
+def rm(obj: Any, force: bool, volumes: bool, link: bool, containers: tuple[str, ...]) -> int:
     """Remove containers; a failure on one does not stop the others."""
     from hullbox.cli.lifecycle import _each
+
+    if link:
+        raise InvalidArgument("rm --link: hullbox keeps no legacy links between containers, "
+                              "so there is none to remove; leave out --link to remove "
+                              "containers")
 
     return _each(containers,
                  lambda n: obj.engine.containers.remove(n, force=force, volumes=volumes),
@@ -222,9 +238,11 @@ def rm(obj: Any, force: bool, volumes: bool, containers: tuple[str, ...]) -> int
 @click.command()
 @click.option("-f", "--format", "fmt", help="Go template.")
 @click.option("--type", "kind", type=click.Choice(["container", "image"]), default=None)
+@click.option("-s", "--size", is_flag=True, help="Add SizeRw and SizeRootFs of containers.")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
-def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...]) -> int:
+def inspect(obj: Any, fmt: str | None, kind: str | None, size: bool,
+            names: tuple[str, ...]) -> int:
     """Low-level information on containers or images, as JSON."""
     from hullbox.errors import NotFound
 
@@ -232,7 +250,12 @@ def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...])
         if kind == "image":
             return obj.engine.images.inspect(name)
         try:
-            return obj.engine.containers.inspect(name)
+            found = obj.engine.containers.inspect(name)
+            if size:
+                from hullbox.cli.ps_extra import with_size
+
+                found = with_size(obj.engine, name, found)
+            return found
         except NotFound:
             if kind == "container":
                 raise
@@ -246,11 +269,13 @@ def inspect(obj: Any, fmt: str | None, kind: str | None, names: tuple[str, ...])
 
 @click.command(name="inspect")
 @click.option("-f", "--format", "fmt", help="Go template.")
+@click.option("-s", "--size", is_flag=True, help="Add SizeRw and SizeRootFs.")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_context
-def container_inspect(ctx: click.Context, fmt: str | None, names: tuple[str, ...]) -> int:
+def container_inspect(ctx: click.Context, fmt: str | None, size: bool,
+                      names: tuple[str, ...]) -> int:
     """Low-level information on containers, as JSON."""
-    return int(ctx.invoke(inspect, fmt=fmt, kind="container", names=names))
+    return int(ctx.invoke(inspect, fmt=fmt, kind="container", size=size, names=names))
 
 
 def register(cli: click.Group) -> None:

@@ -13,10 +13,12 @@ from hullbox.errors import InvalidArgument
 @click.command()
 @click.option("-a", "--archive", is_flag=True, help="Keep uid/gid of the source files.")
 @click.option("-L", "--follow-link", is_flag=True, help="Follow a symlink given as SRC.")
+@click.option("-q", "--quiet", is_flag=True, help="Print no 'Successfully copied' line "
+              "(it is printed only to a terminal anyway).")
 @click.argument("src")
 @click.argument("dest")
 @click.pass_obj
-def cp(obj: Any, archive: bool, follow_link: bool, src: str, dest: str) -> None:
+def cp(obj: Any, archive: bool, follow_link: bool, quiet: bool, src: str, dest: str) -> None:
     """Copy files between a container and the host.
 
     \b
@@ -33,15 +35,26 @@ def cp(obj: Any, archive: bool, follow_link: bool, src: str, dest: str) -> None:
     if not src_container and not dest_container:
         raise InvalidArgument("must specify at least one container source: "
                               "CONTAINER:PATH as SRC or DEST")
+    from hullbox.cli.cp_report import copied_to_host, tar_size
+
+    # docker cp reports to a terminal only, and never around a tar stream
+    report = not quiet and sys.stderr.isatty() and "-" not in (src, dest)
     containers = obj.engine.containers
     if src_container:
+        landed = copied_to_host(src_path, dest_path)
         containers.copy_from(src_container, src_path, dest_path, follow=follow_link,
                              archive=archive, out=sys.stdout.buffer)
         sys.stdout.flush()
+        size = tar_size(landed) if report else 0
     else:
         assert dest_container is not None
         containers.copy_to(src_path, dest_container, dest_path, follow=follow_link,
                            archive=archive, stdin=sys.stdin.buffer)
+        size = tar_size(src_path, follow_link) if report else 0
+    if report:
+        from hullbox.engine.units import human_size
+
+        click.echo(f"Successfully copied {human_size(size)} to {dest}", err=True)
 
 
 def register(cli: click.Group) -> None:

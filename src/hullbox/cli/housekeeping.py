@@ -7,8 +7,6 @@ from typing import Any
 
 import click
 
-from hullbox.errors import InvalidArgument
-
 
 @click.command()
 @click.argument("container")
@@ -28,20 +26,15 @@ def _confirmed() -> bool:
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--filter", "filters", multiple=True, metavar="label=KEY[=VALUE]",
-              help="Prune only containers with this label.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="until=TIME (or a duration ago), label=KEY[=VALUE], label!=KEY[=VALUE].")
 @click.pass_obj
 def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
     """Remove all stopped containers."""
-    from hullbox.engine.filters import parse_filters
+    from hullbox.engine.prune_filters import parse_prune_filters
     from hullbox.engine.units import human_size
 
-    parsed = parse_filters(filters)
-    if set(parsed) - {"label"}:
-        raise InvalidArgument(
-            f"invalid filter {sorted(set(parsed) - {'label'})[0]!r} for container prune: "
-            "use label=KEY or label=KEY=VALUE"
-        )
+    parsed = parse_prune_filters(filters)
     if not force and not _confirmed():
         click.echo("Total reclaimed space: 0B")
         return
@@ -55,9 +48,15 @@ def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
 
 
 def register(cli: click.Group) -> None:
-    """``rename`` at top level and under ``container``; ``container prune``."""
+    """``rename`` and ``diff`` at top level and under ``container``;
+    ``container prune`` and ``container port``."""
+    from hullbox.cli.diff import diff
+    from hullbox.cli.network import port
+
     group = cli.commands["container"]
     assert isinstance(group, click.Group)
-    cli.add_command(rename)
-    group.add_command(rename)
+    for command in (rename, diff):
+        cli.add_command(command)
+        group.add_command(command)
     group.add_command(prune)
+    group.add_command(port)  # `hullbox port` is added with the network verbs

@@ -156,4 +156,7 @@ def info(obj: Any, fmt: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
+    from hullbox.cli.version import version
+
     cli.add_command(info)
+    cli.add_command(version)

@@ -49,18 +49,27 @@ def _tail(value: str) -> int | None:
 @click.option("--since", help="Lines after a time (2024-05-01T12:00:00Z, 1700000000) or "
               "a duration ago (10m).")
 @click.option("--until", help="Lines before a time or a duration ago.")
+@click.option("--details", is_flag=True, help="Show the attributes --log-opt labels=/env= "
+              "add to each line.")
 @click.argument("container")
 @click.pass_obj
 def logs(obj: Any, follow: bool, tail: str, timestamps: bool, since: str | None,
-         until: str | None, container: str) -> None:
+         until: str | None, details: bool, container: str) -> None:
     """Print a container's output: stdout lines to stdout, stderr lines to stderr."""
     entries = obj.engine.containers.logs(container, follow=follow, tail=_tail(tail),
                                          since=since, until=until)
+    prefix = b""
+    if details:
+        from hullbox.engine.log_details import details_prefix, extra_attributes
+
+        prefix = details_prefix(extra_attributes(
+            obj.engine.store, obj.engine.images, obj.engine.containers.get(container)))
     streams = {"stdout": sys.stdout.buffer, "stderr": sys.stderr.buffer}
     for entry in entries:
         out = streams.get(entry.stream, sys.stdout.buffer)
         if timestamps:
             out.write(entry.time.encode() + b" ")
+        out.write(prefix)
         out.write(entry.data)
         if follow:  # a follower wants each line as it comes
             out.flush()
@@ -68,27 +77,45 @@ def logs(obj: Any, follow: bool, tail: str, timestamps: bool, since: str | None,
         out.flush()
 
 
-_TIMEOUT = click.option("-t", "--time", "timeout", type=float, default=None,
-                        help="Seconds to wait before killing it (default 10).")
+# Docker's -t/--timeout; --time is its older spelling, still accepted
+_TIMEOUT = click.option("-t", "--timeout", "--time", "timeout", type=float, default=None,
+                        help="Seconds to wait before killing it (default 10; -1: forever).")
+_SIGNAL = click.option("-s", "--signal", "sig", default=None,
+                       help="Signal to stop it with (default: its STOPSIGNAL, else TERM).")
+
+
+def _stop_args(timeout: float | None, sig: str | None) -> float | None:
+    """A bad signal is the user's error once, not once per container; a
+    negative timeout waits as long as it takes, as in Docker."""
+    if sig is not None:
+        from hullbox.engine.lifecycle import parse_signal
+
+        parse_signal(sig)
+    return None if timeout is None else (1e9 if timeout < 0 else timeout)
 
 
 @click.command()
+@_SIGNAL
 @_TIMEOUT
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def stop(obj: Any, timeout: float | None, containers: tuple[str, ...]) -> int:
+def stop(obj: Any, sig: str | None, timeout: float | None, containers: tuple[str, ...]) -> int:
     """Stop running containers: STOPSIGNAL (SIGTERM), then SIGKILL."""
-    return _each(containers, lambda n: obj.engine.containers.stop(n, timeout),
+    timeout = _stop_args(timeout, sig)
+    return _each(containers, lambda n: obj.engine.containers.stop(n, timeout, sig),
                  lambda name, _r: name)
 
 
 @click.command()
+@_SIGNAL
 @_TIMEOUT
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
-def restart(obj: Any, timeout: float | None, containers: tuple[str, ...]) -> int:
+def restart(obj: Any, sig: str | None, timeout: float | None,
+            containers: tuple[str, ...]) -> int:
     """Stop then start containers, in the background."""
-    return _each(containers, lambda n: obj.engine.containers.restart(n, timeout),
+    timeout = _stop_args(timeout, sig)
+    return _each(containers, lambda n: obj.engine.containers.restart(n, timeout, sig),
                  lambda name, _r: name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -11,12 +12,18 @@ from hullbox.cli.format import print_formatted, print_table
 
 @click.command()
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("-v", "--verbose", is_flag=True, help="Each image, container, volume and "
+              "cache entry.")
 @click.pass_obj
-def df(obj: Any, fmt: str | None) -> None:
-    """Show disk usage of images and containers."""
+def df(obj: Any, fmt: str | None, verbose: bool) -> None:
+    """Show disk usage of images, containers, volumes and the build cache."""
+    from hullbox.cli.df_verbose import extra_rows, print_verbose
     from hullbox.engine.image_usage import disk_usage
     from hullbox.engine.units import human_size
 
+    if verbose:
+        print_verbose(obj.engine, fmt)
+        return
     rows = []
     for usage in disk_usage(obj.engine.images):
         share = f" ({100 * usage.reclaimable // usage.size}%)" if usage.size else ""
@@ -27,6 +34,7 @@ def df(obj: Any, fmt: str | None) -> None:
             "Size": human_size(usage.size),
             "Reclaimable": human_size(usage.reclaimable) + share,
         })
+    rows += extra_rows(obj.engine)
     if print_formatted(rows, fmt):
         return
     print_table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
@@ -58,11 +66,55 @@ def reset(obj: Any, force: bool) -> int:
     return 1 if report.failures else 0
 
 
+@click.command()
+@click.option("-a", "--all", "all_images", is_flag=True,
+              help="Remove every unused image, not only dangling ones.")
+@click.option("--volumes", is_flag=True, help="Prune anonymous volumes too.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="until=TIME (or a duration ago), label=KEY[=VALUE], label!=KEY[=VALUE].")
+@click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def prune(obj: Any, all_images: bool, volumes: bool, filters: tuple[str, ...],
+          force: bool) -> int:
+    """Remove unused data: stopped containers, unused networks, dangling images, build cache."""
+    from hullbox.engine.prune_filters import parse_prune_filters
+    from hullbox.engine.system_prune import system_prune, warnings
+    from hullbox.engine.units import human_size
+
+    parsed = parse_prune_filters(filters)
+    if not force:
+        text = "WARNING! This will remove:\n" + "".join(
+            f"  - {line}\n" for line in warnings(all_images, volumes))
+        if parsed:
+            text += "\n  Items to be pruned will be filtered with:\n" + "".join(
+                f"  - {line}\n" for line in parsed.describe())
+        click.echo(text + "\nAre you sure you want to continue? [y/N] ", nl=False)
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            click.echo("hullbox: system prune has been cancelled", err=True)
+            return 1
+    report = system_prune(obj.engine, all_images=all_images, volumes=volumes, filters=parsed)
+    sections = [("Deleted Containers:", report.containers),
+                ("Deleted Networks:", report.networks),
+                ("Deleted Volumes:", report.volumes),
+                ("Deleted Images:", [f"untagged: {n}" for n in report.untagged]
+                 + [f"deleted: {i}" for i in report.images]),
+                ("Deleted build cache objects:", report.cache)]
+    for title, lines in sections:
+        if lines:
+            click.echo("\n".join([title, *lines]) + "\n")
+    click.echo(f"Total reclaimed space: {human_size(report.reclaimed)}")
+    return 0
+
+
 def register(cli: click.Group) -> None:
+    from hullbox.cli.events import events
     from hullbox.cli.info import info
 
     group = click.Group("system", help="Manage hullbox.")
     group.add_command(df)
+    group.add_command(events)
     group.add_command(info)
+    group.add_command(prune)
     group.add_command(reset)
     cli.add_command(group)
+    cli.add_command(events)

@@ -122,10 +122,19 @@ def prune(obj: Any, all_: bool, force: bool, filters: tuple[str, ...]) -> int:
     return 0
 
 
+@click.command()
+@click.option("--availability", default="active", help="Cluster volumes only (swarm).")
+@click.argument("name", required=False)
+def update(availability: str, name: str | None) -> None:
+    """Update a volume (cluster volumes only: refused, hullbox has no swarm)."""
+    raise InvalidArgument("volume update works on swarm cluster volumes only, and hullbox "
+                          "has no swarm; local volumes have nothing to update")
+
+
 def register(cli: click.Group) -> None:
     """Add ``hullbox volume`` and its verbs."""
     group = click.Group("volume", help="Manage volumes.")
-    for command in (create, ls, inspect, rm, prune):
+    for command in (create, ls, inspect, rm, prune, update):
         group.add_command(command)
     group.add_command(ls, "list")
     group.add_command(rm, "remove")

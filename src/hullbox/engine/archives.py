@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from hullbox.engine import events
 from hullbox.engine.images import ImageService
 from hullbox.errors import InvalidArgument
 from hullbox.image.archive_read import LoadedImage, load
@@ -44,10 +45,12 @@ class ArchiveService:
             if not output or output == "-":
                 raise InvalidArgument("--format oci-dir needs a directory: give it with -o DIR")
             write_oci_dir(self.store, images, Path(output))
-            return
-        writer = write_docker_archive if fmt == "docker-archive" else write_oci_archive
-        with _output(output) as out:
-            writer(self.store, images, out)
+        else:
+            writer = write_docker_archive if fmt == "docker-archive" else write_oci_archive
+            with _output(output) as out:
+                writer(self.store, images, out)
+        for image in images:
+            events.image(self.store, image.image_id, "save")
 
     def _select(self, names: list[str]) -> list[SavedImage]:
         """Images in the order given, each once; a name keeps its tag, an ID
@@ -67,10 +70,14 @@ class ArchiveService:
         """Load every image in an archive file (any compression docker load
         takes), an OCI layout directory, or stdin (None or "-")."""
         if source and source != "-" and Path(source).is_dir():
-            return load(self.store, Path(source), source)
-        label = source if source and source != "-" else "stdin"
-        with _uncompressed_tar(self.store, source, label) as path:
-            return load(self.store, path, label)
+            loaded = load(self.store, Path(source), source)
+        else:
+            label = source if source and source != "-" else "stdin"
+            with _uncompressed_tar(self.store, source, label) as path:
+                loaded = load(self.store, path, label)
+        for item in loaded:
+            events.image(self.store, item.image.id, "load")
+        return loaded
 
 
 def _is_id(name: str, image_id: str) -> bool:

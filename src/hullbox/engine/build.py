@@ -93,17 +93,22 @@ class BuildService:
 
     def commit(self, container: str, ref: str | None = None, *,
                changes: list[str] | None = None, message: str = "",
-               author: str = "") -> ImageRecord:
-        """``commit``: the container's image plus its changes as one layer."""
-        from hullbox.engine.commit import commit_container
+               author: str = "", pause: bool = True) -> ImageRecord:
+        """``commit``: the container's image plus its changes as one layer;
+        with ``pause`` (Docker's default) a running container is frozen meanwhile."""
+        from hullbox.engine import events
+        from hullbox.engine.commit import commit_container, frozen_for_commit
         from hullbox.engine.rootless import enter
         from hullbox.engine.settings.isolation import refuse_in_microvm
 
         record = self.containers.get(container)
         refuse_in_microvm(record.config, record.name, "commit")
         enter()  # rootless: the files' ids as the container has them
-        return commit_container(self.store, self.images, record, ref, changes=changes,
-                                message=message, author=author)
+        with frozen_for_commit(self.store, record, pause):
+            image = commit_container(self.store, self.images, record, ref, changes=changes,
+                                     message=message, author=author)
+        events.container(self.store, record, "commit", comment=message, imageID=image.id)
+        return image
 
     def export(self, container: str, out: Writable) -> None:
         """``export``: the container's whole root filesystem as a tar."""

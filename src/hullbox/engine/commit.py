@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from hullbox.linux import mounts
 from hullbox.oci import reference
 from hullbox.oci.image import ContainerConfig
 from hullbox.store import images as image_db
-from hullbox.store.containers import ContainerRecord
+from hullbox.store.containers import RUNNING, ContainerRecord
 from hullbox.store.images import ImageRecord, LayerRecord
 from hullbox.store.store import Store
 
@@ -47,7 +48,7 @@ def commit_container(store: Store, images: ImageService, record: ContainerRecord
         raise RuntimeFailure(f"commit {record.name}: its directory {paths.upper} is missing")
     chain = image.layer_chain_ids()
     layer = write_layer(store, paths.upper, chain[-1] if chain else None,
-                        exclude=_mount_points(store, image, paths))
+                        exclude=runtime_mount_points(store, image, paths))
     created = now_rfc3339()
     history = {"created": created, "created_by": " ".join(record.command)}
     if message:
@@ -62,6 +63,26 @@ def commit_container(store: Store, images: ImageService, record: ContainerRecord
     base_layers = images.manifest(image).layers
     return write_image(store, new, [*base_layers, layer.descriptor],
                        [*_stack_records(store, image), layer.record], tags)
+
+
+@contextlib.contextmanager
+def frozen_for_commit(store: Store, record: ContainerRecord, pause: bool) -> Iterator[None]:
+    """``commit --pause``: a running container, unless paused already, is
+    frozen while its upper dir is read, so the layer is one moment's state
+    (with Docker's pause and unpause events)."""
+    from hullbox.engine import events
+    from hullbox.engine.pause import is_paused, set_frozen
+
+    if not pause or record.state != RUNNING or not record.pid or is_paused(record.id):
+        yield
+        return
+    set_frozen(record.id, record.name, True)
+    events.container(store, record, "pause")
+    try:
+        yield
+    finally:
+        set_frozen(record.id, record.name, False)
+        events.container(store, record, "unpause")
 
 
 def _tag_name(ref: str) -> str:
@@ -96,7 +117,7 @@ def _container_config(image: Image, record: ContainerRecord) -> ContainerConfig:
     )
 
 
-def _mount_points(store: Store, image: Image, paths: ContainerPaths) -> set[str]:
+def runtime_mount_points(store: Store, image: Image, paths: ContainerPaths) -> set[str]:
     """Files the runtime made in the upper dir only to mount over them
     (/etc/hosts on an image without one): not the container's changes."""
     try:

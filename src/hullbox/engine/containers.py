@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hullbox.engine import events
 from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
 from hullbox.engine.lifecycle import (
@@ -81,6 +82,7 @@ def delete_container(store: Store, container_id: str, *, volumes: bool = False) 
     _rmtree(paths.base)
     container_db.delete(store, container_id)
     if record is not None:
+        events.container(store, record, "destroy")
         release_volumes(store, record.config, remove_anonymous=volumes or bool(
             record.config.get("auto_remove")))
 
@@ -174,6 +176,7 @@ class ContainerService:
         record.finished, record.error = time.time(), error
         container_db.update(self.store, record.id, state=EXITED, exit_code=137,
                             finished=record.finished, error=error, pid=0)
+        events.container(self.store, record, "die", exitCode="137")
         return record
 
     def _ended(self, container_id: str) -> bool:
@@ -266,6 +269,7 @@ class ContainerService:
             paths.make()
             undo.callback(_rmtree, paths.base)
             undo.pop_all()
+        events.container(self.store, record, "create")
         return record
 
     # -- start -------------------------------------------------------------
@@ -388,6 +392,7 @@ class ContainerService:
 
     def _kill_and_wait(self, record: ContainerRecord) -> None:
         container_db.update(self.store, record.id, stop_requested=1)  # no restart
+        events.container(self.store, record, "kill", signal=str(int(signal.SIGKILL)))
         send_signal(record, signal.SIGKILL)
         if not wait_until(lambda: self._ended(record.id), KILL_GRACE):
             raise RuntimeFailure(
@@ -399,19 +404,24 @@ class ContainerService:
             delete_container(self.store, container_id)
 
     # -- stop, kill, wait ----------------------------------------------------
-    def stop(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+    def stop(self, name_or_id: str, timeout: float | None = None,
+             sig: str | None = None) -> ContainerRecord:
         """``stop``: --stop-signal, else the image's STOPSIGNAL, else SIGTERM;
         then SIGKILL after ``timeout`` seconds (else --stop-timeout, else 10);
-        returns once the exit is recorded. A
-        container that is not running is left as it is, as in Docker."""
+        returns once the exit is recorded; ``sig`` (``stop -s``) overrides the
+        signal. A container that is not running is left as it is, as in Docker."""
+        wanted = parse_signal(sig) if sig else None
         record = self.get(name_or_id)
         if not is_active(record):
             return record
         container_db.update(self.store, record.id, stop_requested=1)
-        sig, wait = stop_plan(record, self.images, timeout)
-        send_signal(record, sig)
+        number, wait = stop_plan(record, self.images, timeout)
+        number = wanted or number
+        events.container(self.store, record, "kill", signal=str(int(number)))
+        send_signal(record, number)
         if not wait_until(lambda: self._ended(record.id), wait):
             self._kill_and_wait(record)
+        events.container(self.store, record, "stop")
         return self.get(record.id)
 
     def kill(self, name_or_id: str, sig: str | int = "KILL") -> ContainerRecord:
@@ -422,6 +432,7 @@ class ContainerService:
         if not is_active(record):
             raise Conflict(f"cannot kill container {record.name}: it is not running")
         container_db.update(self.store, record.id, stop_requested=1)
+        events.container(self.store, record, "kill", signal=str(number))
         send_signal(record, number)
         if number == signal.SIGKILL:
             wait_until(lambda: self._ended(record.id), KILL_GRACE)
@@ -448,10 +459,13 @@ class ContainerService:
         wait_until(stopped, None, interval=0.02)
         return exit_code
 
-    def restart(self, name_or_id: str, timeout: float | None = None) -> ContainerRecord:
+    def restart(self, name_or_id: str, timeout: float | None = None,
+                sig: str | None = None) -> ContainerRecord:
         """``restart``: stop (as ``stop`` does) then start under a monitor."""
-        record = self.stop(name_or_id, timeout)
-        return self.start(record.id)
+        record = self.stop(name_or_id, timeout, sig)
+        started = self.start(record.id)
+        events.container(self.store, started, "restart")
+        return started
 
     # -- logs ----------------------------------------------------------------
     def logs(
@@ -504,7 +518,7 @@ class ContainerService:
 
         rename(self, name_or_id, new_name)
 
-    def prune(self, filters: dict[str, builtins.list[str]] | None = None) -> Any:
+    def prune(self, filters: Any = None) -> Any:
         """``container prune``: a PruneReport (engine.housekeeping)."""
         from hullbox.engine.housekeeping import prune
 

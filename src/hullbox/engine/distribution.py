@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.engine import events
 from hullbox.errors import InvalidArgument
 from hullbox.oci import reference
 from hullbox.store import images as image_db
@@ -58,6 +59,7 @@ class DistributionService:
             result = pull_image(self.store, Repository(client, parsed.path), parsed, wanted,
                                 listener=listener, platform_given=platform is not None)
         image_db.add_repo_digest(self.store, parsed.name, result.digest, result.image.id)
+        events.image(self.store, parsed.familiar, "pull", parsed.familiar_name)
         return result
 
     def push(
@@ -99,6 +101,7 @@ class DistributionService:
                 f"as; {', '.join(index.missing)} are not in the store (pull each with "
                 "--platform to push the whole index)")
         image_db.add_repo_digest(self.store, parsed.name, result.digest, image.id)
+        events.image(self.store, parsed.familiar, "push", parsed.familiar_name)
         return result
 
     def login(self, server: str | None, username: str, password: str, *,

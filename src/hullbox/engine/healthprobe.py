@@ -94,18 +94,20 @@ def _go_duration(ns: int) -> str:
 
 
 def record_result(store: Store, container_id: str, entry: dict[str, Any], *, retries: int,
-                  start_period_ns: int) -> None:
-    """Apply one result to State.Health, read and written in one transaction."""
+                  start_period_ns: int) -> str | None:
+    """Apply one result to State.Health, read and written in one transaction;
+    the new status when it changed (Docker reports only those)."""
     with store.transaction() as conn:
         row = conn.execute("SELECT health, started, state FROM containers WHERE id=?",
                            (container_id,)).fetchone()
         if row is None or not row["health"] or row["state"] != "running":
-            return  # removed, stopped, or restarted without a check meanwhile
+            return None  # removed, stopped, or restarted without a check meanwhile
         state = HealthState.from_json(json.loads(row["health"]))
         in_start = time.time() - row["started"] < start_period_ns / 1e9
         new = apply_result(state, entry, retries=retries, in_start_period=in_start)
         conn.execute("UPDATE containers SET health=? WHERE id=?",
                      (json.dumps(new.to_inspect()), container_id))
+    return new.status if new.status != state.status else None
 
 
 def main(argv: list[str]) -> int:
@@ -121,8 +123,12 @@ def main(argv: list[str]) -> int:
     start = timestamp()
     code, output = run_check(store, container_id, check["command"], int(check["timeout"]))
     entry = {"Start": start, "End": timestamp(), "ExitCode": code, "Output": output}
-    record_result(store, container_id, entry, retries=int(check["retries"]),
-                  start_period_ns=int(check["start_period"]))
+    changed = record_result(store, container_id, entry, retries=int(check["retries"]),
+                            start_period_ns=int(check["start_period"]))
+    if changed is not None:
+        from hullbox.engine import events
+
+        events.container(store, record, f"health_status: {changed}")
     return 0
 
 

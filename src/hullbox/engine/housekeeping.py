@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from hullbox.store import containers as container_db
 
 if TYPE_CHECKING:
     from hullbox.engine.containers import ContainerService
+    from hullbox.engine.prune_filters import PruneFilter
 
 
 def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
@@ -35,9 +36,13 @@ def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
             f'container name "/{name}" is already in use by container {owner_id}; '
             "remove or rename that container, or choose another name"
         ) from None
+    from hullbox.engine import events
+
+    events.container(service.store, replace(record, name=name), "rename",
+                     oldName="/" + record.name)
 
 
-def _tree_size(path: Path) -> int:
+def tree_size(path: Path) -> int:
     """Bytes of the files under ``path`` (hard links once): the container's
     writable layer, Docker's SizeRw."""
     total, seen = 0, set()
@@ -61,16 +66,18 @@ class PruneReport:
     reclaimed: int = 0
 
 
-def prune(service: ContainerService, filters: dict[str, list[str]] | None = None) -> PruneReport:
+def prune(service: ContainerService, filters: PruneFilter | None = None) -> PruneReport:
     """Remove every container that is not running (created or exited), as
-    Docker does; one that starts meanwhile is left alone."""
+    Docker does, and that ``filters`` admit; one that starts meanwhile is left alone."""
     from hullbox.engine.rootfs import ContainerPaths
 
     report = PruneReport()
-    for record in service.list(all=True, filters=filters):
+    for record in service.list(all=True):
         if record.state not in ("created", "exited"):
             continue
-        size = _tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
+        if filters and not filters.admits(record.config.get("labels") or {}, record.created):
+            continue
+        size = tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
         try:
             service.remove(record.id)
         except HullboxError:

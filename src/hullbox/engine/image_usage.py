@@ -4,6 +4,7 @@ prune`` and ``system df``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +72,12 @@ def _images_in_use(store: Store) -> set[str]:
     return {c.image_id for c in container_db.list_all(store)}
 
 
-def prune_images(images: ImageService, *, all_unused: bool = False) -> PruneReport:
+def prune_images(images: ImageService, *, all_unused: bool = False,
+                 admits: Callable[[ImageRecord], bool] | None = None) -> PruneReport:
     """Remove dangling images (no tag), or with ``all_unused`` every image no
-    container uses; then collect the layers and blobs nothing references."""
+    container uses (of those ``admits``, when given: prune filters); then
+    collect the layers and blobs nothing references."""
+    from hullbox.engine import events
     from hullbox.engine.gc import collect_garbage
     from hullbox.oci import reference
 
@@ -86,8 +90,13 @@ def prune_images(images: ImageService, *, all_unused: bool = False) -> PruneRepo
     for record in image_db.list_images(store):
         if record.id in in_use or (record.tags and not all_unused):
             continue
+        if admits is not None and not admits(record):
+            continue
         untagged += [reference.parse(t).familiar for t in record.tags]
         image_db.remove_image_record(store, record.id)
+        for _tag in record.tags:
+            events.image(store, record.id, "untag")
+        events.image(store, record.id, "delete")
         deleted.append(record.id)
     if deleted:
         collect_garbage(store)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from hullbox.engine import events
 from hullbox.errors import Conflict, ImageNotFound, InvalidReference
 from hullbox.oci import reference
 from hullbox.oci.digest import chain_ids
@@ -57,7 +58,9 @@ class ImageService:
 
         if ref is not None:
             reference.parse(ref)  # a bad name fails before any byte is read
-        return import_rootfs(self.store, source, ref, changes=changes, message=message)
+        record = import_rootfs(self.store, source, ref, changes=changes, message=message)
+        events.image(self.store, record.id, "import")
+        return record
 
     def list(
         self, filters: dict[str, builtins.list[str]] | None = None
@@ -136,6 +139,7 @@ class ImageService:
         if ref.digest:
             raise InvalidReference(f"cannot tag with a digest: {target}; use name:tag")
         image_db.add_tag(self.store, str(ref), image_id)
+        events.image(self.store, image_id, "tag", ref.familiar)
         return str(ref)
 
     def remove(self, name: str, *, force: bool = False) -> builtins.list[str]:
@@ -151,6 +155,7 @@ class ImageService:
         if not named_by_id and len(record.tags) > 1:
             ref = reference.parse(name)
             image_db.remove_tag(self.store, str(ref))
+            events.image(self.store, image_id, "untag")
             return [f"Untagged: {ref.familiar}"]
         if named_by_id and len(record.tags) > 1 and not force:
             raise Conflict(
@@ -168,8 +173,12 @@ class ImageService:
         if users:  # forced while in use: keep the content, drop the names
             for tag in record.tags:
                 image_db.remove_tag(self.store, tag)
+                events.image(self.store, image_id, "untag")
             return lines
         image_db.remove_image_record(self.store, image_id)
+        for _tag in record.tags:
+            events.image(self.store, image_id, "untag")
+        events.image(self.store, image_id, "delete")
         lines.append(f"Deleted: {image_id}")
         from hullbox.engine.gc import collect_garbage
 

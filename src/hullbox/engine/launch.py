@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.engine import events
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import (
     ContainerPaths,
@@ -90,6 +91,7 @@ def prepare_bundle(store: Store, images: ImageService, record: ContainerRecord) 
         from hullbox.engine.container_mounts import mount_into_spec
 
         mount_into_spec(spec, store, record.config, paths.rootfs)
+        events.volume_mounts(store, record)
         if mapping is not None:
             userns.apply_to_spec(spec, mapping, [path for path, _ in etc_files.values()])
             userns.give_new_volumes_to_root(store, record.config, mapping)
@@ -124,6 +126,7 @@ def launch_attached(
 
         def record_pid(pid: int) -> None:
             container_db.update(store, record.id, pid=pid)
+            events.container(store, record, "start")
             if on_start is not None:
                 on_start(pid)
 
@@ -153,5 +156,6 @@ def launch_attached(
         container_db.update(store, record.id, state=EXITED, exit_code=code,
                             finished=time.time(), pid=0,
                             error="OOMKilled" if oom else "")
+        events.container_exited(store, record, code, oom)
         return code
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hullbox.engine import events
 from hullbox.engine.options import ContainerOptions
 from hullbox.errors import Conflict, ContainerNotFound, InvalidArgument
 from hullbox.store.store import Store
@@ -236,6 +237,7 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 **options.namespaces.endpoint_addresses(index, name))
             routed = routed or not network.internal
             leases.append((network, lease))
+            events.network(store, network.id, network.name, "connect", container=record.id)
         if reserved:
             outward_lease = next(lease for network, lease in leases if network is outward)
             published = portmap.published_ports(reserved, outward_lease)
@@ -271,6 +273,7 @@ def disconnect_all(store: Store, container_id: str) -> None:
     ports.unpublish(store, container_id)
     for lease in leases:
         endpoint.detach(store, lease)
+        events.network_left(store, lease.network_id, container_id)
     netns.remove(str(netns_path(container_id)))
     if leases:
         with hosts_lock(store):

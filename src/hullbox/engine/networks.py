@@ -9,7 +9,7 @@ import re
 import time
 from typing import Any
 
-from hullbox.engine import netplan, networking
+from hullbox.engine import events, netplan, networking
 from hullbox.engine.netplan import Addressing
 from hullbox.engine.options import ContainerOptions
 from hullbox.errors import Conflict, HullboxError, InvalidArgument
@@ -63,6 +63,7 @@ class NetworkService:
         except BaseException:
             ipam.delete_network(self.store, network.id)
             raise
+        events.network(self.store, network.id, network.name, "create")
         return network
 
     def list(self) -> builtins.list[Network]:
@@ -129,6 +130,7 @@ class NetworkService:
                            f"{'; hullbox vm rm VM' if vms else ''})")
         bridge.remove_bridge(network.id, network.bridge, bridge.subnets(network))
         ipam.delete_network(self.store, network.id)
+        events.network(self.store, network.id, network.name, "destroy")
         return network
 
     def prune(self) -> builtins.list[str]:
@@ -166,6 +168,7 @@ class NetworkService:
             endpoint.attach(self.store, network, record.id,
                             str(networking.netns_path(record.id)), index, address=ip,
                             aliases=list(aliases or []), default_route=False)
+            events.network(self.store, network.id, network.name, "connect", container=record.id)
             with networking.hosts_lock(self.store):
                 netfiles.refresh_hosts(self.store, {network.id}, also=record.id)
         options.networking.connected[network.name] = {"aliases": list(aliases or []),
@@ -190,6 +193,8 @@ class NetworkService:
         for lease in ipam.leases_of(self.store, record.id):
             if lease.network_id == network.id:
                 endpoint.detach(self.store, lease)
+                events.network(self.store, network.id, network.name, "disconnect",
+                               container=record.id)
                 with networking.hosts_lock(self.store):
                     netfiles.refresh_hosts(self.store, {network.id}, also=record.id)
         del options.networking.connected[network.name]

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from hullbox.engine import events
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.exec import ExecOptions, check_running, exec_process, runtime_root
 from hullbox.errors import Conflict
@@ -18,6 +19,15 @@ from hullbox.store.store import Store
 if TYPE_CHECKING:
     from hullbox.engine.stats import StatsSample
     from hullbox.engine.top import ProcessTable
+
+
+def _exec_events(store: Store, record: ContainerRecord, command: builtins.list[str]) -> str:
+    """Docker's exec_create and exec_start events (the command in the action);
+    the exec's ID for its exec_die."""
+    exec_id = os.urandom(32).hex()
+    for action in ("exec_create", "exec_start"):
+        events.container(store, record, f"{action}: {' '.join(command)}", execID=exec_id)
+    return exec_id
 
 
 class ProcessService:
@@ -48,8 +58,11 @@ class ProcessService:
         refuse_in_microvm(record.config, record.name, "exec")
         check_running(self.store, record)
         process = exec_process(self.store, record, command, options)
-        return run_in(runtime_root(), record.id, process, stdin=stdin, stdout=stdout,
+        exec_id = _exec_events(self.store, record, command)
+        code = run_in(runtime_root(), record.id, process, stdin=stdin, stdout=stdout,
                       stderr=stderr).exit_code
+        events.container(self.store, record, "exec_die", execID=exec_id, exitCode=str(code))
+        return code
 
     def exec_detached(self, name_or_id: str, command: builtins.list[str],
                       options: ExecOptions | None = None) -> int:
@@ -66,6 +79,7 @@ class ProcessService:
         refuse_in_microvm(record.config, record.name, "exec")
         check_running(self.store, record)
         process = exec_process(self.store, record, command, options)
+        _exec_events(self.store, record, command)
         null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
         try:
             return spawn_exec(runtime_root(), record.id, process, stdio=(null, null, null)).pid
@@ -122,6 +136,7 @@ class ProcessService:
         if is_paused(record.id):
             raise Conflict(f"container {record.name} is already paused")
         set_frozen(record.id, record.name, True)
+        events.container(self.store, record, "pause")
         return record
 
     def unpause(self, name_or_id: str) -> ContainerRecord:
@@ -132,6 +147,7 @@ class ProcessService:
         if not is_paused(record.id):
             raise Conflict(f"container {record.name} is not paused")
         set_frozen(record.id, record.name, False)
+        events.container(self.store, record, "unpause")
         return record
 
     # -- top, stats ----------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hullbox.engine import events
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths, unmount_rootfs
 from hullbox.errors import (
@@ -193,6 +194,7 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
             pid = _start_external(options.runtime, str(paths.base), record.id, options.tty,
                                   (null, out_w, err_w))
         container_db.update(store, record.id, pid=pid)
+        events.container(store, record, "start")
     except BaseException as exc:
         for fd in (out_r, err_r):
             os.close(fd)
@@ -233,4 +235,5 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")
+    events.container_exited(store, record, code, oom)
     return code

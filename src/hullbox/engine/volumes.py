@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hullbox.engine import events
 from hullbox.engine.filters import label_matches, require_boolean, split_filters
 from hullbox.errors import Conflict, InvalidArgument, VolumeNotFound
 from hullbox.store.store import Store
@@ -49,6 +50,7 @@ def create_volume(store: Store, name: str, *, driver: str = local.DRIVER,
     except BaseException:
         records.delete_unused(store, name)
         raise
+    events.volume(store, name, "create")
     return record, True
 
 
@@ -64,6 +66,7 @@ def _remove_dirs(store: Store, name: str) -> None:
     from hullbox.engine.rootless import remove_tree  # files of a rootless user's mapped ids
 
     local.remove_dirs(store, name, remove_tree)
+    events.volume(store, name, "destroy")
 
 
 def _rfc3339(timestamp: float) -> str:
