@@ -150,10 +150,14 @@ def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
               "secrets:\n  token: {environment: TOKEN}\n")
 
 
-def test_a_link_alias_is_an_alias_of_the_linked_service(tmp_path: Path) -> None:
-    plain = _plan(tmp_path, "services:\n  db: {image: busybox}\n  web: {image: busybox}\n",
-                  "db")
-    linked = _plan(tmp_path, "services:\n  db: {image: busybox}\n"
-                   "  web: {image: busybox, links: ['db:database', db]}\n", "db")
-    assert linked.options.networking.aliases == ["db", "database"]
-    assert linked.config_hash != plain.config_hash  # up recreates db to add the alias
+def test_a_link_alias_belongs_to_the_linking_service_only(tmp_path: Path) -> None:
+    plain = "services:\n  db: {image: busybox}\n  web: {image: busybox}\n"
+    linked = ("services:\n  db: {image: busybox}\n"
+              "  web: {image: busybox, links: ['db:database', db]}\n")
+    web = _plan(tmp_path, linked, "web")
+    assert web.options.networking.links == ["db:database"]
+    assert web.config_hash != _plan(tmp_path, plain, "web").config_hash
+    db = _plan(tmp_path, linked, "db")
+    assert db.options.networking.aliases == ["db"]
+    assert db.options.networking.links == []
+    assert db.config_hash == _plan(tmp_path, plain, "db").config_hash  # db is left alone

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
-from hullbox.compose.service_network import link_aliases, network_settings
+from hullbox.compose.service_network import network_settings
 from hullbox.compose.service_runtime import (
     health_settings,
     lifecycle_settings,
@@ -160,7 +160,6 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
     if missing:
         raise Unsupported(f"service {name!r} uses what hullbox cannot do yet: "
                           + ", ".join(missing))
-    aliases = link_aliases(model, name)
     try:
         options = _options(project, model, name, service)
     except InvalidArgument as exc:
@@ -171,7 +170,6 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
         command=service.get("command"),
         options=options,
         replicas=replicas_of(service),
-        # An alias another service's links give this one is part of its container.
-        config_hash=config_hash({**service, "x-link-aliases": aliases} if aliases else service),
+        config_hash=config_hash(service),
         depends_on=dict(service.get("depends_on") or {}),
     )
