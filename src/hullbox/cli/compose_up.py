@@ -31,11 +31,15 @@ import click
 @click.option("--attach-dependencies", is_flag=True,
               help="Show the output of the named services' dependencies too.")
 @click.option("--no-log-prefix", is_flag=True, help="Do not prefix lines with names.")
+@click.option("--no-color", is_flag=True, help="Monochrome output.")
+@click.option("--timestamps", is_flag=True, help="Show timestamps.")
+@click.option("-t", "--timeout", type=float, default=None,
+              help="Seconds to wait for a container to stop (on recreate, Ctrl-C, abort).")
 @click.pass_obj
 def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
        no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
        remove_orphans: bool, build: bool, wait: bool, wait_timeout: float | None,
-       **attached: Any) -> int:
+       timeout: float | None, **attached: Any) -> int:
     """Create and start the services' containers."""
     from hullbox.compose.operations import UpOptions
 
@@ -48,7 +52,7 @@ def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, .
     records = bound.up(list(services) or None, UpOptions(
         scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
         no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
-        build=build, wait_timeout=wait_timeout))
+        build=build, wait_timeout=wait_timeout, timeout=timeout))
     if wait and not no_start:
         from hullbox.compose.waiting import wait_ready
 
@@ -56,7 +60,8 @@ def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, .
         return 0
     if detach or no_start:
         return 0
-    return _attach(bound, list(services), records, attached)
+    return _attach(bound, list(services), records,
+                   {**attached, "ansi": obj.params["ansi"], "timeout": timeout})
 
 
 def _check_attach_flags(detached: bool, attached: dict[str, Any]) -> None:
@@ -79,6 +84,7 @@ def _attach(bound: Any, services: list[str], records: list[Any],
     import sys
 
     from hullbox.compose.attach import AttachOptions, attach, completed_dependencies
+    from hullbox.compose.logprefix import use_colour
     from hullbox.compose.operations import service_of
 
     shown = records if not services or attached["attach_dependencies"] else \
@@ -94,7 +100,9 @@ def _attach(bound: Any, services: list[str], records: list[Any],
         AttachOptions(abort_on_exit=attached["abort_on_container_exit"],
                       abort_on_failure=attached["abort_on_container_failure"],
                       exit_code_from=attached["exit_code_from"],
-                      prefix=not attached["no_log_prefix"]),
+                      prefix=not attached["no_log_prefix"],
+                      colour=use_colour(attached["ansi"], attached["no_color"]),
+                      timestamps=attached["timestamps"]),
         service_of=service_of, meant_to_exit=completed_dependencies(bound.project.services),
         write=write, say=lambda text: click.echo(text, err=True),
-        stop=lambda: bound.stop(names), kill=lambda: bound.kill(names))
+        stop=lambda: bound.stop(names, attached["timeout"]), kill=lambda: bound.kill(names))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
+from hullbox.compose.service_engine import engine_choice
 from hullbox.compose.service_network import network_settings
 from hullbox.compose.service_runtime import (
     health_settings,
@@ -27,7 +28,6 @@ CFS_PERIOD = 100_000  # microseconds: the period --cpus sets a quota over
 # Attributes that need an engine feature hullbox has not got yet: the feature.
 _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
-    "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
     "device_cgroup_rules": "--device-cgroup-rule",
     "group_add": "--group-add", "ipc": "--ipc", "pid": "--pid",
     "uts": "--uts", "cgroup": "--cgroupns",
@@ -37,7 +37,6 @@ _WAITING: dict[str, str] = {
     "cpu_shares": "--cpu-shares", "cpu_period": "--cpu-period other than 100000",
     "cpuset": "--cpuset-cpus", "mem_reservation": "--memory-reservation",
     "memswap_limit": "--memory-swap", "mem_swappiness": "--memory-swappiness",
-    "runtime": "--runtime per service", "isolation": "--isolation",
     "annotations": "--annotation", "use_api_socket": "the Docker API socket",
     "credential_spec": "credential specs", "models": "AI models",
     "provider": "provider services", "cpu_count": "--cpu-count",
@@ -58,6 +57,7 @@ _HANDLED = {
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
     "userns_mode", "init", "secrets", "configs", "shm_size", "cpu_quota",
+    "post_start", "pre_stop", "runtime", "isolation",  # compose.hooks, compose.service_engine
 }
 # What the engine does for one value only: that value.
 _ONLY: dict[str, Any] = {"cpu_period": CFS_PERIOD}
@@ -149,6 +149,7 @@ def _options(project: str, model: dict[str, Any], name: str,
         security=security_settings(service, host_network=network == "host"),
         health=health_settings(service),
         lifecycle=lifecycle_settings(service),
+        **engine_choice(service),
     )
 
 

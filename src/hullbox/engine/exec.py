@@ -24,6 +24,7 @@ class ExecOptions:
     workdir: str | None = None
     user: str | None = None
     tty: bool = False
+    privileged: bool = False  # every capability (compose hooks' privileged: true)
 
 
 def runtime_root() -> str:
@@ -79,5 +80,12 @@ def exec_process(store: Store, record: ContainerRecord, command: list[str],
     if options.tty and not any(e.startswith("TERM=") for e in [*base.env, *extra]):
         extra.append("TERM=xterm")
     env = merge_env(list(base.env), extra, "")
+    capabilities = base.capabilities
+    if options.privileged:
+        from hullbox.engine.security import all_capabilities
+        from hullbox.oci.runtime_spec import Capabilities
+
+        every = tuple(all_capabilities())
+        capabilities = Capabilities(every, every, (), every)
     return Process(tuple(command), tuple(env), options.workdir or base.cwd, user,
-                   options.tty, base.capabilities, base.rlimits, base.no_new_privileges)
+                   options.tty, capabilities, base.rlimits, base.no_new_privileges)
