@@ -70,6 +70,11 @@ def test_attached_up_prints_prefixed_output_until_the_containers_stop(
     assert "a-1 exited with code 0" in up.stderr.splitlines()
     assert "b-1 exited with code 3" in up.stderr.splitlines()
     assert "\033[" not in up.stdout + up.stderr
+    quiet = _compose(hullbox, project, "up", "--no-attach", "b")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "b fails" not in quiet.stdout and "Attaching to a-1" in quiet.stderr.splitlines()
+    only = _compose(hullbox, project, "up", "--attach", "b")
+    assert "hello from a" not in only.stdout and "b-1  | b fails" in only.stdout
 
 
 def _on_a_terminal(hullbox: Hullbox, directory: Path, *args: str) -> bytes:

@@ -33,6 +33,8 @@ services:
     extra_hosts: ["gateway.test:10.0.0.1"]
     dns: [10.0.0.53]
     ulimits: {nofile: {soft: 512, hard: 1024}}
+    restart: on-failure:3
+    labels: {tier: back}
     deploy:
       replicas: 2
       resources: {limits: {memory: 64M, pids: 50}}
@@ -84,6 +86,7 @@ def test_service_keys_reach_the_container(hullbox: Hullbox, tmp_path: Path) -> N
         assert inside("sh", "-c", "ulimit -n; ulimit -Hn") == "512\n1024\n"
         config = json.loads(hullbox.ok("inspect", "tkeys-app-2"))[0]["HostConfig"]
         assert (config["Memory"], config["PidsLimit"]) == (64 << 20, 50)
+        assert config["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
         address = inside("ip", "-4", "-o", "addr", "show", "eth0", service="fixed")
         assert "inet 10.231.77.10/24" in address
     finally:

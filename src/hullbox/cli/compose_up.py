@@ -30,6 +30,10 @@ import click
               help="Return this service's exit code (implies --abort-on-container-exit).")
 @click.option("--attach-dependencies", is_flag=True,
               help="Show the output of the named services' dependencies too.")
+@click.option("--attach", "attach_to", multiple=True, metavar="SERVICE",
+              help="Show the output of these services only.")
+@click.option("--no-attach", multiple=True, metavar="SERVICE",
+              help="Do not show the output of these services.")
 @click.option("--no-log-prefix", is_flag=True, help="Do not prefix lines with names.")
 @click.option("--no-color", is_flag=True, help="Monochrome output.")
 @click.option("--timestamps", is_flag=True, help="Show timestamps.")
@@ -47,8 +51,9 @@ def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, .
     from hullbox.cli.compose import _bound, _scale
 
     bound = _bound(obj, list(services))
-    if attached["exit_code_from"]:
-        bound.project.service(attached["exit_code_from"])
+    for name in (attached["exit_code_from"], *attached["attach_to"], *attached["no_attach"]):
+        if name:
+            bound.project.service(name)
     records = bound.up(list(services) or None, UpOptions(
         scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
         no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
@@ -89,6 +94,9 @@ def _attach(bound: Any, services: list[str], records: list[Any],
 
     shown = records if not services or attached["attach_dependencies"] else \
         [r for r in records if service_of(r) in services]
+    if attached["attach_to"]:
+        shown = [r for r in records if service_of(r) in attached["attach_to"]]
+    shown = [r for r in shown if service_of(r) not in attached["no_attach"]]
     names = sorted({service_of(r) for r in records})
 
     def write(data: bytes) -> None:
