@@ -70,6 +70,9 @@ def test_hooks_run_in_the_container_as_asked(hullbox: Hullbox, tmp_path: Path) -
         (out / "pre-stop").unlink()
         assert _compose(hullbox, directory, "start").returncode == 0
         assert (out / "user").read_text() == "65534\n"
+        (out / "user").unlink()  # start leaves a running container (and its hooks) alone
+        assert _compose(hullbox, directory, "start").returncode == 0
+        assert not (out / "user").exists()
         down = _compose(hullbox, directory, "down")
         assert down.returncode == 0, down.stderr
         assert (out / "pre-stop").read_text() == "stopping\n"

@@ -144,3 +144,40 @@ def test_logs_follow_images_volumes_cp_and_stats(hullbox: Hullbox, project: Path
 
     stats = _compose(hullbox, project, "stats", "--no-stream", "--format", "{{.Name}}")
     assert sorted(stats.stdout.split()) == ["tmore-db-1", "tmore-db-2", "tmore-web-1"]
+
+
+def test_attach_commit_and_export_pick_the_services_container(hullbox: Hullbox,
+                                                              project: Path) -> None:
+    import tarfile
+
+    (project / "compose.yaml").write_text(
+        "services:\n  ticker:\n    image: busybox\n    stop_signal: SIGKILL\n"
+        "    command: sh -c 'while true; do echo tick; sleep 0.2; done'\n")
+    assert _compose(hullbox, project, "up", "-d").returncode == 0
+    attach = subprocess.Popen([*hullbox_command(), "compose", "attach", "--no-stdin",
+                               "ticker"], cwd=project, stdout=subprocess.PIPE, text=True,
+                              env=hullbox.env())
+    try:
+        assert attach.stdout is not None
+        assert attach.stdout.readline() == "tick\n"
+    finally:
+        attach.kill()
+        attach.wait()
+    assert _compose(hullbox, project, "exec", "ticker", "sh", "-c",
+                    "echo kept > /kept").returncode == 0
+    commit = _compose(hullbox, project, "commit", "-m", "snap", "ticker", "tmore-snap:1")
+    assert commit.returncode == 0, commit.stderr
+    try:
+        assert hullbox.ok("run", "--rm", "--entrypoint", "cat", "tmore-snap:1",
+                          "/kept") == "kept\n"
+    finally:
+        hullbox("rmi", "tmore-snap:1")
+    export = _compose(hullbox, project, "export", "-o", "fs.tar", "ticker")
+    assert export.returncode == 0, export.stderr
+    with tarfile.open(project / "fs.tar") as archive:
+        kept = archive.extractfile("kept")
+        assert kept is not None and kept.read() == b"kept\n"
+    missing = _compose(hullbox, project, "export", "--index", "2", "ticker")
+    assert (missing.returncode, missing.stderr) == (
+        125, "hullbox: service 'ticker' has no container number 2; start it with: "
+             "hullbox compose up -d ticker\n")

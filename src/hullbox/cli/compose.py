@@ -283,13 +283,13 @@ def register(cli: click.Group) -> None:
 
 
 def _add_more_verbs() -> None:
-    from hullbox.cli.compose_more import VERBS
+    from hullbox.cli import compose_delegate, compose_more
     from hullbox.cli.compose_up import up
     from hullbox.cli.compose_verbs import add_verbs
 
     compose.add_command(up)
     add_verbs(compose)
-    for verb in VERBS:
+    for verb in [*compose_more.VERBS, *compose_delegate.VERBS]:
         compose.add_command(verb)
 
 

@@ -41,7 +41,8 @@ class LifecycleVerbs(Converging):
             with self.own_engine() as own:
                 own.wait_for_dependencies(name, wait_timeout, among=names)
                 for record in records[name]:
-                    own.start_one(record)
+                    if not is_active(record):  # a running one is left, hooks and all
+                        own.start_one(record)
             return False
 
         in_dependency_order(names, {n: self.project.dependencies(n) for n in names}, start)
