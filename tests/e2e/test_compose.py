@@ -77,7 +77,7 @@ def test_up_starts_services_in_dependency_order_with_compose_labels(
     assert len(labels["com.docker.compose.config-hash"]) == 64
     assert labels["tier"] == "front"
     code, out, _ = _compose(hullbox, directory, name, "logs", "web")
-    assert out == f"{name}-web-1  | web says hello\n"
+    assert out == "web-1  | web says hello\n"
     code, out, _ = _compose(hullbox, directory, name, "ps", "--format", "{{.Service}}")
     assert out.split() == ["db", "web"]
 
@@ -93,7 +93,7 @@ def test_up_recreates_only_the_changed_service(project: tuple[Hullbox, Path, str
     assert after[f"{name}-web-1"][1] != before[f"{name}-web-1"][1]
     assert after[f"{name}-web-1"][0] == "running"
     _, out, _ = _compose(hullbox, directory, name, "logs", "web")
-    assert out == f"{name}-web-1  | web says bonjour\n"
+    assert out == "web-1  | web says bonjour\n"
 
 
 def test_scale_up_and_down(project: tuple[Hullbox, Path, str]) -> None:

@@ -64,11 +64,63 @@ def test_attached_up_prints_prefixed_output_until_the_containers_stop(
         "  b: {image: busybox, command: sh -c 'echo b fails; exit 3'}\n")
     up = _compose(hullbox, project, "up")
     assert up.returncode == 0, up.stderr  # no abort flag: the exit codes are only shown
-    name = project.name
-    assert sorted(up.stdout.splitlines()) == [f"{name}-a-1  | hello from a",
-                                             f"{name}-b-1  | b fails"]
-    assert f"{name}-a-1 exited with code 0" in up.stderr
-    assert f"{name}-b-1 exited with code 3" in up.stderr
+    # as docker compose: names without the project, no colour off a terminal
+    assert sorted(up.stdout.splitlines()) == ["a-1  | hello from a", "b-1  | b fails"]
+    assert "Attaching to a-1, b-1" in up.stderr.splitlines()
+    assert "a-1 exited with code 0" in up.stderr.splitlines()
+    assert "b-1 exited with code 3" in up.stderr.splitlines()
+    assert "\033[" not in up.stdout + up.stderr
+    quiet = _compose(hullbox, project, "up", "--no-attach", "b")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "b fails" not in quiet.stdout and "Attaching to a-1" in quiet.stderr.splitlines()
+    only = _compose(hullbox, project, "up", "--attach", "b")
+    assert "hello from a" not in only.stdout and "b-1  | b fails" in only.stdout
+
+
+def _on_a_terminal(hullbox: Hullbox, directory: Path, *args: str) -> bytes:
+    """What the command writes to a terminal (a pty as its stdout)."""
+    import os
+    import pty
+
+    main, side = pty.openpty()
+    try:
+        subprocess.run(_command(directory, *args), cwd=directory, stdout=side,
+                       stderr=subprocess.DEVNULL, timeout=120, env=hullbox.env(), check=True)
+        os.close(side)
+        side = -1
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        os.close(main)
+        if side >= 0:
+            os.close(side)
+
+
+def test_prefixes_are_coloured_on_a_terminal_only(hullbox: Hullbox, project: Path) -> None:
+    (project / "compose.yaml").write_text(
+        "services:\n  a: {image: busybox, command: echo hello from a}\n"
+        "  bb: {image: busybox, command: echo hello from bb}\n")
+    tty = _on_a_terminal(hullbox, project, "up").replace(b"\r\n", b"\n")
+    # docker compose's rainbow: the first container (sorted) cyan, the second yellow
+    assert b"\033[36ma-1   | \033[0mhello from a\n" in tty
+    assert b"\033[33mbb-1  | \033[0mhello from bb\n" in tty
+    logs = _on_a_terminal(hullbox, project, "logs", "--no-color").replace(b"\r\n", b"\n")
+    assert sorted(logs.decode().splitlines()) == ["a-1   | hello from a",
+                                                  "bb-1  | hello from bb"]
+    forced = _compose(hullbox, project, "--ansi", "always", "logs", "a")
+    assert forced.stdout == "\033[36ma-1  | \033[0mhello from a\n"
+    plain = _compose(hullbox, project, "up", "--no-log-prefix", "--timestamps", "a")
+    assert plain.returncode == 0, plain.stderr
+    stamp, _, text = plain.stdout.splitlines()[-1].partition(" ")
+    assert text == "hello from a" and stamp.startswith("20") and "T" in stamp, plain.stdout
 
 
 def test_abort_on_container_exit_stops_the_rest_and_returns_the_first_exit_code(
@@ -77,9 +129,9 @@ def test_abort_on_container_exit_stops_the_rest_and_returns_the_first_exit_code(
     assert up.returncode == 4, up.stderr
     name = project.name
     assert "Aborting on container exit..." in up.stderr
-    assert f"{name}-long-1     | long starts" in up.stdout.splitlines()  # names padded
+    assert "long-1     | long starts" in up.stdout.splitlines()  # names padded
     # migrate's exit 0 is what short waited for: it aborts nothing.
-    assert up.stderr.index(f"{name}-short-1 exited with code 4") < \
+    assert up.stderr.index("short-1 exited with code 4") < \
         up.stderr.index("Aborting on container exit...")
     assert _states(hullbox, name) == {f"{name}-migrate-1": "exited",
                                       f"{name}-short-1": "exited",
@@ -105,7 +157,7 @@ def test_abort_on_container_failure_ignores_a_clean_exit(hullbox: Hullbox,
     up = _compose(hullbox, project, "up", "--abort-on-container-failure")
     # short's exit 0 stopped nothing: migrate ran on to fail, and its code is up's.
     assert up.returncode == 5, up.stderr
-    assert f"{project.name}-short-1 exited with code 0" in up.stderr
+    assert "short-1 exited with code 0" in up.stderr
     assert "Aborting on container exit..." in up.stderr
 
 
@@ -115,7 +167,7 @@ def test_ctrl_c_stops_the_services(hullbox: Hullbox, project: Path) -> None:
                                env=hullbox.env())
     try:
         assert process.stdout is not None
-        assert process.stdout.readline() == f"{project.name}-long-1  | long starts\n"
+        assert process.stdout.readline() == "long-1  | long starts\n"
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     finally:

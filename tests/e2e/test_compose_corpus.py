@@ -123,7 +123,7 @@ def test_up_of_one_service_brings_its_dependency_and_orphans_go(
         assert _states(store, "cdeps") == {"cdeps-app-1": "running",
                                            "cdeps-dependency-1": "running"}
         logs = _compose(store, fixture_dir, "cdeps", "logs", "dependency").stdout
-        assert logs.startswith("cdeps-dependency-1  | hello dependency\n")
+        assert logs.startswith("dependency-1  | hello dependency\n")
         stop = _compose(store, fixture_dir, "cdeps", "stop", "-t", "10")
         assert stop.returncode == 0
         assert set(_states(store, "cdeps").values()) == {"exited"}  # init passes SIGTERM on

@@ -1,5 +1,6 @@
 """``links`` and ``external_links`` as a user types them: the alias a link
-gives names the linked container on the network the two share."""
+gives names the linked container on the network the two share, in the
+linking container only (as Docker scopes a link alias)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ services:
     stop_signal: SIGKILL
     links: ["db:database"]
     external_links: ["tlinks-outside:cache"]
+  other: {image: busybox, command: sleep 300, stop_signal: SIGKILL, depends_on: [db]}
 networks:
   default: {name: tlinks-shared, external: true}
 """
@@ -38,6 +40,13 @@ def _address(hullbox: Hullbox, container: str) -> str:
     return str(networks["tlinks-shared"]["IPAddress"])
 
 
+def _hosts(hullbox: Hullbox, directory: Path, service: str) -> dict[str, str]:
+    """name -> address in the service's /etc/hosts."""
+    hosts = _compose(hullbox, directory, "exec", service, "cat", "/etc/hosts").stdout
+    return {name: line.split()[0] for line in hosts.splitlines() if line.strip()
+            for name in line.split()[1:]}
+
+
 def test_links_and_external_links_name_the_linked_containers(hullbox: Hullbox,
                                                              tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text(PROJECT)
@@ -52,12 +61,24 @@ def test_links_and_external_links_name_the_linked_containers(hullbox: Hullbox,
                    "busybox", "sleep", "300")
         up = _compose(hullbox, tmp_path, "up", "-d")
         assert up.returncode == 0, up.stderr
-        hosts = _compose(hullbox, tmp_path, "exec", "web", "cat", "/etc/hosts").stdout
-        entries = {name: line.split()[0] for line in hosts.splitlines() if line.strip()
-                   for name in line.split()[1:]}
+        entries = _hosts(hullbox, tmp_path, "web")
         assert entries["database"] == _address(hullbox, "tlinks-db-1")
         assert entries["cache"] == _address(hullbox, "tlinks-outside")
+        # the service that does not link: db by its name, but no link alias
+        others = _hosts(hullbox, tmp_path, "other")
+        assert others["db"] == _address(hullbox, "tlinks-db-1")
+        assert "database" not in others and "cache" not in others
+        # db comes back at another address (its old one taken): web follows it
+        before = _address(hullbox, "tlinks-db-1")
+        assert _compose(hullbox, tmp_path, "rm", "-s", "-f", "db").returncode == 0
+        hullbox.ok("run", "-d", "--name", "tlinks-taker", "--network", "tlinks-shared",
+                   "busybox", "sleep", "300")
+        assert _compose(hullbox, tmp_path, "up", "-d", "--no-deps", "db").returncode == 0
+        moved = _address(hullbox, "tlinks-db-1")
+        assert moved != before
+        assert _hosts(hullbox, tmp_path, "web")["database"] == moved
+        assert "database" not in _hosts(hullbox, tmp_path, "other")
     finally:
         _compose(hullbox, tmp_path, "down", "-t", "0")
-        hullbox("rm", "-f", "tlinks-outside")
+        hullbox("rm", "-f", "tlinks-outside", "tlinks-taker")
         hullbox("network", "rm", "tlinks-shared")

@@ -94,4 +94,4 @@ def test_up_that_recreates_a_dependency_restarts_the_dependent(
     assert f"Container {project.name}-app-1  Restarted" in up.stderr
     assert after["other"] == before["other"]
     logs = _compose(hullbox, project, "logs", "db").stdout
-    assert logs == f"{project.name}-db-1  | db 2\n"
+    assert logs == "db-1  | db 2\n"

@@ -168,7 +168,7 @@ def test_three_tiers_built_from_dockerfiles_answer_and_keep_their_data_until_dow
     assert lines[1].endswith("(healthy)")
     assert lines[2].endswith(f"127.0.0.1:{port}->80/tcp")
     assert _compose(hullbox, directory, "port", "web", "80").stdout == f"127.0.0.1:{port}\n"
-    assert _compose(hullbox, directory, "logs", "db").stdout == "tstack-db-1  | db ready\n"
+    assert _compose(hullbox, directory, "logs", "db").stdout == "db-1  | db ready\n"
     assert _compose(hullbox, directory, "exec", "db", "cat", "/data/row").stdout == \
         "seed\nstored\n"
     assert _compose(hullbox, directory, "exec", "app", "sh", "-c", "exit 3").returncode == 3

@@ -75,8 +75,8 @@ def test_build_then_up_runs_the_built_target_with_its_args(hullbox: Hullbox,
     assert "Building app" in result.stderr and "Building pushed" in result.stderr
     up = _compose(hullbox, built, "up")  # in the foreground: the output, then the exit
     assert up.returncode == 0, up.stderr
-    assert "tbuild-app-1     | hello\ntbuild-app-1     | dev\n" in up.stdout  # padded names
-    assert "tbuild-pushed-1  | inline\n" in up.stdout
+    assert "app-1     | hello\napp-1     | dev\n" in up.stdout  # padded names
+    assert "pushed-1  | inline\n" in up.stdout
 
 
 def test_up_build_rebuilds_with_changed_args_and_recreates(hullbox: Hullbox,

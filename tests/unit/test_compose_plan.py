@@ -149,10 +149,49 @@ def test_secrets_from_the_environment_are_refused(tmp_path: Path) -> None:
               "secrets:\n  token: {environment: TOKEN}\n")
 
 
-def test_a_link_alias_is_an_alias_of_the_linked_service(tmp_path: Path) -> None:
-    plain = _plan(tmp_path, "services:\n  db: {image: busybox}\n  web: {image: busybox}\n",
-                  "db")
-    linked = _plan(tmp_path, "services:\n  db: {image: busybox}\n"
-                   "  web: {image: busybox, links: ['db:database', db]}\n", "db")
-    assert linked.options.networking.aliases == ["db", "database"]
-    assert linked.config_hash != plain.config_hash  # up recreates db to add the alias
+def test_a_link_alias_belongs_to_the_linking_service_only(tmp_path: Path) -> None:
+    plain = "services:\n  db: {image: busybox}\n  web: {image: busybox}\n"
+    linked = ("services:\n  db: {image: busybox}\n"
+              "  web: {image: busybox, links: ['db:database', db]}\n")
+    web = _plan(tmp_path, linked, "web")
+    assert web.options.networking.links == ["db:database"]
+    assert web.config_hash != _plan(tmp_path, plain, "web").config_hash
+    db = _plan(tmp_path, linked, "db")
+    assert db.options.networking.aliases == ["db"]
+    assert db.options.networking.links == []
+    assert db.config_hash == _plan(tmp_path, plain, "db").config_hash  # db is left alone
+
+
+def test_runtime_and_isolation_become_the_engines_choice(tmp_path: Path) -> None:
+    import shutil
+
+    vm = _plan(tmp_path, "services:\n  web: {image: busybox, isolation: vm}\n")
+    assert vm.options.isolation.kind == "vm"
+    assert _plan(tmp_path, "services:\n  web: {image: busybox, isolation: default}\n"
+                 ).options.isolation.kind == "process"
+    with pytest.raises(InvalidArgument, match="^service 'web': runtime 'nope' is unknown"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, runtime: nope}\n")
+    if shutil.which("runc") is None:
+        pytest.skip("runc is not installed (apt-get install runc)")
+    assert _plan(tmp_path, "services:\n  web: {image: busybox, runtime: runc}\n"
+                 ).options.runtime == "runc"
+    with pytest.raises(InvalidArgument, match="^service 'web': --runtime runc and "
+                       "--isolation vm exclude each other"):
+        _plan(tmp_path, "services:\n  web: {image: busybox, runtime: runc, isolation: vm}\n")
+
+
+def test_hooks_are_planned_with_their_commands_split(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, "services:\n  web:\n    image: busybox\n"
+                 "    post_start: [{command: echo 'two words', user: nobody}]\n"
+                 "    pre_stop: [{command: [sh, -c, 'exit 0'], environment: [A=1]}]\n")
+    hooks = _hooks(tmp_path)
+    assert plan.name == "web"
+    assert hooks["post_start"] == [{"command": ["echo", "two words"], "user": "nobody"}]
+    assert hooks["pre_stop"] == [{"command": ["sh", "-c", "exit 0"], "environment": {"A": "1"}}]
+
+
+def _hooks(tmp_path: Path) -> dict[str, object]:
+    project = load_project(ProjectOptions(cwd=str(tmp_path), project_name="p",
+                                          environment={}))
+    web = project.services["web"]
+    return {key: web[key] for key in ("post_start", "pre_stop")}

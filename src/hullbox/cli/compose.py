@@ -48,6 +48,8 @@ class ComposeContext:
 @click.option("--env-file", multiple=True, metavar="FILE",
               help="Variables for interpolation (default: .env).")
 @click.option("--profile", multiple=True, help="Enable a profile ($COMPOSE_PROFILES).")
+@click.option("--ansi", type=click.Choice(["never", "always", "auto"]), default="auto",
+              help="Colour the output: auto (on a terminal), always or never.")
 @click.pass_context
 def compose(ctx: click.Context, /, **params: Any) -> None:
     """Define and run multi-container projects (compose.yaml)."""
@@ -169,20 +171,22 @@ def ps(obj: ComposeContext, services: tuple[str, ...], show_all: bool, quiet: bo
 @click.option("-n", "--tail", default="all", help="Lines from the end of each log.")
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
 @click.option("--no-log-prefix", is_flag=True, help="Do not prefix lines with names.")
+@click.option("--no-color", is_flag=True, help="Monochrome output.")
 @click.pass_obj
 def logs(obj: ComposeContext, services: tuple[str, ...], follow: bool, tail: str,
-         timestamps: bool, no_log_prefix: bool) -> None:
+         timestamps: bool, no_log_prefix: bool, no_color: bool) -> None:
     """Show the output of the services' containers."""
+    from hullbox.compose.logprefix import Prefixes, use_colour
     from hullbox.compose.logs import project_logs
 
     bound = _bound(obj)
     records = bound.containers(list(services) or None)
     lines = None if tail == "all" else int(tail)
-    width = max((len(r.name) for r in records), default=0)
-    for name, line in project_logs(bound.engine, records, follow=follow, tail=lines,
-                                   timestamps=timestamps):
-        prefix = b"" if no_log_prefix else f"{name.ljust(width)}  | ".encode()
-        click.echo(prefix + line, nl=False)
+    prefixes = Prefixes.of(records, colour=use_colour(obj.params["ansi"], no_color),
+                           prefix=not no_log_prefix)
+    for record, line in project_logs(bound.engine, records, follow=follow, tail=lines,
+                                     timestamps=timestamps):
+        click.echo(prefixes.line(record, line), nl=False)
 
 
 def _verb(name: str, doc: str, action: str, timeout: bool = False) -> None:
@@ -279,11 +283,14 @@ def register(cli: click.Group) -> None:
 
 
 def _add_more_verbs() -> None:
+    from hullbox.cli import compose_delegate, compose_more
     from hullbox.cli.compose_up import up
     from hullbox.cli.compose_verbs import add_verbs
 
     compose.add_command(up)
     add_verbs(compose)
+    for verb in [*compose_more.VERBS, *compose_delegate.VERBS]:
+        compose.add_command(verb)
 
 
 _add_more_verbs()

@@ -30,12 +30,20 @@ import click
               help="Return this service's exit code (implies --abort-on-container-exit).")
 @click.option("--attach-dependencies", is_flag=True,
               help="Show the output of the named services' dependencies too.")
+@click.option("--attach", "attach_to", multiple=True, metavar="SERVICE",
+              help="Show the output of these services only.")
+@click.option("--no-attach", multiple=True, metavar="SERVICE",
+              help="Do not show the output of these services.")
 @click.option("--no-log-prefix", is_flag=True, help="Do not prefix lines with names.")
+@click.option("--no-color", is_flag=True, help="Monochrome output.")
+@click.option("--timestamps", is_flag=True, help="Show timestamps.")
+@click.option("-t", "--timeout", type=float, default=None,
+              help="Seconds to wait for a container to stop (on recreate, Ctrl-C, abort).")
 @click.pass_obj
 def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, ...],
        no_deps: bool, force_recreate: bool, no_recreate: bool, no_start: bool,
        remove_orphans: bool, build: bool, wait: bool, wait_timeout: float | None,
-       **attached: Any) -> int:
+       timeout: float | None, **attached: Any) -> int:
     """Create and start the services' containers."""
     from hullbox.compose.operations import UpOptions
 
@@ -43,12 +51,13 @@ def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, .
     from hullbox.cli.compose import _bound, _scale
 
     bound = _bound(obj, list(services))
-    if attached["exit_code_from"]:
-        bound.project.service(attached["exit_code_from"])
+    for name in (attached["exit_code_from"], *attached["attach_to"], *attached["no_attach"]):
+        if name:
+            bound.project.service(name)
     records = bound.up(list(services) or None, UpOptions(
         scale=_scale(scale), no_deps=no_deps, force_recreate=force_recreate,
         no_recreate=no_recreate, no_start=no_start, remove_orphans=remove_orphans,
-        build=build, wait_timeout=wait_timeout))
+        build=build, wait_timeout=wait_timeout, timeout=timeout))
     if wait and not no_start:
         from hullbox.compose.waiting import wait_ready
 
@@ -56,7 +65,8 @@ def up(obj: Any, /, services: tuple[str, ...], detach: bool, scale: tuple[str, .
         return 0
     if detach or no_start:
         return 0
-    return _attach(bound, list(services), records, attached)
+    return _attach(bound, list(services), records,
+                   {**attached, "ansi": obj.params["ansi"], "timeout": timeout})
 
 
 def _check_attach_flags(detached: bool, attached: dict[str, Any]) -> None:
@@ -79,10 +89,14 @@ def _attach(bound: Any, services: list[str], records: list[Any],
     import sys
 
     from hullbox.compose.attach import AttachOptions, attach, completed_dependencies
+    from hullbox.compose.logprefix import use_colour
     from hullbox.compose.operations import service_of
 
     shown = records if not services or attached["attach_dependencies"] else \
         [r for r in records if service_of(r) in services]
+    if attached["attach_to"]:
+        shown = [r for r in records if service_of(r) in attached["attach_to"]]
+    shown = [r for r in shown if service_of(r) not in attached["no_attach"]]
     names = sorted({service_of(r) for r in records})
 
     def write(data: bytes) -> None:
@@ -94,7 +108,9 @@ def _attach(bound: Any, services: list[str], records: list[Any],
         AttachOptions(abort_on_exit=attached["abort_on_container_exit"],
                       abort_on_failure=attached["abort_on_container_failure"],
                       exit_code_from=attached["exit_code_from"],
-                      prefix=not attached["no_log_prefix"]),
+                      prefix=not attached["no_log_prefix"],
+                      colour=use_colour(attached["ansi"], attached["no_color"]),
+                      timestamps=attached["timestamps"]),
         service_of=service_of, meant_to_exit=completed_dependencies(bound.project.services),
         write=write, say=lambda text: click.echo(text, err=True),
-        stop=lambda: bound.stop(names), kill=lambda: bound.kill(names))
+        stop=lambda: bound.stop(names, attached["timeout"]), kill=lambda: bound.kill(names))

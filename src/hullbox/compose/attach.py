@@ -1,6 +1,7 @@
-"""Attached ``compose up``: the containers' output side by side, each line
-prefixed with its container's name, until they have all stopped; Ctrl-C (or
-SIGTERM) stops them and a second Ctrl-C kills them, as docker compose does.
+"""Attached ``compose up``: ``Attaching to web-1, db-1``, then the
+containers' output side by side, each line prefixed (compose.logprefix),
+until they have all stopped; Ctrl-C (or SIGTERM) stops them and a second
+Ctrl-C kills them, as docker compose does.
 ``--abort-on-container-exit`` stops the others once one exits,
 ``--abort-on-container-failure`` once one fails, and ``--exit-code-from``
 picks whose exit code ``up`` returns."""
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from hullbox.compose.logprefix import Prefixes, attaching_line
 from hullbox.compose.logs import follow_logs
 from hullbox.store.containers import ContainerRecord
 
@@ -25,6 +27,8 @@ class AttachOptions:
     abort_on_failure: bool = False
     exit_code_from: str | None = None
     prefix: bool = True
+    colour: bool = False
+    timestamps: bool = False
 
 
 @contextmanager
@@ -55,18 +59,18 @@ def attach(engine: Any, records: list[ContainerRecord], options: AttachOptions, 
     """Print the containers' output until they have all stopped; the exit
     code ``up`` returns: 0, or with an abort the code of the container that
     caused it (of ``exit_code_from``'s container when given)."""
-    width = max((len(r.name) for r in records), default=0)
+    prefixes = Prefixes.of(records, colour=options.colour, prefix=options.prefix)
     exit_from = options.exit_code_from
     exit_code, aborting = 0, False
+    say(attaching_line(records))
     with _sigterm_as_interrupt():
         try:
-            for record, line in follow_logs(engine, records):
+            for record, line in follow_logs(engine, records, timestamps=options.timestamps):
                 if line is not None:
-                    write((f"{record.name.ljust(width)}  | ".encode() if options.prefix
-                           else b"") + line)
+                    write(prefixes.line(record, line))
                     continue
                 code = engine.containers.wait(record.id)
-                say(f"{record.name} exited with code {code}")
+                say(prefixes.status(record, f"exited with code {code}"))
                 service = service_of(record)
                 if not aborting and _aborts(options, code, service in meant_to_exit):
                     aborting = True

@@ -55,6 +55,20 @@ def command(value: Any) -> list[str] | None:
     return [scalar_text(item) for item in value]
 
 
+def hooks(value: Any) -> list[Any]:
+    """``post_start``/``pre_stop``: each command split as ``command`` is, each
+    environment a mapping, as compose-go reads a hook."""
+    out = []
+    for hook in value:
+        hook = dict(hook)
+        if hook.get("command") is not None:
+            hook["command"] = command(hook["command"])
+        if hook.get("environment") is not None:
+            hook["environment"] = to_mapping(hook["environment"])
+        out.append(hook)
+    return out
+
+
 def depends_on(value: Any) -> dict[str, Any]:
     if isinstance(value, list):
         value = {name: {} for name in value}
@@ -220,6 +234,8 @@ SERVICE_RULES: dict[str, Callable[[Any], Any]] = {
     "build": build,
     "command": command,
     "entrypoint": command,
+    "post_start": hooks,
+    "pre_stop": hooks,
     "configs": mount_refs,
     "secrets": mount_refs,
     "depends_on": depends_on,

@@ -46,13 +46,13 @@ def follow_logs(engine: Any, records: list[ContainerRecord], *, tail: int | None
 
 def project_logs(engine: Any, records: list[ContainerRecord], *, follow: bool = False,
                  tail: int | None = None,
-                 timestamps: bool = False) -> Iterator[tuple[str, bytes]]:
-    """(container name, line) pairs; lines keep their newline."""
+                 timestamps: bool = False) -> Iterator[tuple[ContainerRecord, bytes]]:
+    """(container, line) pairs; lines keep their newline."""
     if not follow:
         for record in records:
             for line in _lines(engine, record, follow=False, tail=tail, timestamps=timestamps):
-                yield record.name, line
+                yield record, line
         return
     for record, data in follow_logs(engine, records, tail=tail, timestamps=timestamps):
         if data is not None:
-            yield record.name, data
+            yield record, data

@@ -13,7 +13,8 @@ from typing import Any
 from hullbox.compose.naming import config_hash, service_image
 from hullbox.compose.service_namespaces import KEYS as NAMESPACE_KEYS
 from hullbox.compose.service_namespaces import namespace_settings
-from hullbox.compose.service_network import link_aliases, network_settings
+from hullbox.compose.service_engine import engine_choice
+from hullbox.compose.service_network import network_settings
 from hullbox.compose.service_resources import RESOURCE_KEYS, resource_settings
 from hullbox.compose.service_runtime import (
     health_settings,
@@ -30,8 +31,6 @@ CFS_PERIOD = 100_000  # microseconds: the period --cpus sets a quota over
 # Attributes that need an engine feature hullbox has not got yet: the feature.
 _WAITING: dict[str, str] = {
     "volume_driver": "volume drivers",
-    "post_start": "lifecycle hooks", "pre_stop": "lifecycle hooks",
-    "runtime": "--runtime per service", "isolation": "--isolation",
     "use_api_socket": "the Docker API socket",
     "credential_spec": "credential specs", "models": "AI models",
     "provider": "provider services",
@@ -50,6 +49,7 @@ _HANDLED = {
     "tmpfs", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address", "healthcheck",
     "cap_add", "cap_drop", "privileged", "security_opt", "ulimits", "sysctls", "devices",
     "userns_mode", "init", "secrets", "configs", "shm_size", "cpu_quota",
+    "post_start", "pre_stop", "runtime", "isolation",  # compose.hooks, compose.service_engine
     *RESOURCE_KEYS,
 } | NAMESPACE_KEYS
 
@@ -138,6 +138,7 @@ def _options(project: str, model: dict[str, Any], name: str,
         lifecycle=lifecycle_settings(service),
         namespaces=namespace_settings(project, model, service),
         resources=resource_settings(service),
+        **engine_choice(service),
     )
 
 
@@ -149,7 +150,6 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
     if missing:
         raise Unsupported(f"service {name!r} uses what hullbox cannot do yet: "
                           + ", ".join(missing))
-    aliases = link_aliases(model, name)
     try:
         options = _options(project, model, name, service)
     except InvalidArgument as exc:
@@ -160,7 +160,6 @@ def plan_service(project: str, model: dict[str, Any], name: str) -> ServicePlan:
         command=service.get("command"),
         options=options,
         replicas=replicas_of(service),
-        # An alias another service's links give this one is part of its container.
-        config_hash=config_hash({**service, "x-link-aliases": aliases} if aliases else service),
+        config_hash=config_hash(service),
         depends_on=dict(service.get("depends_on") or {}),
     )

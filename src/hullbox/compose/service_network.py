@@ -64,17 +64,16 @@ def _ordered(networks: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(items, key=lambda item: (-int(item[1].get("priority") or 0), item[0]))
 
 
-def link_aliases(model: dict[str, Any], name: str) -> list[str]:
-    """The names other services give ``name`` with ``links: [name:alias]``.
-    Docker scopes such an alias to the linking container; here it is one
-    more alias of ``name`` on its networks, which the linking service shares."""
-    found: list[str] = []
-    for service in (model.get("services") or {}).values():
-        for link in service.get("links") or []:
-            target, _, alias = str(link).partition(":")
-            if target == name and alias and alias != name:
-                found.append(alias)
-    return sorted(set(found))
+def links(service: dict[str, Any]) -> list[str]:
+    """``links: [db:database]`` as ``service:alias`` pairs: the alias names
+    every replica of ``db`` (by its service-name alias) in this service's
+    containers only, as Docker scopes a link alias to the linking container."""
+    found = []
+    for link in service.get("links") or []:
+        target, _, alias = str(link).partition(":")
+        if alias and alias != target:
+            found.append(f"{target}:{alias}")
+    return found
 
 
 def network_settings(project: str, model: dict[str, Any], name: str,
@@ -87,6 +86,7 @@ def network_settings(project: str, model: dict[str, Any], name: str,
         dns_search=_as_list(service.get("dns_search")),
         dns_options=_as_list(service.get("dns_opt")),
         add_hosts=_extra_hosts(service.get("extra_hosts")),
+        links=links(service),
     )
     mode = network_mode(project, service)
     if mode is not None:
@@ -95,7 +95,7 @@ def network_settings(project: str, model: dict[str, Any], name: str,
     first = ""
     for key, config in _ordered(service.get("networks") or {"default": None}):
         real = str((top.get(key) or {}).get("name") or f"{project}_{key}")
-        aliases = [name, *_as_list(config.get("aliases")), *link_aliases(model, name)]
+        aliases = [name, *_as_list(config.get("aliases"))]
         address = str(config.get("ipv4_address") or "")
         if not first:
             first = real

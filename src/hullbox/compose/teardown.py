@@ -6,26 +6,21 @@ go together, as docker compose stops them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
+from hullbox.compose.bound import BoundProject
+from hullbox.compose.records import by_service as group
 from hullbox.compose.schedule import in_dependency_order
 from hullbox.store.containers import ContainerRecord
 
-if TYPE_CHECKING:
-    from hullbox.compose.operations import ComposeProject
-
-Action = Callable[["ComposeProject", ContainerRecord], None]
+Bound = TypeVar("Bound", bound=BoundProject)
 
 
-def each_in_reverse(bound: ComposeProject, records: list[ContainerRecord],
-                    action: Action) -> None:
+def each_in_reverse(bound: Bound, records: list[ContainerRecord],
+                    action: Callable[[Bound, ContainerRecord], None]) -> None:
     """``action(project on this thread's engine, record)`` for every record,
     a service's containers after those of the services that depend on it."""
-    from hullbox.compose.operations import number_of, service_of
-
-    by_service: dict[str, list[ContainerRecord]] = {}
-    for record in sorted(records, key=number_of):
-        by_service.setdefault(service_of(record), []).append(record)
+    by_service = group(records)
     names = list(by_service)
     dependents = {name: [other for other in names
                          if name in bound.project.dependencies(other)] for name in names}

@@ -28,11 +28,28 @@ def _health_deadline(engine: Any, record: Any) -> float | None:
     return (check.start_period + rounds) / SECOND + SLACK
 
 
+def _health_status(record: Any) -> str:
+    """The container's health status; "starting" while the status is still
+    the one of its previous run (a container started again keeps it until
+    its monitor resets it, a moment after ``start`` returned)."""
+    from hullbox.engine.health import STARTING, read_health
+    from hullbox.engine.logwriter import timestamp
+
+    health = read_health(record)
+    if health is None:
+        return ""
+    since = timestamp(int(record.started * SECOND))
+    if health.status != STARTING and not any(
+            str(entry.get("Start", "")) >= since for entry in health.log[-1:]):
+        return STARTING
+    return health.status
+
+
 def wait_healthy(engine: Any, record: Any, dep: str, dependent: str,
                  timeout: float | None) -> None:
     """Until ``record`` is healthy; RuntimeFailure when it turns unhealthy,
     exits, or the timeout passes."""
-    from hullbox.engine.health import HEALTHY, UNHEALTHY, read_health
+    from hullbox.engine.health import HEALTHY, UNHEALTHY
     from hullbox.engine.lifecycle import is_active
 
     bound = _health_deadline(engine, record)
@@ -45,8 +62,7 @@ def wait_healthy(engine: Any, record: Any, dep: str, dependent: str,
     deadline = time.monotonic() + limit
     while True:
         current = engine.containers.get(record.id)
-        health = read_health(current)
-        status = health.status if health else ""
+        status = _health_status(current)
         if status == HEALTHY:
             return
         if status == UNHEALTHY:
@@ -95,7 +111,7 @@ def wait_ready(engine: Any, records: list[Any], timeout: float | None) -> None:
     """``up --wait``: until every container runs, and is healthy when it has a
     health check; RuntimeFailure naming the first that exits, turns unhealthy
     or is not ready in time."""
-    from hullbox.engine.health import HEALTHY, UNHEALTHY, read_health
+    from hullbox.engine.health import HEALTHY, UNHEALTHY
     from hullbox.engine.lifecycle import is_active
 
     bounds = [_health_deadline(engine, record) for record in records]
@@ -110,8 +126,7 @@ def wait_ready(engine: Any, records: list[Any], timeout: float | None) -> None:
             if not is_active(current):
                 raise RuntimeFailure(f"container {current.name} exited ({current.exit_code}) "
                                      "while waiting for the project to be ready")
-            health = read_health(current) if checked else None
-            status = health.status if health else ""
+            status = _health_status(current) if checked else ""
             if status == UNHEALTHY:
                 raise RuntimeFailure(f"container {current.name} is unhealthy")
             if checked and status != HEALTHY:

@@ -24,7 +24,7 @@ class ExecOptions:
     workdir: str | None = None
     user: str | None = None
     tty: bool = False
-    privileged: bool = False  # every capability for this process (exec --privileged)
+    privileged: bool = False  # every capability (exec --privileged, compose hooks)
 
 
 def runtime_root() -> str:
@@ -86,6 +86,6 @@ def exec_process(store: Store, record: ContainerRecord, command: list[str],
         from hullbox.oci.runtime_spec import Capabilities
 
         every = tuple(all_capabilities())
-        capabilities = Capabilities(every, every, every, every)
+        capabilities = Capabilities(every, every, (), every)
     return Process(tuple(command), tuple(env), options.workdir or base.cwd, user,
                    options.tty, capabilities, base.rlimits, base.no_new_privileges)

@@ -26,6 +26,17 @@ def _extra_hosts(options: ContainerOptions, gateway: str) -> list[tuple[str, str
     return extra
 
 
+def _linked(options: ContainerOptions, peer_names: list[str]) -> list[str]:
+    """The aliases this container's links give a peer known by ``peer_names``:
+    as Docker scopes a link alias, only the linking container resolves it."""
+    found = []
+    for link in options.networking.links:
+        target, _, alias = link.partition(":")
+        if target in peer_names and alias and alias not in peer_names:
+            found.append(alias)
+    return found
+
+
 def write_resolv_conf(options: ContainerOptions, paths: ContainerPaths) -> None:
     from hullbox.engine.rootfs import resolv_conf
     from hullbox.network.hosts import resolv_conf as render
@@ -106,6 +117,7 @@ def _write_hosts(store: Store, container_id: str, own: list[Lease],
             peer_record = container_db.get(store, peer.container_id)
             names = [peer_record.name] if peer_record else []
             peer_names = [*names, *peer.aliases, peer.container_id[:12]]
+            peer_names += _linked(options, peer_names)
             peers.append((peer.address, peer_names))
             if peer.address6:
                 peers.append((peer.address6, peer_names))

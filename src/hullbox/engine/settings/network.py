@@ -26,6 +26,8 @@ class NetworkSettings:
     dns_search: list[str] = field(default_factory=list)
     dns_options: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)    # --add-host name:ip
+    #: name:alias, as --link: the alias names peer ``name`` in this container only
+    links: list[str] = field(default_factory=list)
     #: networks joined with `network connect`: name -> {"aliases": [...], "ip": ""}
     connected: dict[str, dict[str, Any]] = field(default_factory=dict)
 
