@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.compose.naming import config_hash, service_image
+from hullbox.compose.service_engine import engine_choice
 from hullbox.compose.service_namespaces import KEYS as NAMESPACE_KEYS
 from hullbox.compose.service_namespaces import namespace_settings
-from hullbox.compose.service_engine import engine_choice
 from hullbox.compose.service_network import network_settings
 from hullbox.compose.service_resources import RESOURCE_KEYS, resource_settings
 from hullbox.compose.service_runtime import (

@@ -55,15 +55,15 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     from hullbox.engine.container_mounts import inspect_host_config, inspect_mounts
     from hullbox.engine.logs import log_path
     from hullbox.engine.networks import network_settings
-    from hullbox.engine.resource_spec import inspect_fields
+    from hullbox.engine.resource_spec import inspect_fields as resource_fields
     from hullbox.engine.restart import RestartPolicy
 
     # Docker counts a container waiting out its restart backoff as running.
     running = record.state in (RUNNING, RESTARTING)
     policy = RestartPolicy.parse(record.restart_policy)
-    from hullbox.engine.settings.namespaces import inspect_fields
+    from hullbox.engine.settings.namespaces import inspect_fields as namespace_fields
 
-    namespace_host, namespace_config = inspect_fields(options.namespaces, record.name)
+    namespace_host, namespace_config = namespace_fields(options.namespaces, record.name)
     doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
@@ -121,7 +121,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             **inspect_host_config(record.config),
             **host_config(options.security),
             **namespace_host,
-            **inspect_fields(options.resources, options.memory),
+            **resource_fields(options.resources, options.memory),
         },
         "GraphDriver": {
             "Name": "overlay",
