@@ -44,6 +44,7 @@ def test_what_the_engine_cannot_do_is_one_line(hullbox: Hullbox, tmp_path: Path)
         "services:\n  web: {image: busybox, command: sleep 300, gpus: all}\n")
     up = _compose(hullbox, tmp_path, "up", "-d")
     assert up.returncode == 125
-    assert up.stderr == "hullbox: service 'web' uses what hullbox cannot do yet: gpus (--gpus)\n"
+    assert up.stderr == ("hullbox: service 'web': gpus: could not select device driver \"\" "
+                         "with capabilities: [[gpu]]: hullbox has no GPU support (as --gpus)\n")
     assert hullbox.ok("ps", "-aq", "--filter",
                       "label=com.docker.compose.project=tresources") == ""
