@@ -208,6 +208,7 @@ def test_windows_and_deprecated_flags_as_docker_treats_them_on_linux(hullbox: Hu
     (["--storage-opt", "size=1G"], "xfs with the 'pquota' mount option"),
     (["--gpus", "all"], "could not select device driver"),
     (["--io-maxbandwidth", "1m"], "does not support Maximum IO Bandwidth"),
+    (["--cgroup-parent", "../../escape"], "invalid --cgroup-parent"),
 ])
 def test_bad_resource_flags_are_one_line_and_leave_nothing(hullbox: Hullbox, flags: list[str],
                                                            text: str) -> None:

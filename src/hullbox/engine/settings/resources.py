@@ -98,6 +98,9 @@ class ResourceSettings:
             settings.memory_swappiness = int(swappiness)
         settings.oom_kill_disable = bool(typed.get("oom_kill_disable"))
         settings.cgroup_parent = (typed.get("cgroup_parent") or "").strip()
+        if ".." in settings.cgroup_parent.split("/"):
+            raise InvalidArgument(f"invalid --cgroup-parent {settings.cgroup_parent!r}: a "
+                                  "cgroup path under the hierarchy's root, without '..'")
         settings.device_cgroup_rules = [_device_rule(r) for r in
                                         typed.get("device_cgroup_rules") or ()]
         settings.blkio_weight_device = [_weight_device(v) for v in
