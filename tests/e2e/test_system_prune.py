@@ -93,7 +93,7 @@ def test_prune_filters(store: Hullbox) -> None:
 @pytest.mark.parametrize(("args", "wanted"), [
     (["--filter", "status=exited"], "hullbox: invalid filter 'status': use one of until, "
                                     "label, label!\n"),
-    (["--filter", "until=soon"], "hullbox: invalid until filter 'soon': use a duration"),
+    (["--filter", "until=soon"], "hullbox: invalid filter 'until' 'soon': use a duration"),
     (["--volumes", "--filter", "until=10m"], "hullbox: the until filter is not supported "
                                              "with --volumes"),
     (["--filter", "label"], "hullbox: bad format of filter 'label': use key=value\n"),

@@ -44,8 +44,8 @@ def _verbose_object(engine: Any) -> dict[str, Any]:
             repo, tag = ("<none>", "<none>") if name.startswith("<none>") else (
                 reference.parse(name).familiar_name, reference.parse(name).tag or "<none>")
             images.append({"Repository": repo, "Tag": tag, "ID": item.record.id,
-                           "CreatedSince": ago(rfc3339_seconds(item.record.created,
-                                                               item.record.added)),
+                           "CreatedSince": ago(rfc3339_seconds(item.record.created)
+                                               or item.record.added),
                            "Size": item.record.size, "SharedSize": item.shared,
                            "UniqueSize": item.unique, "Containers": item.containers})
     containers = [{"ID": c.record.id, "Image": c.record.image_name,

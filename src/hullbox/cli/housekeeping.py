@@ -31,10 +31,17 @@ def _confirmed() -> bool:
 @click.pass_obj
 def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
     """Remove all stopped containers."""
-    from hullbox.engine.prune_filters import parse_prune_filters
+    from hullbox.engine.prune_filters import prune_matcher
     from hullbox.engine.units import human_size
+    from hullbox.store.containers import ContainerRecord
 
-    parsed = parse_prune_filters(filters)
+    def labels(record: ContainerRecord) -> dict[str, str]:
+        return dict(record.config.get("labels") or {})
+
+    def created(record: ContainerRecord) -> float:
+        return record.created
+
+    parsed = prune_matcher(filters, created, labels) if filters else None
     if not force and not _confirmed():
         click.echo("Total reclaimed space: 0B")
         return

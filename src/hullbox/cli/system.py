@@ -77,22 +77,21 @@ def reset(obj: Any, force: bool) -> int:
 def prune(obj: Any, all_images: bool, volumes: bool, filters: tuple[str, ...],
           force: bool) -> int:
     """Remove unused data: stopped containers, unused networks, dangling images, build cache."""
-    from hullbox.engine.prune_filters import parse_prune_filters
-    from hullbox.engine.system_prune import system_prune, warnings
+    from hullbox.engine.system_prune import check_filters, system_prune, warnings
     from hullbox.engine.units import human_size
 
-    parsed = parse_prune_filters(filters)
+    described = check_filters(filters, volumes)
     if not force:
         text = "WARNING! This will remove:\n" + "".join(
             f"  - {line}\n" for line in warnings(all_images, volumes))
-        if parsed:
+        if described:
             text += "\n  Items to be pruned will be filtered with:\n" + "".join(
-                f"  - {line}\n" for line in parsed.describe())
+                f"  - {line}\n" for line in described)
         click.echo(text + "\nAre you sure you want to continue? [y/N] ", nl=False)
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             click.echo("hullbox: system prune has been cancelled", err=True)
             return 1
-    report = system_prune(obj.engine, all_images=all_images, volumes=volumes, filters=parsed)
+    report = system_prune(obj.engine, all_images=all_images, volumes=volumes, filters=filters)
     sections = [("Deleted Containers:", report.containers),
                 ("Deleted Networks:", report.networks),
                 ("Deleted Volumes:", report.volumes),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from hullbox.store import containers as container_db
 
 if TYPE_CHECKING:
     from hullbox.engine.containers import ContainerService
-    from hullbox.engine.prune_filters import PruneFilter
+    from hullbox.store.containers import ContainerRecord
 
 
 def rename(service: ContainerService, name_or_id: str, new_name: str) -> None:
@@ -66,16 +67,18 @@ class PruneReport:
     reclaimed: int = 0
 
 
-def prune(service: ContainerService, filters: PruneFilter | None = None) -> PruneReport:
+def prune(service: ContainerService,
+          selected: Callable[[ContainerRecord], bool] | None = None) -> PruneReport:
     """Remove every container that is not running (created or exited), as
-    Docker does, and that ``filters`` admit; one that starts meanwhile is left alone."""
+    Docker does, of those ``selected`` lets through (prune --filter); one
+    that starts meanwhile is left alone."""
     from hullbox.engine.rootfs import ContainerPaths
 
     report = PruneReport()
     for record in service.list(all=True):
         if record.state not in ("created", "exited"):
             continue
-        if filters and not filters.admits(record.config.get("labels") or {}, record.created):
+        if selected is not None and not selected(record):
             continue
         size = tree_size(ContainerPaths(service.store.container_dir(record.id)).upper)
         try:

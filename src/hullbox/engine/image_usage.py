@@ -73,10 +73,10 @@ def _images_in_use(store: Store) -> set[str]:
 
 
 def prune_images(images: ImageService, *, all_unused: bool = False,
-                 admits: Callable[[ImageRecord], bool] | None = None) -> PruneReport:
+                 selected: Callable[[ImageRecord], bool] | None = None) -> PruneReport:
     """Remove dangling images (no tag), or with ``all_unused`` every image no
-    container uses (of those ``admits``, when given: prune filters); then
-    collect the layers and blobs nothing references."""
+    container uses, of those ``selected`` lets through (prune --filter);
+    then collect the layers and blobs nothing references."""
     from hullbox.engine import events
     from hullbox.engine.gc import collect_garbage
     from hullbox.oci import reference
@@ -90,7 +90,7 @@ def prune_images(images: ImageService, *, all_unused: bool = False,
     for record in image_db.list_images(store):
         if record.id in in_use or (record.tags and not all_unused):
             continue
-        if admits is not None and not admits(record):
+        if selected is not None and not selected(record):
             continue
         untagged += [reference.parse(t).familiar for t in record.tags]
         image_db.remove_image_record(store, record.id)

@@ -7,6 +7,7 @@ import builtins
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hullbox.engine import events, netplan, networking
@@ -133,7 +134,7 @@ class NetworkService:
         events.network(self.store, network.id, network.name, "destroy")
         return network
 
-    def prune(self) -> builtins.list[str]:
+    def prune(self, selected: Callable[[Network], bool] | None = None) -> builtins.list[str]:
         """Remove every user-defined network no container uses; their names.
         The bridges of deleted stores and nftables entries of vanished
         bridges go too (bridge.sweep_orphans), whichever store made them."""
@@ -141,6 +142,8 @@ class NetworkService:
         removed = []
         for network in ipam.list_networks(self.store):
             if network.name in PREDEFINED or self.users(network):
+                continue
+            if selected is not None and not selected(network):
                 continue
             with contextlib.suppress(HullboxError):
                 self.remove(network.id)

@@ -1,73 +1,58 @@
-"""Docker's prune filters (``system prune``, ``container prune``): ``until=``
-(a time or a duration ago: only what was made before it), ``label=KEY[=VALUE]``
-(every one must match) and ``label!=KEY[=VALUE]`` (none may)."""
+"""The filters of Docker's prune verbs (``network prune``, ``image prune``):
+``until=`` (made before a time), ``label=`` and ``label!=``."""
 
 from __future__ import annotations
 
 import datetime
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from hullbox.engine.filters import label_matches, split_filters
 from hullbox.errors import InvalidArgument
 
-KEYS = ("until", "label", "label!")
+PRUNE_KEYS = ("until", "label", "label!")
+T = TypeVar("T")
 
 
-@dataclass
-class PruneFilter:
-    """What a prune may remove, beyond being unused."""
+def prune_matcher(items: Iterable[str], created: Callable[[T], float],
+                  labels: Callable[[T], dict[str, str]]) -> Callable[[T], bool]:
+    """True for a thing every filter lets through: made before one of the
+    ``until`` times, with every ``label`` and none of the ``label!``."""
+    filters = split_filters(items, PRUNE_KEYS)  # label!=x splits as key "label!"
+    cutoffs = [until_seconds(value) for value in filters.get("until", [])]
 
-    until: float | None = None  # seconds since the epoch
-    labels: list[str] = field(default_factory=list)
-    not_labels: list[str] = field(default_factory=list)
-    raw_until: str = ""  # as typed, for the confirmation
+    def matches(thing: T) -> bool:
+        if cutoffs and not any(created(thing) < cutoff for cutoff in cutoffs):
+            return False
+        found = labels(thing)
+        if not all(label_matches(v, found) for v in filters.get("label", [])):
+            return False
+        return not any(label_matches(v, found) for v in filters.get("label!", []))
 
-    def __bool__(self) -> bool:
-        return self.until is not None or bool(self.labels or self.not_labels)
-
-    def admits(self, labels: dict[str, str], created: float) -> bool:
-        from hullbox.engine.filters import label_matches
-
-        return ((self.until is None or created < self.until)
-                and all(label_matches(w, labels) for w in self.labels)
-                and not any(label_matches(w, labels) for w in self.not_labels))
-
-    def describe(self) -> list[str]:
-        """The filters as Docker's confirmation lists them, sorted."""
-        return sorted([f"label={v}" for v in self.labels]
-                      + [f"label!={v}" for v in self.not_labels]
-                      + ([f"until={self.raw_until}"] if self.until is not None else []))
+    return matches
 
 
-def parse_prune_filters(items: Iterable[str], keys: tuple[str, ...] = KEYS) -> PruneFilter:
-    """``--filter`` values of a prune; one line naming a bad one (exit 125)."""
-    from hullbox.engine.event_query import parse_time_ns
-    from hullbox.engine.filters import split_filters
+def until_seconds(value: str) -> float:
+    """``until=`` as Docker takes it: a duration before now, Unix seconds or
+    a date; as Unix seconds."""
+    from hullbox.engine.logs import parse_time
 
-    # "label!=k" splits at its "=" as key "label!", as Docker's parser does
-    parsed = split_filters(items, keys)
-    found = PruneFilter(labels=parsed.get("label", []), not_labels=parsed.get("label!", []))
-    untils = parsed.get("until", [])
-    if len(untils) > 1:
-        raise InvalidArgument("more than one until filter given: use one")
-    if untils:
-        found.until = parse_time_ns(untils[0], "until filter", time.time()) / 1e9
-        found.raw_until = untils[0]
-    return found
-
-
-def rfc3339_seconds(text: str, default: float) -> float:
-    """An image config's ``created`` (RFC 3339, maybe with nanoseconds) in
-    seconds; ``default`` when it has none."""
-    if not text:
-        return default
-    head, _, rest = text.partition(".")
-    zone = rest.lstrip("0123456789") if rest else ""
     try:
-        moment = datetime.datetime.fromisoformat((head + (zone or "")).replace("Z", "+00:00"))
+        stamp = parse_time(value, "filter 'until'")
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
+    return moment.timestamp() + float(f"0.{fraction or 0}")
+
+
+def rfc3339_seconds(text: str) -> float:
+    """An image's ``created`` as Unix seconds (0 when it has none)."""
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        return default
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+        whole, _, rest = text.partition(".")  # nanoseconds Python will not read
+        try:
+            return datetime.datetime.fromisoformat(whole + "+00:00").timestamp()
+        except ValueError:
+            return 0.0
