@@ -13,6 +13,8 @@ from __future__ import annotations
 import errno
 import os
 
+from hullbox.runtime.cgroups import _read, _write  # one way to touch a cgroup file
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -25,19 +27,6 @@ _THROTTLE_V1 = {"throttleReadBpsDevice": "blkio.throttle.read_bps_device",
                 "throttleWriteIOPSDevice": "blkio.throttle.write_iops_device"}
 _THROTTLE_V2 = {"throttleReadBpsDevice": "rbps", "throttleWriteBpsDevice": "wbps",
                 "throttleReadIOPSDevice": "riops", "throttleWriteIOPSDevice": "wiops"}
-
-
-def _write(path: str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, value.encode())
-    finally:
-        os.close(fd)
-
-
-def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read().strip()
 
 
 def _first(dirs: dict[str, str], controller: str) -> str | None:
