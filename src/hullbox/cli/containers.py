@@ -96,7 +96,8 @@ def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
-    from hullbox.cli.foreground import detach_keys_for, reattachable, run_kept
+    from hullbox.cli.foreground import detach_keys_for, run_kept
+    from hullbox.cli.reattach import reattachable
 
     record = obj.engine.containers.get(containers[0])
     stdin = 0 if interactive or record.config.get("interactive") else None
