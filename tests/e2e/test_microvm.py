@@ -227,3 +227,24 @@ def test_verbs_that_reach_into_the_rootfs_refuse_a_microvm(hullbox: Hullbox, tmp
         assert "vm-files-image" not in hullbox.ok("images", "--format", "{{.Repository}}")
     finally:
         hullbox.ok("rm", "vm-files")
+
+
+def _microvm_files_of(root: Path, image_id: str) -> list[Path]:
+    """The store's microVM files (disks, snapshots) named after ``image_id``."""
+    short = image_id.removeprefix("sha256:")[:24]
+    return [path for path in (root / "microvm").rglob("*") if short in path.name]
+
+
+def test_rmi_deletes_the_images_microvm_disk_and_snapshot(vm: Hullbox, busybox_tar: Path) -> None:
+    image_id = vm.ok("import", "--change", "ENV VM_RMI=1", str(busybox_tar),
+                     "vm-rmi:latest").strip()
+    assert vm.ok("run", "--rm", *VM, "vm-rmi", "sh", "-c", "echo $VM_RMI",
+                 timeout=300) == "1\n"
+    made = _microvm_files_of(vm.root, image_id)
+    assert any(path.suffix == ".ext4" for path in made), made   # its disk
+    assert any((path / "state").is_file() for path in made), made  # its snapshot
+    vm.ok("rmi", "vm-rmi")
+    assert _microvm_files_of(vm.root, image_id) == []
+    # busybox's own are kept
+    busybox = vm.ok("image", "inspect", "-f", "{{.Id}}", "busybox").strip()
+    assert _microvm_files_of(vm.root, busybox) != []

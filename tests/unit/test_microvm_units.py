@@ -173,3 +173,22 @@ def test_a_guest_on_a_network_takes_the_containers_mac_and_address() -> None:
     restore = qemu_argv(replace(SPEC, network=True, tap="hbtap0", mac="02:fc:00:00:00:05"),
                         PORTS, 15, boot=False)
     assert "tap,ifname=hbtap0,script=no,downscript=no,id=net0" in restore
+
+
+def test_cleanup_removes_only_the_files_of_images_that_are_gone(tmp_path: Path) -> None:
+    from hullbox.vm.micro.cleanup import remove_unused_image_files
+
+    live, gone = "a" * 64, "b" * 64
+    disks, snaps = tmp_path / "microvm" / "rootfs", tmp_path / "microvm" / "images"
+    disks.mkdir(parents=True)
+    snaps.mkdir()
+    for image_id in (live, gone):
+        (disks / f"{image_id}.ext4").write_bytes(b"")
+        (snaps / f"key-{image_id[:24]}").mkdir()
+        (snaps / f"key-{image_id[:24]}" / "state").write_bytes(b"")
+        (snaps / f"key-{image_id[:24]}.lock").write_bytes(b"")
+    (disks / f".{gone}.ext4.123").write_bytes(b"")  # one being made
+    remove_unused_image_files(tmp_path, [f"sha256:{live}"])
+    assert sorted(p.name for p in disks.iterdir()) == [f"{live}.ext4"]
+    assert sorted(p.name for p in snaps.iterdir()) == [f"key-{live[:24]}",
+                                                      f"key-{live[:24]}.lock"]
