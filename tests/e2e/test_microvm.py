@@ -154,12 +154,80 @@ def test_rm_leaves_neither_container_nor_qemu(vm: Hullbox) -> None:
 
 
 def test_a_kept_container_keeps_its_disk_across_starts(vm: Hullbox) -> None:
-    first = vm.ok("run", "--name", "vm-keep", *VM, "busybox", "sh", "-c",
-                  "cat /marker 2>/dev/null; echo written-$((6*7)) >> /marker")
-    assert first == ""
+    """Its first start restores a snapshot with its (empty) disk mounted,
+    later ones mount the disk its runs wrote: both keep files and deletions."""
+    script = ("cat /marker 2>/dev/null; [ -e /etc/group ] || echo group-gone; "
+              "echo written-$((6*7)) >> /marker; rm -f /etc/group")
+    first = vm("run", "--name", "vm-keep", *VM, "busybox", "sh", "-c", script, timeout=300)
+    assert (first.returncode, first.stdout) == (0, ""), first.stderr
     again = vm("start", "-a", "vm-keep", timeout=120)
-    assert (again.returncode, again.stdout) == (0, "written-42\n"), again.stderr
+    assert (again.returncode, again.stdout) == (0, "written-42\ngroup-gone\n"), again.stderr
+    third = vm("start", "-a", "vm-keep", timeout=120)
+    assert third.stdout == "written-42\nwritten-42\ngroup-gone\n", third.stderr
     vm.ok("rm", "vm-keep")
+    assert _qemu_of(vm.root) == []
+
+
+def test_create_start_wait_logs_ps_and_inspect(vm: Hullbox) -> None:
+    cid = vm.ok("create", "--name", "vm-created", *VM, "busybox", "sh", "-c",
+                "echo out-$((2+3)); echo err-$((3+4)) >&2; exit 4").strip()
+    try:
+        assert vm.ok("inspect", "-f", "{{.HostConfig.Isolation}} {{.State.Status}}",
+                     "vm-created") == "vm created\n"
+        vm.ok("start", "vm-created", timeout=300)
+        assert vm.ok("wait", "vm-created", timeout=120) == "4\n"
+        logs = vm("logs", cid)
+        assert (logs.stdout, logs.stderr) == ("out-5\n", "err-7\n")
+        listed = vm.ok("ps", "-a", "--filter", "name=vm-created",
+                       "--format", "{{.Names}} {{.Status}}")
+        assert listed.startswith("vm-created Exited (4)"), listed
+        # a stopped one starts again, from its own disk, and its logs add up
+        vm.ok("start", "vm-created", timeout=120)
+        assert vm.ok("wait", "vm-created", timeout=120) == "4\n"
+        assert vm.ok("logs", "vm-created") == "out-5\nout-5\n"
+    finally:
+        vm.ok("rm", "-f", "vm-created", timeout=60)
+    assert _qemu_of(vm.root) == []
+    # a container's inspect says it is not a microVM
+    assert vm.ok("inspect", "-f", "{{json .HostConfig.Isolation}}",
+                 vm.ok("create", "--name", "plain", "busybox", "true").strip()) == '""\n'
+    vm.ok("rm", "plain")
+
+
+def test_stop_kills_a_command_that_ignores_sigterm_after_the_timeout(vm: Hullbox) -> None:
+    vm.ok("run", "-d", "--name", "vm-stubborn", *VM, "busybox", "sh", "-c",
+          "trap '' TERM; echo up; while :; do sleep 1; done", timeout=300)
+    try:
+        _wait_for_log(vm, "vm-stubborn", "up")
+        assert "vm-stubborn" in vm.ok("ps", "--format", "{{.Names}}")
+        vm.ok("stop", "-t", "2", "vm-stubborn", timeout=120)
+        assert vm.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                     "vm-stubborn") == "exited 137\n"
+        assert "vm-stubborn" not in vm.ok("ps", "--format", "{{.Names}}")
+        assert _qemu_of(vm.root) == []
+        # started again (detached): running, logging, and killed by kill
+        vm.ok("start", "vm-stubborn", timeout=120)
+        assert vm.ok("inspect", "-f", "{{.State.Status}}", "vm-stubborn") == "running\n"
+        deadline = time.monotonic() + 120
+        while vm.ok("logs", "vm-stubborn").count("up") < 2:
+            assert time.monotonic() < deadline, "no output from the restarted microVM"
+            time.sleep(0.2)
+        vm.ok("kill", "vm-stubborn")
+        assert vm.ok("wait", "vm-stubborn", timeout=60) == "137\n"
+    finally:
+        vm.ok("rm", "-f", "vm-stubborn", timeout=60)
+    assert "vm-stubborn" not in vm.ok("ps", "-a", "--format", "{{.Names}}")
+    deadline = time.monotonic() + 10
+    while _qemu_of(vm.root):
+        assert time.monotonic() < deadline, "QEMU outlived its removed container"
+        time.sleep(0.1)
+
+
+def _wait_for_log(vm: Hullbox, name: str, text: str) -> None:
+    deadline = time.monotonic() + 120
+    while text not in vm.ok("logs", name):
+        assert time.monotonic() < deadline, f"no {text!r} from the detached microVM {name}"
+        time.sleep(0.2)
 
 
 def test_detached_logs_stop_and_rm(vm: Hullbox) -> None:

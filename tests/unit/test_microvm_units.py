@@ -125,6 +125,25 @@ def test_a_run_from_an_image_snapshot_mounts_nothing() -> None:
     assert "bind_disk" not in mounted and "mount" not in mounted and "sync" not in mounted
 
 
+def test_a_kept_containers_run_mounts_its_upper_disk_unless_the_snapshot_has() -> None:
+    command = GuestCommand(args=["true"], env=[])
+    later = render(command, "n", mounted=True, upper=True)
+    assert "mount_upper" in later and "sync" in later and "bind_disk" not in later
+    first = render(command, "n", mounted=True, upper=False)
+    assert "mount_upper" not in first
+
+
+def test_every_machine_has_the_root_and_upper_disks_by_serial() -> None:
+    """A template and its restores must have the same devices; a kept
+    container's disk takes the upper slot the template's guest probed."""
+    boot = " ".join(qemu_argv(SPEC, PORTS, 15, boot=True))
+    assert "serial=hullbox-root" in boot and "serial=hullbox-upper" in boot
+    assert "driver=null-co,read-zeroes=on,size=17179869184" in boot
+    kept = " ".join(qemu_argv(replace(SPEC, disk="/i/image.ext4", upper="/c/vm-upper.ext4",
+                                      mounted=True), PORTS, 15, boot=False))
+    assert "id=upper,file=/c/vm-upper.ext4,format=raw" in kept
+
+
 def test_the_image_snapshot_reads_its_warm_files_quoted() -> None:
     script = mount_image_script(["/bin/busybox", "/odd dir/x;y"])
     assert "cat /newroot/bin/busybox '/newroot/odd dir/x;y' >/dev/null" in script

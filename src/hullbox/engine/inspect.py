@@ -99,6 +99,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
                           "Config": dict(options.lifecycle.log_opts)},
             **inspect_host_config(record.config),
             **host_config(options.security),
+            **options.isolation.host_config(),
         },
         "GraphDriver": {
             "Name": "overlay",

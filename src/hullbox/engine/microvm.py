@@ -35,7 +35,8 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
     from hullbox.vm.micro.imagesnap import ensure_image_snapshot
-    from hullbox.vm.micro.rootdisk import container_disk, image_disk
+    from hullbox.vm.micro.keptsnap import kept_spec
+    from hullbox.vm.micro.rootdisk import image_disk, legacy_container_disk
     from hullbox.vm.micro.template import ensure_template
     from hullbox.vm.micro.warm import warm_files
 
@@ -50,14 +51,17 @@ def plan(store: Store, record: ContainerRecord,
                                cpus=options.isolation.vm_cpus, network=netns is not None)
     base = image_disk(store.root, record.image_id, paths.rootfs)
     config = json.loads(paths.config.read_text())
-    if options.auto_remove:
-        # nothing to keep: a run from the image's snapshot, its root mounted
+    legacy = legacy_container_disk(paths.base)
+    if legacy is not None:  # made before kept containers had an upper disk
+        spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")
+    else:
+        # a run from the image's snapshot, its root mounted; a kept
+        # container's writes go to its own disk, a --rm one's to RAM
         process = config.get("process", {})
         warm = warm_files(paths.rootfs, process.get("args", []), process.get("env", []))
         spec = ensure_image_snapshot(store.root, template, record.image_id, base, warm)
-    else:
-        spec = replace(template.spec, disk=str(container_disk(base, paths.base)),
-                       disk_format="qcow2")
+        if not options.auto_remove:
+            spec = kept_spec(spec, paths.base)
     spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
     etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}

@@ -55,6 +55,11 @@ class IsolationSettings:
             settings.vm_cpus = max(1, -(-nano_cpus // 1_000_000_000))
         return settings
 
+    def host_config(self) -> dict[str, Any]:
+        """Docker's ``HostConfig.Isolation``: "" for namespaces, as docker shows
+        its default on Linux; "vm" for a microVM."""
+        return {"Isolation": "vm" if self.vm else ""}
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -13,7 +13,11 @@ import json
 from dataclasses import asdict, dataclass
 
 from hullbox.vm.accel import QEMU
-from hullbox.vm.micro.guest import CONSOLE, PORTS
+from hullbox.vm.micro.guest import CONSOLE, PORTS, ROOT_SERIAL, UPPER_SERIAL
+
+#: a kept container's upper disk (rootdisk.py): sparse, so the size costs
+#: nothing; every one has this size, the one the template's guest probed
+UPPER_SIZE = 16 << 30
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class GuestSpec:
     disk_volatile: bool = False  # writes go to a temporary overlay
     disk_readonly: bool = False  # an image snapshot's disk, shared by its runs
     mounted: bool = False      # restored from an image snapshot: the root is mounted
+    upper: str = ""            # a kept container's own disk for its writes (with mounted)
+    upper_mounted: bool = False  # restored with the upper disk mounted (keptsnap.py)
     tap: str = ""              # a run's tap device (with network)
     mac: str = ""
     netns: str = ""            # QEMU runs in this network namespace (the tap's)
@@ -93,7 +99,11 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
         mode += ",readonly=on" if spec.disk_readonly else ""
         argv += ["-drive", f"if=none,id=root,file={_escape(spec.disk)},"
                            f"format={spec.disk_format},cache=unsafe{mode}"]
-    argv += ["-device", "virtio-blk-device,drive=root"]
+    argv += ["-device", f"virtio-blk-device,drive=root,serial={ROOT_SERIAL}"]
+    upper = f"file={_escape(spec.upper)},format=raw" if spec.upper and not boot else \
+        f"driver=null-co,read-zeroes=on,size={UPPER_SIZE}"
+    argv += ["-drive", f"if=none,id=upper,{upper},cache=unsafe",
+             "-device", f"virtio-blk-device,drive=upper,serial={UPPER_SERIAL}"]
     if spec.network:
         backend = "hubport,hubid=0" if boot or not spec.tap else \
             f"tap,ifname={spec.tap},script=no,downscript=no"

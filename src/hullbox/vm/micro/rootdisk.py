@@ -4,9 +4,11 @@ nodes) into a new filesystem in a sparse file.
 
     ROOT/microvm/rootfs/IMAGE_ID.ext4    one per image, read-only once made
 
-A container that is kept gets a qcow2 overlay on it (its writes, kept
-across starts, like a container's upper directory); a ``--rm`` one writes
-to a throwaway overlay QEMU makes itself (``snapshot=on``).
+    CONTAINER_DIR/vm-upper.ext4          a kept container's writes (keptsnap.py)
+
+A kept container gets a disk of its own that the guest mounts as the upper
+layer of an overlay on the image's (its writes, kept across starts, like a
+container's upper directory); a ``--rm`` one writes to the guest's RAM.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 from hullbox.errors import MachineFailure
-from hullbox.vm import qemu_img
 from hullbox.vm.micro.guest import MOUNTPOINTS
+from hullbox.vm.micro.machine import UPPER_SIZE
 
 _MIN_SIZE = 1 << 30
 _HEADROOM = 256 << 20
@@ -74,9 +76,23 @@ def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     return disk
 
 
-def container_disk(base: Path, container_dir: Path) -> Path:
-    """A kept container's own disk: a qcow2 overlay on the image's, made once."""
+def legacy_container_disk(container_dir: Path) -> Path | None:
+    """The qcow2 overlay on the image's disk that kept containers made before
+    they had an upper disk: such a container keeps using its writes there."""
     disk = container_dir / "vm-disk.qcow2"
-    if not disk.is_file():
-        qemu_img.create(disk, 0, base=base, base_format="raw")
-    return disk
+    return disk if disk.is_file() else None
+
+
+def make_upper_disk(disk: Path) -> None:
+    """An empty ext4 of machine.UPPER_SIZE in a sparse file: a kept
+    container's disk for the writes over its image (keptsnap.py)."""
+    if shutil.which("mkfs.ext4") is None:
+        raise MachineFailure("mkfs.ext4 not found; install e2fsprogs")
+    with disk.open("wb") as handle:
+        handle.truncate(UPPER_SIZE)
+    result = subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-L", "hullbox-upper", "-J", "size=4",
+         "-E", "root_owner=0:0", str(disk)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        raise MachineFailure(f"make the microVM container disk: {detail}")

@@ -71,11 +71,12 @@ def _q(value: str) -> str:
 
 
 def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
-           mounted: bool = False) -> str:
+           mounted: bool = False, upper: bool = False) -> str:
     """The script; every value from the user is quoted. Builtins wherever
     possible: each process a TCG guest starts costs tens of milliseconds.
     ``keep_writes`` syncs the disk before the exit is reported; ``mounted``
-    is a guest restored from an image snapshot, its root mounted already."""
+    is a guest restored from an image snapshot, its root mounted already;
+    ``upper`` (with it) puts the root's writes on the container's own disk."""
     root = ROOT
     fail = "printf 'hullbox: %s\\n' \"$1\" >&5; code=125"
     lines = [
@@ -86,6 +87,8 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
     if not mounted:
         lines += ["bind_disk",
                   "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
+    elif upper:
+        lines.append("mount_upper 2>&5 || fail 'cannot mount the container disk in the microVM'")
     if command.net:
         lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
     if command.hostname:

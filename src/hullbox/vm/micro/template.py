@@ -32,7 +32,7 @@ from hullbox.vm.micro.guest import INIT, build_initramfs
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
 
-_FORMAT = 2            # bump when the guest protocol changes
+_FORMAT = 3            # bump when the guest protocol changes
 BOOT_TIMEOUT = 300.0   # a cold TCG boot on a loaded host
 
 
