@@ -264,7 +264,10 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
 @pytest.mark.parametrize(("flags", "message"), [
     (("--isolation", "hyperv"), "invalid --isolation 'hyperv': use process or vm"),
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
-    (("--isolation", "vm", "-v", "/tmp:/host"), "-v/--mount/--tmpfs/--volumes-from"),
+    (("--isolation", "vm", *(f"--volume=/tmp:/v{n}" for n in range(5))),
+     "a microVM (--isolation vm) takes at most 4 volumes, not 5"),
+    (("--isolation", "vm", "-v", "/etc/hostname:/x"),
+     "volume /etc/hostname:/x: a microVM (--isolation vm) mounts directories only"),
 ])
 def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, ...],
                                             message: str) -> None:
@@ -273,6 +276,8 @@ def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, 
     assert result.returncode == 125
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     assert hullbox.ok("ps", "-aq") == before
+    assert _qemu_of(hullbox.root) == []
+    assert not list(hullbox.root.glob("containers/*/vm-vol*"))
 
 
 @pytest.mark.parametrize("verb", [("exec", "vm-files", "ls"),
@@ -316,3 +321,45 @@ def test_rmi_deletes_the_images_microvm_disk_and_snapshot(vm: Hullbox, busybox_t
     # busybox's own are kept
     busybox = vm.ok("image", "inspect", "-f", "{{.Id}}", "busybox").strip()
     assert _microvm_files_of(vm.root, busybox) != []
+
+
+def test_volumes_and_tmpfs_in_the_microvm(vm: Hullbox, tmp_path: Path) -> None:
+    """-v host:ctr, -v host:ctr:ro, a named volume and --tmpfs as with a
+    container; what the guest wrote is on the host once it has exited."""
+    data, readonly = tmp_path / "data", tmp_path / "ro"
+    (data / "old").mkdir(parents=True)
+    (data / "old" / "kept").write_text("from-the-host\n")
+    (data / "doomed").write_text("x")
+    readonly.mkdir()
+    (readonly / "r").write_text("read-only\n")
+    script = ("cat /data/old/kept /ro/r; rm /data/doomed; echo new > /data/new; "
+              "mkdir /data/owned && chown 1000:1001 /data/owned; echo in-named > /named/n; "
+              "echo x > /ro/x 2>/dev/null || echo ro-refused; "
+              "grep -E ' /scratch ' /proc/mounts | cut -d' ' -f3,4 | cut -d, -f1; "
+              "echo t > /scratch/t && cat /scratch/t")
+    out = vm.ok("run", "--rm", *VM, "-v", f"{data}:/data", "-v", f"{readonly}:/ro:ro",
+                "-v", "vm-named:/named", "--tmpfs", "/scratch:size=8m", "busybox", "sh", "-c",
+                script, timeout=300)
+    assert out == "from-the-host\nread-only\nro-refused\ntmpfs rw\nt\n"
+    assert sorted(p.name for p in data.iterdir()) == ["new", "old", "owned"]
+    assert (data / "new").read_text() == "new\n"
+    assert (data / "old" / "kept").read_text() == "from-the-host\n"
+    owned = (data / "owned").stat()
+    assert (owned.st_uid, owned.st_gid) == (1000, 1001)
+    assert sorted(p.name for p in readonly.iterdir()) == ["r"]
+    # a container sees what the microVM wrote to the named volume
+    assert vm.ok("run", "--rm", "-v", "vm-named:/named", "busybox", "cat",
+                 "/named/n") == "in-named\n"
+    vm.ok("volume", "rm", "vm-named")
+
+
+def test_a_detached_microvm_writes_its_volume_by_stop(vm: Hullbox, tmp_path: Path) -> None:
+    vm.ok("run", "-d", "--name", "vm-vol", *VM, "-v", f"{tmp_path}:/data", "busybox", "sh",
+          "-c", "echo from-the-guest > /data/out; echo written; exec sleep 300", timeout=300)
+    try:
+        _wait_for_log(vm, "vm-vol", "written")
+        vm.ok("stop", "-t", "30", "vm-vol", timeout=120)
+        assert (tmp_path / "out").read_text() == "from-the-guest\n"
+        assert not list(vm.root.glob("containers/*/vm-vol*"))  # its copies are gone
+    finally:
+        vm.ok("rm", "-f", "vm-vol", timeout=60)

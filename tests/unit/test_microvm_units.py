@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from hullbox.engine.options import ContainerOptions
-from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 from hullbox.vm.micro.guest import module_depends, mount_image_script
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
@@ -38,8 +37,6 @@ def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
     ({"isolation_kind": "hyperv"}, "invalid --isolation 'hyperv'"),
     ({"isolation_kind": "vm", "runtime": "runc"}, "--runtime runc and --isolation vm"),
     ({"isolation_kind": "vm", "memory": "32m"}, "at least 64m"),
-    ({"isolation_kind": "vm", "storage": StorageSettings(tmpfs={"/run": ""})},
-     "-v/--mount/--tmpfs"),
 ])
 def test_isolation_refuses_what_a_microvm_cannot_do(kwargs: dict[str, object],
                                                     message: str) -> None:
@@ -211,3 +208,32 @@ def test_cleanup_removes_only_the_files_of_images_that_are_gone(tmp_path: Path) 
     assert sorted(p.name for p in disks.iterdir()) == [f"{live}.ext4"]
     assert sorted(p.name for p in snaps.iterdir()) == [f"key-{live[:24]}",
                                                       f"key-{live[:24]}.lock"]
+
+
+def test_volumes_and_tmpfs_mount_at_their_destinations_parents_first() -> None:
+    command = GuestCommand(args=["true"], env=[], volumes=[("/data/sub dir", False), ("/ro", True)],
+                           tmpfs=[("/data", "size=8m,mode=1777")])
+    lines = [line for line in render(command, "n", mounted=True).splitlines()
+             if "mount -t" in line]
+    tmpfs, = (n for n, line in enumerate(lines) if "tmpfs /newroot/data " in line)
+    sub, = (n for n, line in enumerate(lines) if "'/newroot/data/sub dir' 2>" in line)
+    assert tmpfs < sub and "bind_blk vol0" in lines[sub]
+    assert any("-o noatime,ro /dev/hullbox-vol1 /newroot/ro" in line for line in lines)
+    assert all("|| fail" in line for line in lines)
+
+
+def test_sync_tree_makes_the_target_hold_the_source(tmp_path: Path) -> None:
+    from hullbox.vm.micro.volumes import sync_tree
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    (source / "dir").mkdir(parents=True)
+    (source / "dir" / "new").write_text("new")
+    (source / "link").symlink_to("dir/new")
+    (target / "dir").mkdir(parents=True)
+    (target / "dir" / "stale").write_text("stale")
+    (target / "gone").write_text("gone")
+    (target / "link").write_text("was a file")
+    sync_tree(source, target)
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
+        "dir", "dir/new", "link"]
+    assert (target / "link").readlink() == Path("dir/new")

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hullbox.engine.images import ImageService
 from hullbox.engine.options import ContainerOptions
@@ -25,6 +26,9 @@ from hullbox.store.store import Store
 from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
 from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
+
+if TYPE_CHECKING:
+    from hullbox.vm.micro.volumes import Volume
 
 
 def plan(store: Store, record: ContainerRecord,
@@ -71,9 +75,43 @@ def plan(store: Store, record: ContainerRecord,
 
         spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
         net = _guest_net(store, record, spec.mac)
-    command = GuestCommand.from_oci(config, etc, interactive=options.interactive,
-                                    terminal=options.tty, net=net)
+    volumes, tmpfs = _user_mounts(config)
+    if volumes:
+        from hullbox.vm.micro.volumes import make_volume_disks
+
+        spec = replace(spec, volumes=tuple(str(disk) for disk in
+                                           make_volume_disks(paths.base, volumes)))
+    command = GuestCommand.from_oci(
+        config, etc, interactive=options.interactive, terminal=options.tty, net=net,
+        volumes=[(volume.destination, volume.readonly) for volume in volumes], tmpfs=tmpfs)
     return spec, command
+
+
+def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, str]]]:
+    """The volumes (-v, --mount, named, --volumes-from) and --tmpfs mounts of
+    a container's config.json: what is not a default mount nor an /etc file."""
+    from hullbox.oci.runtime_spec import default_spec
+    from hullbox.vm.micro.volumes import Volume
+
+    defaults = {mount["destination"] for mount in default_spec([])["mounts"]}
+    defaults.update(f"/etc/{name}" for name in ETC_FILES)
+    volumes, tmpfs = [], []
+    for mount in config.get("mounts", []):
+        destination, options = mount.get("destination", ""), mount.get("options", [])
+        if destination in defaults:
+            continue
+        if mount.get("type") == "bind":
+            volumes.append(Volume(mount["source"], destination, "ro" in options))
+        elif mount.get("type") == "tmpfs":
+            tmpfs.append((destination, ",".join(options)))
+    return volumes, tmpfs
+
+
+def collect_volumes(container_dir: Path) -> None:
+    """After a microVM: what the guest wrote to its volumes, into the host's."""
+    from hullbox.vm.micro.volumes import collect_volumes as collect
+
+    collect(container_dir)
 
 
 def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:
@@ -106,8 +144,12 @@ def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *
     from hullbox.vm.micro.session import run_guest
 
     spec, command = plan(store, record, paths)
-    return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
-                     log=paths.base / "vm-qemu.log", on_start=lambda _pid: on_start(os.getpid()))
+    try:
+        return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
+                         log=paths.base / "vm-qemu.log",
+                         on_start=lambda _pid: on_start(os.getpid()))
+    finally:
+        collect_volumes(paths.base)
 
 
 def start_runner(store: Store, images: ImageService, record: ContainerRecord,

@@ -88,10 +88,7 @@ class ContainerOptions:
             options.pids_limit = int(pids_limit)
         options.isolation = IsolationSettings.parse(
             isolation=isolation_kind, memory_bytes=options.memory, nano_cpus=options.nano_cpus,
-            runtime=options.runtime,
-            unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
-                options.storage.binds or options.storage.mounts or options.storage.tmpfs
-                or options.storage.volumes_from)})
+            runtime=options.runtime)
         validate_mode(options.network)
         options.networking.validate(options.network)
         for item in options.env:

@@ -44,8 +44,8 @@ class IsolationSettings:
                                       "other: a microVM is its own runtime")
             for flag, given in (unsupported or {}).items():
                 if given:
-                    raise InvalidArgument(f"{flag} is not supported with --isolation vm yet: "
-                                          "the microVM has no shared folders")
+                    raise InvalidArgument(f"{flag} is not supported with --isolation vm: "
+                                          "a microVM cannot honour it")
         if settings.vm and memory_bytes:
             settings.vm_memory_mib = memory_bytes >> 20
             if settings.vm_memory_mib < MIN_VM_MEMORY_MIB:

@@ -44,6 +44,17 @@ ROOT_SERIAL = "hullbox-root"
 UPPER_SERIAL = "hullbox-upper"
 ROOT_DEVICE = "/dev/hullbox-root"
 UPPER_DEVICE = "/dev/hullbox-upper"
+
+
+#: virtio-blk slots for volumes in every microVM; unbound until a run binds them
+VOLUME_SLOTS = 4
+
+
+def volume_serial(slot: int) -> str:
+    """Volume slot N's disk: serial hullbox-volN, /dev/hullbox-volN once bound."""
+    return f"hullbox-vol{slot}"
+
+
 FSTAB = f"{ROOT_DEVICE} /newroot ext4 noatime 0 0\n" + KERNEL_FSTAB
 #: the files every run writes; an image snapshot has them in its writable layer
 ETC_FILES = ("hostname", "hosts", "resolv.conf")
@@ -75,16 +86,16 @@ cat >/etc/fstab <<'EOF'
 {FSTAB}EOF
 cat >/etc/fstab.kernel <<'EOF'
 {KERNEL_FSTAB}EOF
-# the run binds the root disk; unbound now, the driver probes it after the
-# restore. The upper disk stays bound (every run's has the same size), its
-# cached blocks dropped: the run's disk is not the placeholder.
+# the run binds the root and volume disks it has; unbound now, the driver
+# probes them after the restore. The upper disk stays bound (every run's has
+# the same size), its cached blocks dropped: the run's disk is not the placeholder.
 for blk in /sys/block/vd*; do
     read -r serial <$blk/serial; device=$(readlink $blk/device)
-    if [ "$serial" = {ROOT_SERIAL} ]; then
-        echo ${{device##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
-        echo ${{device##*/}} >/run/disk
-    else
+    if [ "$serial" = {UPPER_SERIAL} ]; then
         ln -s /dev/${{blk##*/}} {UPPER_DEVICE} && blockdev --flushbufs {UPPER_DEVICE}
+    else
+        echo ${{device##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
+        echo ${{device##*/}} >/run/blk-${{serial#hullbox-}}
     fi
 done
 mkdir -p /upper
@@ -94,15 +105,20 @@ while read -r sig rows cols; do
     if [ "$sig" = WINCH ]; then stty -F {CONSOLE_DEVICE} rows "$rows" cols "$cols"
     else read -r child </run/child && kill -s "$sig" "$child"; fi
 done </dev/hullbox.sig &
-bind_disk() {{
-    read -r disk </run/disk && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
+# bind_blk NAME: the disk of serial hullbox-NAME, as /dev/hullbox-NAME
+bind_blk() {{
+    read -r disk </run/blk-$1 && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
     waited=0
-    until [ -b {ROOT_DEVICE} ] || [ $waited = 10000 ]; do
+    until [ -b /dev/hullbox-$1 ] || [ $waited = 10000 ]; do
         for blk in /sys/bus/virtio/devices/$disk/block/*; do
-            [ -b /dev/${{blk##*/}} ] && ln -sf /dev/${{blk##*/}} {ROOT_DEVICE}
+            [ -b /dev/${{blk##*/}} ] && ln -sf /dev/${{blk##*/}} /dev/hullbox-$1
         done
         usleep 1000; waited=$((waited+1))
     done
+    [ -b /dev/hullbox-$1 ]
+}}
+bind_disk() {{
+    bind_blk root
 }}
 # A kept container from an image snapshot: its writes go to its own disk,
 # an overlay on the image in place of the snapshot's (whose layer is RAM).

@@ -13,7 +13,14 @@ import json
 from dataclasses import asdict, dataclass
 
 from hullbox.vm.accel import QEMU
-from hullbox.vm.micro.guest import CONSOLE, PORTS, ROOT_SERIAL, UPPER_SERIAL
+from hullbox.vm.micro.guest import (
+    CONSOLE,
+    PORTS,
+    ROOT_SERIAL,
+    UPPER_SERIAL,
+    VOLUME_SLOTS,
+    volume_serial,
+)
 
 #: a kept container's upper disk (rootdisk.py): sparse, so the size costs
 #: nothing; every one has this size, the one the template's guest probed
@@ -41,6 +48,7 @@ class GuestSpec:
     mounted: bool = False      # restored from an image snapshot: the root is mounted
     upper: str = ""            # a kept container's own disk for its writes (with mounted)
     upper_mounted: bool = False  # restored with the upper disk mounted (keptsnap.py)
+    volumes: tuple[str, ...] = ()  # volume disks, by slot (volumes.py)
     tap: str = ""              # a run's tap device (with network)
     mac: str = ""
     netns: str = ""            # QEMU runs in this network namespace (the tap's)
@@ -51,6 +59,7 @@ class GuestSpec:
     @classmethod
     def from_json(cls, text: str) -> GuestSpec:
         data = json.loads(text)
+        data["volumes"] = tuple(data.get("volumes", ()))
         return cls(**{key: value for key, value in data.items()
                       if key in cls.__dataclass_fields__})
 
@@ -104,6 +113,11 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
         f"driver=null-co,read-zeroes=on,size={UPPER_SIZE}"
     argv += ["-drive", f"if=none,id=upper,{upper},cache=unsafe",
              "-device", f"virtio-blk-device,drive=upper,serial={UPPER_SERIAL}"]
+    for slot in range(VOLUME_SLOTS):
+        volume = f"file={_escape(spec.volumes[slot])},format=raw" \
+            if slot < len(spec.volumes) and not boot else "driver=null-co,read-zeroes=on"
+        argv += ["-drive", f"if=none,id=vol{slot},{volume},cache=unsafe",
+                 "-device", f"virtio-blk-device,drive=vol{slot},serial={volume_serial(slot)}"]
     if spec.network:
         backend = "hubport,hubid=0" if boot or not spec.tap else \
             f"tap,ifname={spec.tap},script=no,downscript=no"

@@ -43,6 +43,13 @@ def _tree_size(top: Path) -> tuple[int, int]:
     return total, entries
 
 
+def tree_geometry(tree: Path) -> tuple[int, int]:
+    """(bytes, inodes) of an ext4 made from ``tree``: room to write in, as a
+    container has; sparse, so unused room costs nothing."""
+    content, entries = _tree_size(tree)
+    return max(_MIN_SIZE, 2 * content + _HEADROOM), max(65536, 2 * entries)
+
+
 def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     """The ext4 disk of an image, made from ``tree`` (its merged rootfs) the
     first time; later runs of the image reuse it."""
@@ -54,16 +61,14 @@ def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     disk.parent.mkdir(parents=True, exist_ok=True)
     for name in MOUNTPOINTS:  # the guest mounts there; runc makes them the same way
         (tree / name).mkdir(mode=0o755, exist_ok=True)
-    content, entries = _tree_size(tree)
-    # room to write in, as a container has; sparse, so unused room costs nothing
-    size = max(_MIN_SIZE, 2 * content + _HEADROOM)
+    size, inodes = tree_geometry(tree)
     partial = disk.with_name(f".{disk.name}.{os.getpid()}")
     try:
         with partial.open("wb") as handle:
             handle.truncate(size)
         result = subprocess.run(
             ["mkfs.ext4", "-q", "-F", "-L", "hullbox-root", "-J", "size=4",
-             "-N", str(max(65536, 2 * entries)), "-E", "root_owner=0:0",
+             "-N", str(inodes), "-E", "root_owner=0:0",
              "-d", str(tree), str(partial)],
             capture_output=True, text=True, check=False)
         if result.returncode != 0:

@@ -47,18 +47,21 @@ class GuestCommand:
     cols: int = 0
     etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
     net: GuestNet | None = None
+    volumes: Sequence[tuple[str, bool]] = ()  # (destination, read-only) by disk slot
+    tmpfs: Sequence[tuple[str, str]] = ()     # (destination, mount options)
 
     @classmethod
     def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
                  interactive: bool, net: GuestNet | None = None,
-                 terminal: bool = False) -> GuestCommand:
+                 terminal: bool = False, volumes: Sequence[tuple[str, bool]] = (),
+                 tmpfs: Sequence[tuple[str, str]] = ()) -> GuestCommand:
         process = spec.get("process", {})
         user = process.get("user", {})
         return cls(args=list(process.get("args", [])), env=list(process.get("env", [])),
                    cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
                    gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
                    interactive=interactive, terminal=terminal, etc_files=dict(etc_files),
-                   net=net)
+                   net=net, volumes=list(volumes), tmpfs=list(tmpfs))
 
 
 def end_marker(nonce: str) -> bytes:
@@ -93,6 +96,7 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
+    lines += _mounts(command)
     for name, content in sorted(command.etc_files.items()):
         lines.append(f"[ -d {root}/etc ] && printf '%s' {_q(content)} >{root}/etc/{name}")
     cwd = command.cwd if command.cwd.startswith("/") else "/" + command.cwd
@@ -130,6 +134,22 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         END_OF_SCRIPT,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _mounts(command: GuestCommand) -> list[str]:
+    """Volumes (their disks, by slot) and --tmpfs mounts, at their
+    destinations under the root, parents first."""
+    mounts = [(destination, f"bind_blk vol{slot} && mkdir -p {_q(ROOT + destination)} && "
+                            f"mount -t ext4 -o noatime{',ro' if readonly else ''} "
+                            f"/dev/hullbox-vol{slot} {_q(ROOT + destination)}")
+              for slot, (destination, readonly) in enumerate(command.volumes)]
+    mounts += [(destination, f"mkdir -p {_q(ROOT + destination)} && "
+                             f"mount -t tmpfs -o {_q(options or 'mode=1777')} tmpfs "
+                             f"{_q(ROOT + destination)}")
+               for destination, options in command.tmpfs]
+    return [f"[ $code = 0 ] && {{ {mount} 2>&5 || "
+            f"fail {_q(f'cannot mount {destination} in the microVM')}; }}"
+            for destination, mount in sorted(mounts, key=lambda item: item[0].count("/"))]
 
 
 def _network(net: GuestNet) -> list[str]:

@@ -58,7 +58,7 @@ def run_guest(spec: GuestSpec, command: GuestCommand, *, stdout: int, stderr: in
     if command.terminal and not command.rows:
         rows, cols = window_size((stdin, stdout))
         command = replace(command, rows=rows, cols=cols)
-    keep_writes = bool(spec.upper) or not (spec.disk_volatile or spec.mounted)
+    keep_writes = bool(spec.upper or spec.volumes) or not (spec.disk_volatile or spec.mounted)
     script = render(command, nonce, keep_writes=keep_writes, mounted=spec.mounted,
                     upper=bool(spec.upper) and not spec.upper_mounted).encode()
     channels = Channels.make()
