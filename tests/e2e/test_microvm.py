@@ -363,3 +363,30 @@ def test_a_detached_microvm_writes_its_volume_by_stop(vm: Hullbox, tmp_path: Pat
         assert not list(vm.root.glob("containers/*/vm-vol*"))  # its copies are gone
     finally:
         vm.ok("rm", "-f", "vm-vol", timeout=60)
+
+
+@pytest.fixture(scope="module")
+def configured_image(vm: Hullbox, busybox_tar: Path) -> str:
+    """An image with its own Env, WorkingDir and User."""
+    vm.ok("import", "--change", "ENV GREETING=from-the-image", "--change", "WORKDIR /srv/app",
+          "--change", "USER 1000:1001", str(busybox_tar), "vm-configured:latest")
+    return "vm-configured"
+
+
+@pytest.mark.parametrize("command", [
+    ("sh", "-c", 'echo "$GREETING"; pwd; id -u; id -g; echo to-err >&2; exit 7'),
+    ("env",),
+    ("no-such-command",),
+    ("/etc",),
+    ("./no-such",),
+])
+def test_output_and_exit_code_are_a_containers(vm: Hullbox, configured_image: str,
+                                               command: tuple[str, ...]) -> None:
+    """The image's Env, WorkingDir and User apply; stdout, stderr and the
+    exit code are what the same command gives in a container."""
+    container = vm("run", "--rm", configured_image, *command)
+    microvm = vm("run", "--rm", *VM, configured_image, *command, timeout=300)
+    assert (microvm.returncode, microvm.stdout, microvm.stderr) == \
+        (container.returncode, container.stdout, container.stderr)
+    if command[0] == "sh":
+        assert microvm.stdout == "from-the-image\n/srv/app\n1000\n1001\n"

@@ -39,14 +39,27 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
     from hullbox.vm.micro.imagesnap import ensure_image_snapshot
-    from hullbox.vm.micro.keptsnap import kept_spec
+    from hullbox.vm.micro.keptsnap import UPPER_DISK, kept_spec
+    from hullbox.vm.micro.lookup import check_command
     from hullbox.vm.micro.rootdisk import image_disk, legacy_container_disk
     from hullbox.vm.micro.template import ensure_template
+    from hullbox.vm.micro.volumes import check_volumes, make_volume_disks
     from hullbox.vm.micro.warm import warm_files
 
     if shutil.which(QEMU) is None:
         raise MachineFailure(f"--isolation vm needs {QEMU}; install qemu-system-x86")
     options = ContainerOptions.from_json(record.config)
+    config = json.loads(paths.config.read_text())
+    process = config.get("process", {})
+    volumes, tmpfs = _user_mounts(config)
+    check_volumes(volumes)
+    legacy = legacy_container_disk(paths.base)
+    if not volumes and legacy is None and (options.auto_remove
+                                           or not (paths.base / UPPER_DISK).exists()):
+        # the guest's root is the image as the host has it: a missing command
+        # fails as in a container, before a QEMU starts
+        check_command(paths.rootfs, process.get("args", []), process.get("env", []),
+                      process.get("cwd", "/"))
     kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
     netns = _bridged_netns(options, record)
@@ -54,14 +67,11 @@ def plan(store: Store, record: ContainerRecord,
                                memory_mib=options.isolation.vm_memory_mib,
                                cpus=options.isolation.vm_cpus, network=netns is not None)
     base = image_disk(store.root, record.image_id, paths.rootfs)
-    config = json.loads(paths.config.read_text())
-    legacy = legacy_container_disk(paths.base)
     if legacy is not None:  # made before kept containers had an upper disk
         spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")
     else:
         # a run from the image's snapshot, its root mounted; a kept
         # container's writes go to its own disk, a --rm one's to RAM
-        process = config.get("process", {})
         warm = warm_files(paths.rootfs, process.get("args", []), process.get("env", []))
         spec = ensure_image_snapshot(store.root, template, record.image_id, base, warm)
         if not options.auto_remove:
@@ -75,10 +85,7 @@ def plan(store: Store, record: ContainerRecord,
 
         spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
         net = _guest_net(store, record, spec.mac)
-    volumes, tmpfs = _user_mounts(config)
     if volumes:
-        from hullbox.vm.micro.volumes import make_volume_disks
-
         spec = replace(spec, volumes=tuple(str(disk) for disk in
                                            make_volume_disks(paths.base, volumes)))
     command = GuestCommand.from_oci(
