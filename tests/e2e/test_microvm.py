@@ -390,3 +390,41 @@ def test_output_and_exit_code_are_a_containers(vm: Hullbox, configured_image: st
         (container.returncode, container.stdout, container.stderr)
     if command[0] == "sh":
         assert microvm.stdout == "from-the-image\n/srv/app\n1000\n1001\n"
+
+
+def test_a_microvm_on_two_networks_reaches_a_container_on_each(vm: Hullbox) -> None:
+    for name in ("vm-net-a", "vm-net-b"):
+        vm.ok("network", "create", name)
+    try:
+        vm.ok("run", "-d", "--name", "vm-peer-a", "--network", "vm-net-a", "busybox",
+              "sleep", "600")
+        vm.ok("run", "-d", "--name", "vm-peer-b", "--network", "vm-net-b", "busybox",
+              "sleep", "600")
+        vm.ok("create", "--name", "vm-two", "--network", "vm-net-a", *VM, "busybox", "sh", "-c",
+              "[ -e /second ] && exec sleep 600; touch /second; "
+              "ping -c1 -W20 vm-peer-a >/dev/null && echo a-reached; "
+              "ping -c1 -W20 vm-peer-b >/dev/null && echo b-reached; "
+              "for eth in eth0 eth1; do ip -o -4 addr show dev $eth | cut -d' ' -f7; "
+              "cat /sys/class/net/$eth/address; done")
+        vm.ok("network", "connect", "vm-net-b", "vm-two")
+        result = vm("start", "-a", "vm-two", timeout=600)  # a template with two NICs: a boot
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[:2] == ["a-reached", "b-reached"]
+        # on each network the guest has the container's address and MAC (02:42 + the address)
+        for cidr, mac in zip(lines[2::2], lines[3::2], strict=True):
+            address = cidr.split("/")[0]
+            assert mac == "02:42:" + ":".join(f"{int(part):02x}" for part in address.split("."))
+        assert len(lines) == 6
+        # its NICs are fixed while it runs: connect and disconnect wait for a stop
+        vm.ok("start", "vm-two", timeout=120)
+        assert vm.ok("inspect", "-f", "{{.State.Status}}", "vm-two") == "running\n"
+        refused = vm("network", "disconnect", "vm-net-b", "vm-two")
+        assert refused.returncode == 125 and len(refused.stderr.splitlines()) == 1
+        assert "a microVM (--isolation vm) has its network devices from its start" \
+            in refused.stderr
+    finally:
+        vm("rm", "-f", "vm-two", "vm-peer-a", "vm-peer-b", timeout=60)
+        for name in ("vm-net-a", "vm-net-b"):
+            vm("network", "rm", name)
+    assert _qemu_of(vm.root) == []

@@ -179,16 +179,29 @@ def test_warm_files_follow_symlinks_inside_the_image(tmp_path: Path) -> None:
 
 def test_a_guest_on_a_network_takes_the_containers_mac_and_address() -> None:
     command = GuestCommand(args=["true"], env=[],
-                           net=GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05"))
+                           nets=[GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05")])
     lines = render(command, "n").splitlines()
     wanted = ["ip link set eth0 address 02:fc:00:00:00:05", "ip addr add 10.88.0.5/16 dev eth0",
               "ip link set eth0 up", "ip route add default via 10.88.0.1"]
     found = [line.removeprefix("[ $code = 0 ] && ") for line in lines]
     assert [line for line in found if line.startswith(("ip link set eth0", "ip addr", "ip route"))
             ] == wanted
-    restore = qemu_argv(replace(SPEC, network=True, tap="hbtap0", mac="02:fc:00:00:00:05"),
-                        PORTS, 15, boot=False)
+    restore = qemu_argv(replace(SPEC, network=True, taps=("hbtap0",),
+                                macs=("02:fc:00:00:00:05",)), PORTS, 15, boot=False)
     assert "tap,ifname=hbtap0,script=no,downscript=no,id=net0" in restore
+    assert "virtio-net-device,netdev=net0,mac=02:fc:00:00:00:05" in restore
+
+
+def test_a_guest_on_two_networks_has_a_nic_each_and_one_default_route() -> None:
+    boot = " ".join(qemu_argv(replace(SPEC, network=True, nics=2), PORTS, 15, boot=True))
+    assert "hubport,hubid=1,id=net1" in boot and "mac=02:68:62:00:00:01" in boot
+    command = GuestCommand(args=["true"], env=[], nets=[
+        GuestNet("10.1.0.5/24", "10.1.0.1", "02:aa:00:00:00:01", "02:68:62:00:00:00"),
+        GuestNet("10.2.0.5/24", "", "02:aa:00:00:00:02", "02:68:62:00:00:01")])
+    script = render(command, "n")
+    assert "ip addr add 10.2.0.5/24 dev eth1" in script
+    assert script.count("ip route add default") == 1
+    assert "ip link set hbnic1 name eth1" in script  # if the guest named them otherwise
 
 
 def test_cleanup_removes_only_the_files_of_images_that_are_gone(tmp_path: Path) -> None:

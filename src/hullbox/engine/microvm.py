@@ -28,6 +28,7 @@ from hullbox.vm.micro.machine import GuestSpec
 from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
 
 if TYPE_CHECKING:
+    from hullbox.network.ipam import Lease, Network
     from hullbox.vm.micro.volumes import Volume
 
 
@@ -63,9 +64,10 @@ def plan(store: Store, record: ContainerRecord,
     kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
     netns = _bridged_netns(options, record)
+    leases = _leases(store, record) if netns is not None else []
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, network=netns is not None)
+                               cpus=options.isolation.vm_cpus, nics=len(leases))
     base = image_disk(store.root, record.image_id, paths.rootfs)
     if legacy is not None:  # made before kept containers had an upper disk
         spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")
@@ -79,17 +81,19 @@ def plan(store: Store, record: ContainerRecord,
     spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
     etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
-    net = None
+    nets: list[GuestNet] = []
     if netns is not None:
-        from hullbox.vm.micro.tap import TAP, plumb
+        from hullbox.vm.micro.tap import plumb, tap_name
 
-        spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
-        net = _guest_net(store, record, spec.mac)
+        macs = tuple(plumb(netns, index) for index in range(len(leases)))
+        spec = replace(spec, taps=tuple(tap_name(index) for index in range(len(leases))),
+                       macs=macs, netns=str(netns))
+        nets = _guest_nets(leases, macs)
     if volumes:
         spec = replace(spec, volumes=tuple(str(disk) for disk in
                                            make_volume_disks(paths.base, volumes)))
     command = GuestCommand.from_oci(
-        config, etc, interactive=options.interactive, terminal=options.tty, net=net,
+        config, etc, interactive=options.interactive, terminal=options.tty, nets=nets,
         volumes=[(volume.destination, volume.readonly) for volume in volumes], tmpfs=tmpfs)
     return spec, command
 
@@ -130,17 +134,34 @@ def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path |
     return netns if is_bridged(mode_of(options)) and netns.exists() else None
 
 
-def _guest_net(store: Store, record: ContainerRecord, mac: str) -> GuestNet:
-    """eth0's lease (the first network's): the guest takes its address and MAC."""
+def _leases(store: Store, record: ContainerRecord) -> list[tuple[Network, Lease]]:
+    """The container's networks with its address on each, in eth order."""
     from hullbox.network import ipam
 
-    leases = ipam.leases_of(store, record.id)
-    network = ipam.find_network(store, leases[0].network_id) if leases else None
-    if network is None:
+    found = []
+    for lease in ipam.leases_of(store, record.id):
+        network = ipam.find_network(store, lease.network_id)
+        if network is not None:
+            found.append((network, lease))
+    if not found:
         raise MachineFailure(f"container {record.name} has no address on its network")
-    lease = next(item for item in leases if item.network_id == network.id)
-    prefix = network.subnet.split("/", 1)[1]
-    return GuestNet(address=f"{lease.address}/{prefix}", gateway=network.gateway, mac=mac)
+    # the host end of eth<N>'s veth ends in N (network.endpoint.host_ifname)
+    return sorted(found, key=lambda item: int(item[1].host_ifname[-1], 16))
+
+
+def _guest_nets(leases: list[tuple[Network, Lease]], macs: tuple[str, ...]) -> list[GuestNet]:
+    """Each network's address and MAC for the guest; the first outward
+    network gives the default route, as in a container."""
+    from hullbox.vm.micro.machine import template_mac
+
+    nets, routed = [], False
+    for index, ((network, lease), mac) in enumerate(zip(leases, macs, strict=True)):
+        prefix = network.subnet.split("/", 1)[1]
+        gateway = network.gateway if not routed and not network.internal else ""
+        routed = routed or bool(gateway)
+        nets.append(GuestNet(address=f"{lease.address}/{prefix}", gateway=gateway, mac=mac,
+                             template_mac=template_mac(index)))
+    return nets
 
 
 def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,

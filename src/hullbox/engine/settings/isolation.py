@@ -60,6 +60,14 @@ class IsolationSettings:
         its default on Linux; "vm" for a microVM."""
         return {"Isolation": "vm" if self.vm else ""}
 
+    def refuse_live_network_change(self, state: str, name: str, verb: str) -> None:
+        """A running microVM's NICs are fixed when it starts (QEMU's microvm
+        machine has no hotplug): ``network connect``/``disconnect`` wait."""
+        if self.vm and state in ("running", "paused"):
+            raise Unsupported(f"network {verb} does not work with running container {name}: "
+                              "a microVM (--isolation vm) has its network devices from its "
+                              "start; stop it, then connect or disconnect")
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -40,7 +40,8 @@ class GuestSpec:
     ram_file: str              # the template's RAM (shared at boot, private copy on restore)
     state_file: str            # the template's device state
     console_log: str
-    network: bool = False      # the machine has a NIC (templates differ by it)
+    network: bool = False      # the machine has NICs (templates differ by it)
+    nics: int = 1              # how many, with network: one per network of the container
     disk: str = ""             # a run's root disk; "" at a template boot
     disk_format: str = "raw"
     disk_volatile: bool = False  # writes go to a temporary overlay
@@ -49,8 +50,8 @@ class GuestSpec:
     upper: str = ""            # a kept container's own disk for its writes (with mounted)
     upper_mounted: bool = False  # restored with the upper disk mounted (keptsnap.py)
     volumes: tuple[str, ...] = ()  # volume disks, by slot (volumes.py)
-    tap: str = ""              # a run's tap device (with network)
-    mac: str = ""
+    taps: tuple[str, ...] = ()  # a run's tap device per NIC (with network)
+    macs: tuple[str, ...] = ()
     netns: str = ""            # QEMU runs in this network namespace (the tap's)
 
     def to_json(self) -> str:
@@ -59,7 +60,8 @@ class GuestSpec:
     @classmethod
     def from_json(cls, text: str) -> GuestSpec:
         data = json.loads(text)
-        data["volumes"] = tuple(data.get("volumes", ()))
+        for name in ("volumes", "taps", "macs"):
+            data[name] = tuple(data.get(name, ()))
         return cls(**{key: value for key, value in data.items()
                       if key in cls.__dataclass_fields__})
 
@@ -118,14 +120,23 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
             if slot < len(spec.volumes) and not boot else "driver=null-co,read-zeroes=on"
         argv += ["-drive", f"if=none,id=vol{slot},{volume},cache=unsafe",
                  "-device", f"virtio-blk-device,drive=vol{slot},serial={volume_serial(slot)}"]
-    if spec.network:
-        backend = "hubport,hubid=0" if boot or not spec.tap else \
-            f"tap,ifname={spec.tap},script=no,downscript=no"
-        mac = f",mac={spec.mac}" if spec.mac and not boot else ""
-        argv += ["-netdev", f"{backend},id=net0", "-device", f"virtio-net-device,netdev=net0{mac}"]
+    for nic in range(spec.nics if spec.network else 0):
+        run = not boot and nic < len(spec.taps)
+        backend = f"tap,ifname={spec.taps[nic]},script=no,downscript=no" if run else \
+            f"hubport,hubid={nic}"
+        # the template's guest learns the MAC that names its NIC (template_mac)
+        mac = spec.macs[nic] if run and nic < len(spec.macs) else template_mac(nic)
+        argv += ["-netdev", f"{backend},id=net{nic}",
+                 "-device", f"virtio-net-device,netdev=net{nic},mac={mac}"]
     if not boot:
         argv += ["-incoming", "defer"]
     return argv
+
+
+def template_mac(nic: int) -> str:
+    """The MAC NIC ``nic`` has in a template: a restored guest finds the
+    interface of each NIC by it (the run then sets the container's)."""
+    return f"02:68:62:00:00:{nic:02x}"
 
 
 def _escape(value: str) -> str:

@@ -24,11 +24,13 @@ ROOT = "/newroot"
 
 @dataclass(frozen=True)
 class GuestNet:
-    """The guest's address on its network (from the container's lease)."""
+    """The guest's address on one of its networks (from the container's
+    lease); a gateway gives the default route (the first outward network)."""
 
     address: str   # CIDR, e.g. 10.88.0.5/16
     gateway: str
     mac: str = ""
+    template_mac: str = ""  # what the restored guest's interface has (machine.template_mac)
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,13 @@ class GuestCommand:
     rows: int = 0              # the terminal's size (0: unknown)
     cols: int = 0
     etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
-    net: GuestNet | None = None
+    nets: Sequence[GuestNet] = ()  # eth0, eth1... in the container's order
     volumes: Sequence[tuple[str, bool]] = ()  # (destination, read-only) by disk slot
     tmpfs: Sequence[tuple[str, str]] = ()     # (destination, mount options)
 
     @classmethod
     def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
-                 interactive: bool, net: GuestNet | None = None,
+                 interactive: bool, nets: Sequence[GuestNet] = (),
                  terminal: bool = False, volumes: Sequence[tuple[str, bool]] = (),
                  tmpfs: Sequence[tuple[str, str]] = ()) -> GuestCommand:
         process = spec.get("process", {})
@@ -61,7 +63,7 @@ class GuestCommand:
                    cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
                    gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
                    interactive=interactive, terminal=terminal, etc_files=dict(etc_files),
-                   net=net, volumes=list(volumes), tmpfs=list(tmpfs))
+                   nets=list(nets), volumes=list(volumes), tmpfs=list(tmpfs))
 
 
 def end_marker(nonce: str) -> bytes:
@@ -92,8 +94,8 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
                   "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
     elif upper:
         lines.append("mount_upper 2>&5 || fail 'cannot mount the container disk in the microVM'")
-    if command.net:
-        lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
+    if command.nets:
+        lines += [f"[ $code = 0 ] && {line}" for line in _network(command.nets)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
     lines += _mounts(command)
@@ -152,18 +154,36 @@ def _mounts(command: GuestCommand) -> list[str]:
             for destination, mount in sorted(mounts, key=lambda item: item[0].count("/"))]
 
 
-def _network(net: GuestNet) -> list[str]:
-    return [
+def _network(nets: Sequence[GuestNet]) -> list[str]:
+    last = f"eth{len(nets) - 1}"
+    lines = [
         "waited=0",
-        "until [ -e /sys/class/net/eth0 ] || [ $waited = 5000 ]; do usleep 1000; "
+        f"until [ -e /sys/class/net/{last} ] || [ $waited = 5000 ]; do usleep 1000; "
         "waited=$((waited+1)); done",
         "ip link set lo up",
-        # the saved device state carries the template's MAC: take the container's
-        *([f"ip link set eth0 address {_q(net.mac)}"] if net.mac else []),
-        f"ip addr add {_q(net.address)} dev eth0",
-        "ip link set eth0 up",
-        *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),
     ]
+    # Each NIC's interface is the one with its template MAC; the guest named
+    # them in its own probe order, so they are renamed if that differs.
+    renamed = len(nets) > 1 and all(net.template_mac for net in nets)
+    for index, net in enumerate(nets if renamed else ()):
+        if net.template_mac:
+            lines.append(f"for dev in /sys/class/net/eth*; do read -r mac <$dev/address; "
+                         f"[ $mac = {_q(net.template_mac)} ] && nic{index}=${{dev##*/}}; done")
+    if renamed:
+        moves = [f"ip link set $nic{index} name hbnic{index}" for index in range(len(nets))]
+        moves += [f"ip link set hbnic{index} name eth{index}" for index in range(len(nets))]
+        mismatch = " || ".join(f"[ \"$nic{index}\" != eth{index} ]" for index in range(len(nets)))
+        lines.append(f"if {mismatch}; then {'; '.join(moves)}; fi")
+    for index, net in enumerate(nets):
+        link = f"eth{index}"
+        lines += [
+            # the saved device state carries the template's MAC: take the container's
+            *([f"ip link set {link} address {_q(net.mac)}"] if net.mac else []),
+            f"ip addr add {_q(net.address)} dev {link}",
+            f"ip link set {link} up",
+            *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),
+        ]
+    return lines
 
 
 def command_to_json(command: GuestCommand) -> dict[str, Any]:
@@ -173,5 +193,4 @@ def command_to_json(command: GuestCommand) -> dict[str, Any]:
 
 
 def command_from_json(data: dict[str, Any]) -> GuestCommand:
-    net = data.get("net")
-    return GuestCommand(**{**data, "net": GuestNet(**net) if net else None})
+    return GuestCommand(**{**data, "nets": [GuestNet(**net) for net in data.get("nets", [])]})
