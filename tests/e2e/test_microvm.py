@@ -266,6 +266,12 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
     (("--isolation", "vm", *(f"--volume=/tmp:/v{n}" for n in range(5))),
      "a microVM (--isolation vm) takes at most 4 volumes, not 5"),
+    (("--isolation", "vm", "--cap-drop", "ALL"),
+     "--cap-add/--cap-drop is not supported with --isolation vm: the command runs as root"),
+    (("--isolation", "vm", "--pids-limit", "10"),
+     "--pids-limit is not supported with --isolation vm: the guest has no cgroup to limit"),
+    (("--isolation", "vm", "--device", "/dev/null"),
+     "--device is not supported with --isolation vm: the host's devices are not in the guest"),
     (("--isolation", "vm", "-v", "/etc/hostname:/x"),
      "volume /etc/hostname:/x: a microVM (--isolation vm) mounts directories only"),
 ])
@@ -428,3 +434,15 @@ def test_a_microvm_on_two_networks_reaches_a_container_on_each(vm: Hullbox) -> N
         for name in ("vm-net-a", "vm-net-b"):
             vm("network", "rm", name)
     assert _qemu_of(vm.root) == []
+
+
+def test_read_only_ulimit_and_sysctl_apply_as_in_a_container(vm: Hullbox) -> None:
+    flags = ("--read-only", "--tmpfs", "/scratch", "--ulimit", "nofile=512:1024",
+             "--ulimit", "core=1048576:2097152", "--sysctl", "net.ipv4.ip_forward=1")
+    script = ("ulimit -Sn; ulimit -Hn; ulimit -Sc; cat /proc/sys/net/ipv4/ip_forward; "
+              "touch /x || echo root-read-only; touch /scratch/y && echo tmpfs-writable")
+    container = vm("run", "--rm", *flags, "busybox", "sh", "-c", script)
+    microvm = vm("run", "--rm", *VM, *flags, "busybox", "sh", "-c", script, timeout=300)
+    assert microvm.stdout == "512\n1024\n2048\n1\nroot-read-only\ntmpfs-writable\n"
+    assert (microvm.returncode, microvm.stdout, microvm.stderr) == \
+        (container.returncode, container.stdout, container.stderr)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hullbox.engine.settings.health import HealthSettings
-from hullbox.engine.settings.isolation import IsolationSettings
+from hullbox.engine.settings.isolation import IsolationSettings, unsupported_in_microvm
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
 from hullbox.engine.settings.security import SecuritySettings
@@ -88,7 +88,7 @@ class ContainerOptions:
             options.pids_limit = int(pids_limit)
         options.isolation = IsolationSettings.parse(
             isolation=isolation_kind, memory_bytes=options.memory, nano_cpus=options.nano_cpus,
-            runtime=options.runtime)
+            runtime=options.runtime, unsupported=unsupported_in_microvm(options))
         validate_mode(options.network)
         options.networking.validate(options.network)
         for item in options.env:

@@ -51,6 +51,9 @@ class GuestCommand:
     nets: Sequence[GuestNet] = ()  # eth0, eth1... in the container's order
     volumes: Sequence[tuple[str, bool]] = ()  # (destination, read-only) by disk slot
     tmpfs: Sequence[tuple[str, str]] = ()     # (destination, mount options)
+    readonly_root: bool = False               # --read-only
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    rlimits: Sequence[tuple[str, int, int]] = ()  # (RLIMIT_NAME, soft, hard)
 
     @classmethod
     def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
@@ -59,7 +62,11 @@ class GuestCommand:
                  tmpfs: Sequence[tuple[str, str]] = ()) -> GuestCommand:
         process = spec.get("process", {})
         user = process.get("user", {})
+        rlimits = [(item["type"], int(item["soft"]), int(item["hard"]))
+                   for item in process.get("rlimits") or []]
         return cls(args=list(process.get("args", [])), env=list(process.get("env", [])),
+                   readonly_root=bool(spec.get("root", {}).get("readonly")),
+                   sysctls=dict(spec.get("linux", {}).get("sysctl") or {}), rlimits=rlimits,
                    cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
                    gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
                    interactive=interactive, terminal=terminal, etc_files=dict(etc_files),
@@ -101,6 +108,13 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
     lines += _mounts(command)
     for name, content in sorted(command.etc_files.items()):
         lines.append(f"[ -d {root}/etc ] && printf '%s' {_q(content)} >{root}/etc/{name}")
+    for key, value in sorted(command.sysctls.items()):
+        path = "/proc/sys/" + key.replace(".", "/")
+        lines.append(f"[ $code = 0 ] && {{ printf '%s' {_q(value)} >{_q(path)} || "
+                     f"fail {_q(f'cannot set sysctl {key} in the microVM')}; }}")
+    if command.readonly_root:
+        lines.append(f"[ $code = 0 ] && {{ mount -o remount,ro {root} 2>&5 || "
+                     "fail 'cannot make the root read-only in the microVM'; }")
     cwd = command.cwd if command.cwd.startswith("/") else "/" + command.cwd
     credentials = f"-S {command.uid} -G {command.gid} " if (command.uid, command.gid) != (0, 0) \
         else ""
@@ -125,7 +139,7 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         # In the foreground, not '&': a background command would start with
         # SIGINT and SIGQUIT ignored. The subshell learns its pid from
         # /proc/self (read, a builtin) so the signal relay can reach it.
-        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}",
+        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}{_ulimits(command)}",
         f"      exec {launch} ) {stdio} 3>&- 4>&- 5>&-",
         "    code=$?",
         "fi",
@@ -136,6 +150,34 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         END_OF_SCRIPT,
     ]
     return "\n".join(lines) + "\n"
+
+
+#: ash's ulimit flag and unit (bytes per unit) for each rlimit Docker takes
+_ULIMIT_FLAGS = {"RLIMIT_CORE": ("c", 512), "RLIMIT_FSIZE": ("f", 512),
+                 "RLIMIT_DATA": ("d", 1024), "RLIMIT_STACK": ("s", 1024),
+                 "RLIMIT_AS": ("v", 1024), "RLIMIT_MEMLOCK": ("l", 1024),
+                 "RLIMIT_RSS": ("m", 1024), "RLIMIT_NOFILE": ("n", 1),
+                 "RLIMIT_NPROC": ("u", 1), "RLIMIT_CPU": ("t", 1), "RLIMIT_NICE": ("e", 1),
+                 "RLIMIT_RTPRIO": ("r", 1), "RLIMIT_MSGQUEUE": ("q", 1),
+                 "RLIMIT_SIGPENDING": ("i", 1), "RLIMIT_LOCKS": ("x", 1)}
+
+
+def _ulimits(command: GuestCommand) -> str:
+    """--ulimit through ash's builtin, in the command's subshell: the hard
+    limit, the soft, and the hard again (which goes first depends on
+    whether it rises or falls)."""
+    parts = []
+    for name, soft, hard in command.rlimits:
+        if name not in _ULIMIT_FLAGS:
+            continue
+        flag, unit = _ULIMIT_FLAGS[name]
+
+        def value(limit: int, unit: int = unit) -> str:
+            return "unlimited" if limit < 0 or limit >= 1 << 63 else str(limit // unit)
+
+        parts.append(f"ulimit -H -{flag} {value(hard)} 2>/dev/null; "
+                     f"ulimit -S -{flag} {value(soft)}; ulimit -H -{flag} {value(hard)}; ")
+    return "".join(parts)
 
 
 def _mounts(command: GuestCommand) -> list[str]:
