@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.vm.micro.guest import CONSOLE_DEVICE, END_OF_SCRIPT
-
-ROOT = "/newroot"
+from hullbox.vm.micro.script_setup import ROOT, mounts, network, ulimits
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,10 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
     elif upper:
         lines.append("mount_upper 2>&5 || fail 'cannot mount the container disk in the microVM'")
     if command.nets:
-        lines += [f"[ $code = 0 ] && {line}" for line in _network(command.nets)]
+        lines += [f"[ $code = 0 ] && {line}" for line in network(command.nets)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
-    lines += _mounts(command)
+    lines += mounts(command)
     for name, content in sorted(command.etc_files.items()):
         lines.append(f"[ -d {root}/etc ] && printf '%s' {_q(content)} >{root}/etc/{name}")
     for key, value in sorted(command.sysctls.items()):
@@ -139,7 +138,7 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         # In the foreground, not '&': a background command would start with
         # SIGINT and SIGQUIT ignored. The subshell learns its pid from
         # /proc/self (read, a builtin) so the signal relay can reach it.
-        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}{_ulimits(command)}",
+        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}{ulimits(command)}",
         f"      exec {launch} ) {stdio} 3>&- 4>&- 5>&-",
         "    code=$?",
         "fi",
@@ -150,82 +149,6 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         END_OF_SCRIPT,
     ]
     return "\n".join(lines) + "\n"
-
-
-#: ash's ulimit flag and unit (bytes per unit) for each rlimit Docker takes
-_ULIMIT_FLAGS = {"RLIMIT_CORE": ("c", 512), "RLIMIT_FSIZE": ("f", 512),
-                 "RLIMIT_DATA": ("d", 1024), "RLIMIT_STACK": ("s", 1024),
-                 "RLIMIT_AS": ("v", 1024), "RLIMIT_MEMLOCK": ("l", 1024),
-                 "RLIMIT_RSS": ("m", 1024), "RLIMIT_NOFILE": ("n", 1),
-                 "RLIMIT_NPROC": ("u", 1), "RLIMIT_CPU": ("t", 1), "RLIMIT_NICE": ("e", 1),
-                 "RLIMIT_RTPRIO": ("r", 1), "RLIMIT_MSGQUEUE": ("q", 1),
-                 "RLIMIT_SIGPENDING": ("i", 1), "RLIMIT_LOCKS": ("x", 1)}
-
-
-def _ulimits(command: GuestCommand) -> str:
-    """--ulimit through ash's builtin, in the command's subshell: the hard
-    limit, the soft, and the hard again (which goes first depends on
-    whether it rises or falls)."""
-    parts = []
-    for name, soft, hard in command.rlimits:
-        if name not in _ULIMIT_FLAGS:
-            continue
-        flag, unit = _ULIMIT_FLAGS[name]
-
-        def value(limit: int, unit: int = unit) -> str:
-            return "unlimited" if limit < 0 or limit >= 1 << 63 else str(limit // unit)
-
-        parts.append(f"ulimit -H -{flag} {value(hard)} 2>/dev/null; "
-                     f"ulimit -S -{flag} {value(soft)}; ulimit -H -{flag} {value(hard)}; ")
-    return "".join(parts)
-
-
-def _mounts(command: GuestCommand) -> list[str]:
-    """Volumes (their disks, by slot) and --tmpfs mounts, at their
-    destinations under the root, parents first."""
-    mounts = [(destination, f"bind_blk vol{slot} && mkdir -p {_q(ROOT + destination)} && "
-                            f"mount -t ext4 -o noatime{',ro' if readonly else ''} "
-                            f"/dev/hullbox-vol{slot} {_q(ROOT + destination)}")
-              for slot, (destination, readonly) in enumerate(command.volumes)]
-    mounts += [(destination, f"mkdir -p {_q(ROOT + destination)} && "
-                             f"mount -t tmpfs -o {_q(options or 'mode=1777')} tmpfs "
-                             f"{_q(ROOT + destination)}")
-               for destination, options in command.tmpfs]
-    return [f"[ $code = 0 ] && {{ {mount} 2>&5 || "
-            f"fail {_q(f'cannot mount {destination} in the microVM')}; }}"
-            for destination, mount in sorted(mounts, key=lambda item: item[0].count("/"))]
-
-
-def _network(nets: Sequence[GuestNet]) -> list[str]:
-    last = f"eth{len(nets) - 1}"
-    lines = [
-        "waited=0",
-        f"until [ -e /sys/class/net/{last} ] || [ $waited = 5000 ]; do usleep 1000; "
-        "waited=$((waited+1)); done",
-        "ip link set lo up",
-    ]
-    # Each NIC's interface is the one with its template MAC; the guest named
-    # them in its own probe order, so they are renamed if that differs.
-    renamed = len(nets) > 1 and all(net.template_mac for net in nets)
-    for index, net in enumerate(nets if renamed else ()):
-        if net.template_mac:
-            lines.append(f"for dev in /sys/class/net/eth*; do read -r mac <$dev/address; "
-                         f"[ $mac = {_q(net.template_mac)} ] && nic{index}=${{dev##*/}}; done")
-    if renamed:
-        moves = [f"ip link set $nic{index} name hbnic{index}" for index in range(len(nets))]
-        moves += [f"ip link set hbnic{index} name eth{index}" for index in range(len(nets))]
-        mismatch = " || ".join(f"[ \"$nic{index}\" != eth{index} ]" for index in range(len(nets)))
-        lines.append(f"if {mismatch}; then {'; '.join(moves)}; fi")
-    for index, net in enumerate(nets):
-        link = f"eth{index}"
-        lines += [
-            # the saved device state carries the template's MAC: take the container's
-            *([f"ip link set {link} address {_q(net.mac)}"] if net.mac else []),
-            f"ip addr add {_q(net.address)} dev {link}",
-            f"ip link set {link} up",
-            *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),
-        ]
-    return lines
 
 
 def command_to_json(command: GuestCommand) -> dict[str, Any]:
