@@ -13,6 +13,10 @@ Every row runs ``true`` in busybox and is timed from launch to exit:
   image's snapshot), with ``--network none`` as the bare boot has no NIC;
 - hullbox vm, warm, bridge: the same on the default network (a tap joined to
   the container's eth0, the guest's address set after the restore);
+- hullbox vm, kept: ``run --isolation vm busybox true`` without --rm (a
+  kept container's first start: the snapshot with its empty disk mounted);
+- hullbox vm, restart: ``start -a`` of that stopped container (the image's
+  snapshot, its disk mounted after the restore);
 - hullbox container: ``run --rm busybox true`` (namespaces, for scale).
 
 Rounds alternate the sides, so the host's CPU steal hits them alike; only
@@ -75,6 +79,8 @@ def main() -> None:
     run_vm = [*HULLBOX, "run", "--rm", "--network", "none", "--isolation", "vm", "busybox", "true"]
     run_vm_bridged = [*HULLBOX, "run", "--rm", "--isolation", "vm", "busybox", "true"]
     run_container = [*HULLBOX, "run", "--rm", "busybox", "true"]
+    run_vm_kept = [*HULLBOX, "run", "--network", "none", "--isolation", "vm", "busybox", "true"]
+    restart_vm = [*HULLBOX, "start", "-a", "bench-kept"]
     try:
         initrd = busybox_initramfs(INIT).write(work / "initrd.gz")
         subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(work / "bb.tar")],
@@ -82,16 +88,19 @@ def main() -> None:
         subprocess.run([*HULLBOX, "import", str(work / "bb.tar"), "busybox:latest"], env=env,
                        check=True, capture_output=True)
         times: dict[str, list[float]] = {"bare": [], "cold": [], "warm": [], "bridged": [],
-                                         "container": []}
+                                         "kept": [], "restart": [], "container": []}
         for _ in range(args.cold_runs):
             times["bare"].append(bare_boot(kernel, initrd))
             shutil.rmtree(root / "microvm", ignore_errors=True)
             times["cold"].append(_timed(run_vm, env))
         _timed(run_vm_bridged, env)  # its own template (a machine with a NIC)
+        _timed([*run_vm_kept[:2], "--name", "bench-kept", *run_vm_kept[2:]], env)
         for _ in range(args.runs):
             times["bare"].append(bare_boot(kernel, initrd))
             times["warm"].append(_timed(run_vm, env))
             times["bridged"].append(_timed(run_vm_bridged, env))
+            times["kept"].append(_timed(run_vm_kept, env))
+            times["restart"].append(_timed(restart_vm, env))
             times["container"].append(_timed(run_container, env))
         _report(times)
     finally:
@@ -104,6 +113,8 @@ def _report(times: dict[str, list[float]]) -> None:
             ("hullbox run --isolation vm, cold", "cold"),
             ("hullbox run --isolation vm, warm", "warm"),
             ("hullbox run --isolation vm, warm, bridge network", "bridged"),
+            ("hullbox run --isolation vm, kept (no --rm), first start", "kept"),
+            ("hullbox start -a of a stopped microVM container", "restart"),
             ("hullbox run (container)", "container")]
     print("| busybox true, launch to exit | median | min | max | / bare boot |")
     print("|---|---|---|---|---|")

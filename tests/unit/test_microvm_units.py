@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from hullbox.engine.options import ContainerOptions
-from hullbox.engine.settings.storage import StorageSettings
 from hullbox.errors import InvalidArgument
 from hullbox.vm.micro.guest import module_depends, mount_image_script
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
@@ -38,8 +37,6 @@ def test_isolation_vm_takes_memory_and_cpus_for_the_guest() -> None:
     ({"isolation_kind": "hyperv"}, "invalid --isolation 'hyperv'"),
     ({"isolation_kind": "vm", "runtime": "runc"}, "--runtime runc and --isolation vm"),
     ({"isolation_kind": "vm", "memory": "32m"}, "at least 64m"),
-    ({"isolation_kind": "vm", "storage": StorageSettings(tmpfs={"/run": ""})},
-     "-v/--mount/--tmpfs"),
 ])
 def test_isolation_refuses_what_a_microvm_cannot_do(kwargs: dict[str, object],
                                                     message: str) -> None:
@@ -125,6 +122,25 @@ def test_a_run_from_an_image_snapshot_mounts_nothing() -> None:
     assert "bind_disk" not in mounted and "mount" not in mounted and "sync" not in mounted
 
 
+def test_a_kept_containers_run_mounts_its_upper_disk_unless_the_snapshot_has() -> None:
+    command = GuestCommand(args=["true"], env=[])
+    later = render(command, "n", mounted=True, upper=True)
+    assert "mount_upper" in later and "sync" in later and "bind_disk" not in later
+    first = render(command, "n", mounted=True, upper=False)
+    assert "mount_upper" not in first
+
+
+def test_every_machine_has_the_root_and_upper_disks_by_serial() -> None:
+    """A template and its restores must have the same devices; a kept
+    container's disk takes the upper slot the template's guest probed."""
+    boot = " ".join(qemu_argv(SPEC, PORTS, 15, boot=True))
+    assert "serial=hullbox-root" in boot and "serial=hullbox-upper" in boot
+    assert "driver=null-co,read-zeroes=on,size=17179869184" in boot
+    kept = " ".join(qemu_argv(replace(SPEC, disk="/i/image.ext4", upper="/c/vm-upper.ext4",
+                                      mounted=True), PORTS, 15, boot=False))
+    assert "id=upper,file=/c/vm-upper.ext4,format=raw" in kept
+
+
 def test_the_image_snapshot_reads_its_warm_files_quoted() -> None:
     script = mount_image_script(["/bin/busybox", "/odd dir/x;y"])
     assert "cat /newroot/bin/busybox '/newroot/odd dir/x;y' >/dev/null" in script
@@ -163,13 +179,74 @@ def test_warm_files_follow_symlinks_inside_the_image(tmp_path: Path) -> None:
 
 def test_a_guest_on_a_network_takes_the_containers_mac_and_address() -> None:
     command = GuestCommand(args=["true"], env=[],
-                           net=GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05"))
+                           nets=[GuestNet("10.88.0.5/16", "10.88.0.1", "02:fc:00:00:00:05")])
     lines = render(command, "n").splitlines()
     wanted = ["ip link set eth0 address 02:fc:00:00:00:05", "ip addr add 10.88.0.5/16 dev eth0",
               "ip link set eth0 up", "ip route add default via 10.88.0.1"]
     found = [line.removeprefix("[ $code = 0 ] && ") for line in lines]
     assert [line for line in found if line.startswith(("ip link set eth0", "ip addr", "ip route"))
             ] == wanted
-    restore = qemu_argv(replace(SPEC, network=True, tap="hbtap0", mac="02:fc:00:00:00:05"),
-                        PORTS, 15, boot=False)
+    restore = qemu_argv(replace(SPEC, network=True, taps=("hbtap0",),
+                                macs=("02:fc:00:00:00:05",)), PORTS, 15, boot=False)
     assert "tap,ifname=hbtap0,script=no,downscript=no,id=net0" in restore
+    assert "virtio-net-device,netdev=net0,mac=02:fc:00:00:00:05" in restore
+
+
+def test_a_guest_on_two_networks_has_a_nic_each_and_one_default_route() -> None:
+    boot = " ".join(qemu_argv(replace(SPEC, network=True, nics=2), PORTS, 15, boot=True))
+    assert "hubport,hubid=1,id=net1" in boot and "mac=02:68:62:00:00:01" in boot
+    command = GuestCommand(args=["true"], env=[], nets=[
+        GuestNet("10.1.0.5/24", "10.1.0.1", "02:aa:00:00:00:01", "02:68:62:00:00:00"),
+        GuestNet("10.2.0.5/24", "", "02:aa:00:00:00:02", "02:68:62:00:00:01")])
+    script = render(command, "n")
+    assert "ip addr add 10.2.0.5/24 dev eth1" in script
+    assert script.count("ip route add default") == 1
+    assert "ip link set hbnic1 name eth1" in script  # if the guest named them otherwise
+
+
+def test_cleanup_removes_only_the_files_of_images_that_are_gone(tmp_path: Path) -> None:
+    from hullbox.vm.micro.cleanup import remove_unused_image_files
+
+    live, gone = "a" * 64, "b" * 64
+    disks, snaps = tmp_path / "microvm" / "rootfs", tmp_path / "microvm" / "images"
+    disks.mkdir(parents=True)
+    snaps.mkdir()
+    for image_id in (live, gone):
+        (disks / f"{image_id}.ext4").write_bytes(b"")
+        (snaps / f"key-{image_id[:24]}").mkdir()
+        (snaps / f"key-{image_id[:24]}" / "state").write_bytes(b"")
+        (snaps / f"key-{image_id[:24]}.lock").write_bytes(b"")
+    (disks / f".{gone}.ext4.123").write_bytes(b"")  # one being made
+    remove_unused_image_files(tmp_path, [f"sha256:{live}"])
+    assert sorted(p.name for p in disks.iterdir()) == [f"{live}.ext4"]
+    assert sorted(p.name for p in snaps.iterdir()) == [f"key-{live[:24]}",
+                                                      f"key-{live[:24]}.lock"]
+
+
+def test_volumes_and_tmpfs_mount_at_their_destinations_parents_first() -> None:
+    command = GuestCommand(args=["true"], env=[], volumes=[("/data/sub dir", False), ("/ro", True)],
+                           tmpfs=[("/data", "size=8m,mode=1777")])
+    lines = [line for line in render(command, "n", mounted=True).splitlines()
+             if "mount -t" in line]
+    tmpfs, = (n for n, line in enumerate(lines) if "tmpfs /newroot/data " in line)
+    sub, = (n for n, line in enumerate(lines) if "'/newroot/data/sub dir' 2>" in line)
+    assert tmpfs < sub and "bind_blk vol0" in lines[sub]
+    assert any("-o noatime,ro /dev/hullbox-vol1 /newroot/ro" in line for line in lines)
+    assert all("|| fail" in line for line in lines)
+
+
+def test_sync_tree_makes_the_target_hold_the_source(tmp_path: Path) -> None:
+    from hullbox.vm.micro.volumes import sync_tree
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    (source / "dir").mkdir(parents=True)
+    (source / "dir" / "new").write_text("new")
+    (source / "link").symlink_to("dir/new")
+    (target / "dir").mkdir(parents=True)
+    (target / "dir" / "stale").write_text("stale")
+    (target / "gone").write_text("gone")
+    (target / "link").write_text("was a file")
+    sync_tree(source, target)
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
+        "dir", "dir/new", "link"]
+    assert (target / "link").readlink() == Path("dir/new")

@@ -44,6 +44,11 @@ def collect_garbage(store: Store) -> int:
             if path.name not in live_blobs and not path.name.startswith("."):
                 path.unlink(missing_ok=True)
                 removed += 1
+        from hullbox.vm.micro.cleanup import remove_unused_image_files
+
+        # an image's microVM disk and snapshots go with it (--isolation vm)
+        remove_unused_image_files(store.root,
+                                  (image.id for image in image_db.list_images(store)))
         with store.transaction() as conn:
             known = [r[0] for r in conn.execute("SELECT chain_id FROM layers")]
             for chain_id in known:

@@ -122,6 +122,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             **host_config(options.security),
             **namespace_host,
             **resource_fields(options.resources, options.memory),
+            **options.isolation.host_config(),
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hullbox.engine.images import ImageService
 from hullbox.engine.options import ContainerOptions
@@ -26,6 +27,10 @@ from hullbox.vm.micro.guest import ETC_FILES
 from hullbox.vm.micro.machine import GuestSpec
 from hullbox.vm.micro.script import GuestCommand, GuestNet, command_to_json
 
+if TYPE_CHECKING:
+    from hullbox.network.ipam import Lease, Network
+    from hullbox.vm.micro.volumes import Volume
+
 
 def plan(store: Store, record: ContainerRecord,
          paths: ContainerPaths) -> tuple[GuestSpec, GuestCommand]:
@@ -35,41 +40,89 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
     from hullbox.vm.micro.imagesnap import ensure_image_snapshot
-    from hullbox.vm.micro.rootdisk import container_disk, image_disk
+    from hullbox.vm.micro.keptsnap import UPPER_DISK, kept_spec
+    from hullbox.vm.micro.lookup import check_command
+    from hullbox.vm.micro.rootdisk import image_disk, legacy_container_disk
     from hullbox.vm.micro.template import ensure_template
+    from hullbox.vm.micro.volumes import check_volumes, make_volume_disks
     from hullbox.vm.micro.warm import warm_files
 
     if shutil.which(QEMU) is None:
         raise MachineFailure(f"--isolation vm needs {QEMU}; install qemu-system-x86")
     options = ContainerOptions.from_json(record.config)
+    config = json.loads(paths.config.read_text())
+    process = config.get("process", {})
+    volumes, tmpfs = _user_mounts(config)
+    check_volumes(volumes)
+    legacy = legacy_container_disk(paths.base)
+    if not volumes and legacy is None and (options.auto_remove
+                                           or not (paths.base / UPPER_DISK).exists()):
+        # the guest's root is the image as the host has it: a missing command
+        # fails as in a container, before a QEMU starts
+        check_command(paths.rootfs, process.get("args", []), process.get("env", []),
+                      process.get("cwd", "/"))
     kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
     netns = _bridged_netns(options, record)
+    leases = _leases(store, record) if netns is not None else []
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, network=netns is not None)
+                               cpus=options.isolation.vm_cpus, nics=len(leases))
     base = image_disk(store.root, record.image_id, paths.rootfs)
-    config = json.loads(paths.config.read_text())
-    if options.auto_remove:
-        # nothing to keep: a run from the image's snapshot, its root mounted
-        process = config.get("process", {})
+    if legacy is not None:  # made before kept containers had an upper disk
+        spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")
+    else:
+        # a run from the image's snapshot, its root mounted; a kept
+        # container's writes go to its own disk, a --rm one's to RAM
         warm = warm_files(paths.rootfs, process.get("args", []), process.get("env", []))
         spec = ensure_image_snapshot(store.root, template, record.image_id, base, warm)
-    else:
-        spec = replace(template.spec, disk=str(container_disk(base, paths.base)),
-                       disk_format="qcow2")
+        if not options.auto_remove:
+            spec = kept_spec(spec, paths.base)
     spec = replace(spec, console_log=str(paths.base / "vm-console.log"))
     etc = {name: paths.etc_file(name).read_text() for name in ETC_FILES
            if paths.etc_file(name).is_file()}
-    net = None
+    nets: list[GuestNet] = []
     if netns is not None:
-        from hullbox.vm.micro.tap import TAP, plumb
+        from hullbox.vm.micro.tap import plumb, tap_name
 
-        spec = replace(spec, tap=TAP, mac=plumb(netns), netns=str(netns))
-        net = _guest_net(store, record, spec.mac)
-    command = GuestCommand.from_oci(config, etc, interactive=options.interactive,
-                                    terminal=options.tty, net=net)
+        macs = tuple(plumb(netns, index) for index in range(len(leases)))
+        spec = replace(spec, taps=tuple(tap_name(index) for index in range(len(leases))),
+                       macs=macs, netns=str(netns))
+        nets = _guest_nets(leases, macs)
+    if volumes:
+        spec = replace(spec, volumes=tuple(str(disk) for disk in
+                                           make_volume_disks(paths.base, volumes)))
+    command = GuestCommand.from_oci(
+        config, etc, interactive=options.interactive, terminal=options.tty, nets=nets,
+        volumes=[(volume.destination, volume.readonly) for volume in volumes], tmpfs=tmpfs)
     return spec, command
+
+
+def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, str]]]:
+    """The volumes (-v, --mount, named, --volumes-from) and --tmpfs mounts of
+    a container's config.json: what is not a default mount nor an /etc file."""
+    from hullbox.oci.runtime_spec import default_spec
+    from hullbox.vm.micro.volumes import Volume
+
+    defaults = {mount["destination"] for mount in default_spec([])["mounts"]}
+    defaults.update(f"/etc/{name}" for name in ETC_FILES)
+    volumes, tmpfs = [], []
+    for mount in config.get("mounts", []):
+        destination, options = mount.get("destination", ""), mount.get("options", [])
+        if destination in defaults:
+            continue
+        if mount.get("type") == "bind":
+            volumes.append(Volume(mount["source"], destination, "ro" in options))
+        elif mount.get("type") == "tmpfs":
+            tmpfs.append((destination, ",".join(options)))
+    return volumes, tmpfs
+
+
+def collect_volumes(container_dir: Path) -> None:
+    """After a microVM: what the guest wrote to its volumes, into the host's."""
+    from hullbox.vm.micro.volumes import collect_volumes as collect
+
+    collect(container_dir)
 
 
 def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:
@@ -81,17 +134,34 @@ def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path |
     return netns if is_bridged(mode_of(options)) and netns.exists() else None
 
 
-def _guest_net(store: Store, record: ContainerRecord, mac: str) -> GuestNet:
-    """eth0's lease (the first network's): the guest takes its address and MAC."""
+def _leases(store: Store, record: ContainerRecord) -> list[tuple[Network, Lease]]:
+    """The container's networks with its address on each, in eth order."""
     from hullbox.network import ipam
 
-    leases = ipam.leases_of(store, record.id)
-    network = ipam.find_network(store, leases[0].network_id) if leases else None
-    if network is None:
+    found = []
+    for lease in ipam.leases_of(store, record.id):
+        network = ipam.find_network(store, lease.network_id)
+        if network is not None:
+            found.append((network, lease))
+    if not found:
         raise MachineFailure(f"container {record.name} has no address on its network")
-    lease = next(item for item in leases if item.network_id == network.id)
-    prefix = network.subnet.split("/", 1)[1]
-    return GuestNet(address=f"{lease.address}/{prefix}", gateway=network.gateway, mac=mac)
+    # the host end of eth<N>'s veth ends in N (network.endpoint.host_ifname)
+    return sorted(found, key=lambda item: int(item[1].host_ifname[-1], 16))
+
+
+def _guest_nets(leases: list[tuple[Network, Lease]], macs: tuple[str, ...]) -> list[GuestNet]:
+    """Each network's address and MAC for the guest; the first outward
+    network gives the default route, as in a container."""
+    from hullbox.vm.micro.machine import template_mac
+
+    nets, routed = [], False
+    for index, ((network, lease), mac) in enumerate(zip(leases, macs, strict=True)):
+        prefix = network.subnet.split("/", 1)[1]
+        gateway = network.gateway if not routed and not network.internal else ""
+        routed = routed or bool(gateway)
+        nets.append(GuestNet(address=f"{lease.address}/{prefix}", gateway=gateway, mac=mac,
+                             template_mac=template_mac(index)))
+    return nets
 
 
 def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *,
@@ -102,8 +172,12 @@ def run_attached(store: Store, record: ContainerRecord, paths: ContainerPaths, *
     from hullbox.vm.micro.session import run_guest
 
     spec, command = plan(store, record, paths)
-    return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
-                     log=paths.base / "vm-qemu.log", on_start=lambda _pid: on_start(os.getpid()))
+    try:
+        return run_guest(spec, command, stdin=stdin, stdout=stdout, stderr=stderr,
+                         log=paths.base / "vm-qemu.log",
+                         on_start=lambda _pid: on_start(os.getpid()))
+    finally:
+        collect_volumes(paths.base)
 
 
 def start_runner(store: Store, images: ImageService, record: ContainerRecord,

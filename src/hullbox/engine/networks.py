@@ -160,6 +160,7 @@ class NetworkService:
         record = _container(self.store, container)
         options = ContainerOptions.from_json(record.config)
         networking.check_connectable(options, network.name)
+        options.isolation.refuse_live_network_change(record.state, record.name, "connect")
         if network.name in [name for name, _a, _i in networking.endpoints(options)]:
             raise Conflict(f"container {record.name} is already connected to network "
                            f"{network.name}")
@@ -186,6 +187,7 @@ class NetworkService:
         network = self.get(name_or_id)
         record = _container(self.store, container)
         options = ContainerOptions.from_json(record.config)
+        options.isolation.refuse_live_network_change(record.state, record.name, "disconnect")
         if network.name not in options.networking.connected:
             if networking.mode_of(options) == network.name:
                 raise InvalidArgument(f"container {record.name} was created on network "

@@ -8,7 +8,7 @@ from typing import Any
 
 from hullbox.engine.settings.behaviour import BehaviourSettings
 from hullbox.engine.settings.health import HealthSettings
-from hullbox.engine.settings.isolation import IsolationSettings
+from hullbox.engine.settings.isolation import IsolationSettings, unsupported_in_microvm
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.engine.settings.namespaces import NamespaceSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
@@ -97,10 +97,7 @@ class ContainerOptions:
             options.pids_limit = int(pids_limit)
         options.isolation = IsolationSettings.parse(
             isolation=isolation_kind, memory_bytes=options.memory, nano_cpus=options.nano_cpus,
-            runtime=options.runtime,
-            unsupported={"-v/--mount/--tmpfs/--volumes-from": bool(
-                options.storage.binds or options.storage.mounts or options.storage.tmpfs
-                or options.storage.volumes_from)})
+            runtime=options.runtime, unsupported=unsupported_in_microvm(options))
         options.resources.validate(options.memory, options.nano_cpus)
         validate_mode(options.network)
         options.networking.validate(options.network)

@@ -232,6 +232,10 @@ def record_exit(store: Store, record: ContainerRecord, wait_status: int) -> int:
     from hullbox.engine.networking import disconnect_all
 
     disconnect_all(store, record.id)
+    if options.isolation.vm:
+        from hullbox.engine.microvm import collect_volumes
+
+        collect_volumes(store.container_dir(record.id))
     unmount_rootfs(ContainerPaths(store.container_dir(record.id)))
     container_db.update(store, record.id, state=EXITED, exit_code=code, finished=time.time(),
                         pid=0, error="OOMKilled" if oom else "")

@@ -39,7 +39,23 @@ devpts /newroot/dev/pts devpts newinstance,ptmxmode=0666,mode=0620 0 0
 shm /newroot/dev/shm tmpfs nosuid,nodev,mode=1777 0 0
 """
 #: a kept container's own root disk, read-write, then the kernel filesystems
-FSTAB = "/dev/vda /newroot ext4 noatime 0 0\n" + KERNEL_FSTAB
+#: the block devices' serials (machine.py) and the names the init links them by
+ROOT_SERIAL = "hullbox-root"
+UPPER_SERIAL = "hullbox-upper"
+ROOT_DEVICE = "/dev/hullbox-root"
+UPPER_DEVICE = "/dev/hullbox-upper"
+
+
+#: virtio-blk slots for volumes in every microVM; unbound until a run binds them
+VOLUME_SLOTS = 4
+
+
+def volume_serial(slot: int) -> str:
+    """Volume slot N's disk: serial hullbox-volN, /dev/hullbox-volN once bound."""
+    return f"hullbox-vol{slot}"
+
+
+FSTAB = f"{ROOT_DEVICE} /newroot ext4 noatime 0 0\n" + KERNEL_FSTAB
 #: the files every run writes; an image snapshot has them in its writable layer
 ETC_FILES = ("hostname", "hosts", "resolv.conf")
 #: the line that ends a run's script on the control port
@@ -70,21 +86,47 @@ cat >/etc/fstab <<'EOF'
 {FSTAB}EOF
 cat >/etc/fstab.kernel <<'EOF'
 {KERNEL_FSTAB}EOF
-# the run binds the disk; unbound now, the driver probes it after the restore
-for disk in /sys/bus/virtio/drivers/virtio_blk/virtio*; do
-    echo ${{disk##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
-    echo ${{disk##*/}} >/run/disk
+# the run binds the root and volume disks it has; unbound now, the driver
+# probes them after the restore. The upper disk stays bound (every run's has
+# the same size), its cached blocks dropped: the run's disk is not the placeholder.
+for blk in /sys/block/vd*; do
+    read -r serial <$blk/serial; device=$(readlink $blk/device)
+    if [ "$serial" = {UPPER_SERIAL} ]; then
+        ln -s /dev/${{blk##*/}} {UPPER_DEVICE} && blockdev --flushbufs {UPPER_DEVICE}
+    else
+        echo ${{device##*/}} >/sys/bus/virtio/drivers/virtio_blk/unbind
+        echo ${{device##*/}} >/run/blk-${{serial#hullbox-}}
+    fi
 done
+mkdir -p /upper
 # stop and kill reach the command whose pid the run writes to /run/child;
 # WINCH ROWS COLS resizes its terminal (the kernel signals the command)
 while read -r sig rows cols; do
     if [ "$sig" = WINCH ]; then stty -F {CONSOLE_DEVICE} rows "$rows" cols "$cols"
     else read -r child </run/child && kill -s "$sig" "$child"; fi
 done </dev/hullbox.sig &
-bind_disk() {{
-    read -r disk </run/disk && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
+# bind_blk NAME: the disk of serial hullbox-NAME, as /dev/hullbox-NAME
+bind_blk() {{
+    read -r disk </run/blk-$1 && echo "$disk" >/sys/bus/virtio/drivers/virtio_blk/bind
     waited=0
-    until [ -b /dev/vda ] || [ $waited = 10000 ]; do usleep 1000; waited=$((waited+1)); done
+    until [ -b /dev/hullbox-$1 ] || [ $waited = 10000 ]; do
+        for blk in /sys/bus/virtio/devices/$disk/block/*; do
+            [ -b /dev/${{blk##*/}} ] && ln -sf /dev/${{blk##*/}} /dev/hullbox-$1
+        done
+        usleep 1000; waited=$((waited+1))
+    done
+    [ -b /dev/hullbox-$1 ]
+}}
+bind_disk() {{
+    bind_blk root
+}}
+# A kept container from an image snapshot: its writes go to its own disk,
+# an overlay on the image in place of the snapshot's (whose layer is RAM).
+mount_upper() {{
+    umount /newroot/dev/shm /newroot/dev/pts /newroot/dev /newroot/sys /newroot/proc /newroot &&
+    mount -t ext4 -o noatime {UPPER_DEVICE} /upper && mkdir -p /upper/upper /upper/work &&
+    mount -t overlay -o lowerdir=/image,upperdir=/upper/upper,workdir=/upper/work \
+        root /newroot && mount -a -T /etc/fstab.kernel
 }}
 # An image snapshot (imagesnap.py): the image's disk read-only under a tmpfs
 # layer, mounted with the kernel filesystems before the save, so a run from
@@ -92,7 +134,7 @@ bind_disk() {{
 # overwrites them instead of copying them up.
 mount_image() {{
     bind_disk
-    mkdir -p /image /layer && mount -t ext4 -o ro,noload /dev/vda /image &&
+    mkdir -p /image /layer && mount -t ext4 -o ro,noload {ROOT_DEVICE} /image &&
     mount -t tmpfs -o mode=0755 layer /layer && mkdir /layer/upper /layer/work &&
     mount -t overlay -o lowerdir=/image,upperdir=/layer/upper,workdir=/layer/work \
         root /newroot && mount -a -T /etc/fstab.kernel || return 1
@@ -117,6 +159,14 @@ exec 3<>/dev/hullbox.ctl
 echo ready >&3
 serve
 """
+def mount_upper_script() -> str:
+    """The script that turns a restored image snapshot into a kept
+    container's first-start snapshot (keptsnap.py)."""
+    return ("if mount_upper 2>/run/mount.err; then sync; echo ready >&3; else\n"
+            "    read -r why </run/mount.err; echo \"failed: $why\" >&3; fi\n"
+            f"serve\n{END_OF_SCRIPT}\n")
+
+
 def mount_image_script(warm: list[str]) -> str:
     """The script that turns a restored template into an image snapshot;
     ``warm`` (paths in the image) are read into the page cache the snapshot

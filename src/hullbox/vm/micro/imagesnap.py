@@ -11,8 +11,9 @@ run. Moving them before the save is the same trick as the template itself.
     ROOT/microvm/images/KEY/state   device and CPU state
 
 KEY joins the template's key and the image id. Runs map the RAM privately
-and open the disk read-only, so any number share one snapshot; their writes
-land in the guest's tmpfs layer and go with it (``--rm`` runs only).
+and open the disk read-only, so any number share one snapshot; a ``--rm``
+run's writes land in the guest's tmpfs layer and go with it, a kept
+container's on its own upper disk (guest.py's mount_upper).
 """
 
 from __future__ import annotations
@@ -56,19 +57,19 @@ def ensure_image_snapshot(root: Path, template: Template, image_id: str, disk: P
                    disk_readonly=True, mounted=True)
 
     def make(work: Path) -> None:
-        _copy_sparse(Path(template.spec.ram_file), work / "ram")
-        _restore_mount_save(template.spec.state_file,
-                            replace(spec, ram_file=str(work / "ram"),
-                                    state_file=str(work / "state"),
-                                    console_log=str(work / "console.log")),
-                            mount_image_script(warm), work)
+        copy_sparse(Path(template.spec.ram_file), work / "ram")
+        restore_run_save(template.spec.state_file,
+                         replace(spec, ram_file=str(work / "ram"),
+                                 state_file=str(work / "state"),
+                                 console_log=str(work / "console.log")),
+                         mount_image_script(warm), work)
 
     build_once(final, make)
     return spec
 
 
-def _copy_sparse(source: Path, target: Path) -> None:
-    """The template's RAM is mostly zero pages; holes keep the copy small."""
+def copy_sparse(source: Path, target: Path) -> None:
+    """A snapshot's RAM (or an empty disk) is mostly zeros; holes keep the copy small."""
     if shutil.which("cp") is None:
         raise MachineFailure("cp not found; install coreutils")
     result = subprocess.run(["cp", "--sparse=always", str(source), str(target)],
@@ -77,7 +78,11 @@ def _copy_sparse(source: Path, target: Path) -> None:
         raise MachineFailure(f"copy the microVM template's memory: {result.stderr.strip()}")
 
 
-def _restore_mount_save(template_state: str, spec: GuestSpec, script: str, work: Path) -> None:
+def restore_run_save(template_state: str, spec: GuestSpec, script: str, work: Path,
+                     what: str = "mount the image's disk") -> None:
+    """Restore ``template_state`` into a QEMU built from ``spec``, have the
+    waiting init run ``script`` (it answers ``ready`` or ``failed: WHY``),
+    and save the machine to ``spec``'s state file."""
     channels = Channels.make()
     argv = qemu_argv(spec, guest_ports(channels), channels.guest["qmp"].fileno(), boot=False,
                      share_ram=True)
@@ -91,7 +96,7 @@ def _restore_mount_save(template_state: str, spec: GuestSpec, script: str, work:
         if reply != "ready":
             why = reply.removeprefix("failed: ") or last_words(work / "qemu.log",
                                                                work / "console.log")
-            raise MachineFailure(f"the microVM could not mount the image's disk: {why}")
+            raise MachineFailure(f"the microVM could not {what}: {why}")
         save_state(qmp, Path(spec.state_file))
     finally:
         stop_qemu(proc)

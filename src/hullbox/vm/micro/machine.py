@@ -13,7 +13,18 @@ import json
 from dataclasses import asdict, dataclass
 
 from hullbox.vm.accel import QEMU
-from hullbox.vm.micro.guest import CONSOLE, PORTS
+from hullbox.vm.micro.guest import (
+    CONSOLE,
+    PORTS,
+    ROOT_SERIAL,
+    UPPER_SERIAL,
+    VOLUME_SLOTS,
+    volume_serial,
+)
+
+#: a kept container's upper disk (rootdisk.py): sparse, so the size costs
+#: nothing; every one has this size, the one the template's guest probed
+UPPER_SIZE = 16 << 30
 
 
 @dataclass(frozen=True)
@@ -29,14 +40,18 @@ class GuestSpec:
     ram_file: str              # the template's RAM (shared at boot, private copy on restore)
     state_file: str            # the template's device state
     console_log: str
-    network: bool = False      # the machine has a NIC (templates differ by it)
+    network: bool = False      # the machine has NICs (templates differ by it)
+    nics: int = 1              # how many, with network: one per network of the container
     disk: str = ""             # a run's root disk; "" at a template boot
     disk_format: str = "raw"
     disk_volatile: bool = False  # writes go to a temporary overlay
     disk_readonly: bool = False  # an image snapshot's disk, shared by its runs
     mounted: bool = False      # restored from an image snapshot: the root is mounted
-    tap: str = ""              # a run's tap device (with network)
-    mac: str = ""
+    upper: str = ""            # a kept container's own disk for its writes (with mounted)
+    upper_mounted: bool = False  # restored with the upper disk mounted (keptsnap.py)
+    volumes: tuple[str, ...] = ()  # volume disks, by slot (volumes.py)
+    taps: tuple[str, ...] = ()  # a run's tap device per NIC (with network)
+    macs: tuple[str, ...] = ()
     netns: str = ""            # QEMU runs in this network namespace (the tap's)
 
     def to_json(self) -> str:
@@ -45,6 +60,8 @@ class GuestSpec:
     @classmethod
     def from_json(cls, text: str) -> GuestSpec:
         data = json.loads(text)
+        for name in ("volumes", "taps", "macs"):
+            data[name] = tuple(data.get(name, ()))
         return cls(**{key: value for key, value in data.items()
                       if key in cls.__dataclass_fields__})
 
@@ -93,15 +110,33 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
         mode += ",readonly=on" if spec.disk_readonly else ""
         argv += ["-drive", f"if=none,id=root,file={_escape(spec.disk)},"
                            f"format={spec.disk_format},cache=unsafe{mode}"]
-    argv += ["-device", "virtio-blk-device,drive=root"]
-    if spec.network:
-        backend = "hubport,hubid=0" if boot or not spec.tap else \
-            f"tap,ifname={spec.tap},script=no,downscript=no"
-        mac = f",mac={spec.mac}" if spec.mac and not boot else ""
-        argv += ["-netdev", f"{backend},id=net0", "-device", f"virtio-net-device,netdev=net0{mac}"]
+    argv += ["-device", f"virtio-blk-device,drive=root,serial={ROOT_SERIAL}"]
+    upper = f"file={_escape(spec.upper)},format=raw" if spec.upper and not boot else \
+        f"driver=null-co,read-zeroes=on,size={UPPER_SIZE}"
+    argv += ["-drive", f"if=none,id=upper,{upper},cache=unsafe",
+             "-device", f"virtio-blk-device,drive=upper,serial={UPPER_SERIAL}"]
+    for slot in range(VOLUME_SLOTS):
+        volume = f"file={_escape(spec.volumes[slot])},format=raw" \
+            if slot < len(spec.volumes) and not boot else "driver=null-co,read-zeroes=on"
+        argv += ["-drive", f"if=none,id=vol{slot},{volume},cache=unsafe",
+                 "-device", f"virtio-blk-device,drive=vol{slot},serial={volume_serial(slot)}"]
+    for nic in range(spec.nics if spec.network else 0):
+        run = not boot and nic < len(spec.taps)
+        backend = f"tap,ifname={spec.taps[nic]},script=no,downscript=no" if run else \
+            f"hubport,hubid={nic}"
+        # the template's guest learns the MAC that names its NIC (template_mac)
+        mac = spec.macs[nic] if run and nic < len(spec.macs) else template_mac(nic)
+        argv += ["-netdev", f"{backend},id=net{nic}",
+                 "-device", f"virtio-net-device,netdev=net{nic},mac={mac}"]
     if not boot:
         argv += ["-incoming", "defer"]
     return argv
+
+
+def template_mac(nic: int) -> str:
+    """The MAC NIC ``nic`` has in a template: a restored guest finds the
+    interface of each NIC by it (the run then sets the container's)."""
+    return f"02:68:62:00:00:{nic:02x}"
 
 
 def _escape(value: str) -> str:

@@ -4,9 +4,11 @@ nodes) into a new filesystem in a sparse file.
 
     ROOT/microvm/rootfs/IMAGE_ID.ext4    one per image, read-only once made
 
-A container that is kept gets a qcow2 overlay on it (its writes, kept
-across starts, like a container's upper directory); a ``--rm`` one writes
-to a throwaway overlay QEMU makes itself (``snapshot=on``).
+    CONTAINER_DIR/vm-upper.ext4          a kept container's writes (keptsnap.py)
+
+A kept container gets a disk of its own that the guest mounts as the upper
+layer of an overlay on the image's (its writes, kept across starts, like a
+container's upper directory); a ``--rm`` one writes to the guest's RAM.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 from hullbox.errors import MachineFailure
-from hullbox.vm import qemu_img
 from hullbox.vm.micro.guest import MOUNTPOINTS
+from hullbox.vm.micro.machine import UPPER_SIZE
 
 _MIN_SIZE = 1 << 30
 _HEADROOM = 256 << 20
@@ -41,6 +43,13 @@ def _tree_size(top: Path) -> tuple[int, int]:
     return total, entries
 
 
+def tree_geometry(tree: Path) -> tuple[int, int]:
+    """(bytes, inodes) of an ext4 made from ``tree``: room to write in, as a
+    container has; sparse, so unused room costs nothing."""
+    content, entries = _tree_size(tree)
+    return max(_MIN_SIZE, 2 * content + _HEADROOM), max(65536, 2 * entries)
+
+
 def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     """The ext4 disk of an image, made from ``tree`` (its merged rootfs) the
     first time; later runs of the image reuse it."""
@@ -52,16 +61,14 @@ def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     disk.parent.mkdir(parents=True, exist_ok=True)
     for name in MOUNTPOINTS:  # the guest mounts there; runc makes them the same way
         (tree / name).mkdir(mode=0o755, exist_ok=True)
-    content, entries = _tree_size(tree)
-    # room to write in, as a container has; sparse, so unused room costs nothing
-    size = max(_MIN_SIZE, 2 * content + _HEADROOM)
+    size, inodes = tree_geometry(tree)
     partial = disk.with_name(f".{disk.name}.{os.getpid()}")
     try:
         with partial.open("wb") as handle:
             handle.truncate(size)
         result = subprocess.run(
             ["mkfs.ext4", "-q", "-F", "-L", "hullbox-root", "-J", "size=4",
-             "-N", str(max(65536, 2 * entries)), "-E", "root_owner=0:0",
+             "-N", str(inodes), "-E", "root_owner=0:0",
              "-d", str(tree), str(partial)],
             capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -74,9 +81,23 @@ def image_disk(root: Path, image_id: str, tree: Path) -> Path:
     return disk
 
 
-def container_disk(base: Path, container_dir: Path) -> Path:
-    """A kept container's own disk: a qcow2 overlay on the image's, made once."""
+def legacy_container_disk(container_dir: Path) -> Path | None:
+    """The qcow2 overlay on the image's disk that kept containers made before
+    they had an upper disk: such a container keeps using its writes there."""
     disk = container_dir / "vm-disk.qcow2"
-    if not disk.is_file():
-        qemu_img.create(disk, 0, base=base, base_format="raw")
-    return disk
+    return disk if disk.is_file() else None
+
+
+def make_upper_disk(disk: Path) -> None:
+    """An empty ext4 of machine.UPPER_SIZE in a sparse file: a kept
+    container's disk for the writes over its image (keptsnap.py)."""
+    if shutil.which("mkfs.ext4") is None:
+        raise MachineFailure("mkfs.ext4 not found; install e2fsprogs")
+    with disk.open("wb") as handle:
+        handle.truncate(UPPER_SIZE)
+    result = subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-L", "hullbox-upper", "-J", "size=4",
+         "-E", "root_owner=0:0", str(disk)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        raise MachineFailure(f"make the microVM container disk: {detail}")

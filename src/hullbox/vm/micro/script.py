@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.vm.micro.guest import CONSOLE_DEVICE, END_OF_SCRIPT
-
-ROOT = "/newroot"
+from hullbox.vm.micro.script_setup import ROOT, mounts, network, ulimits
 
 
 @dataclass(frozen=True)
 class GuestNet:
-    """The guest's address on its network (from the container's lease)."""
+    """The guest's address on one of its networks (from the container's
+    lease); a gateway gives the default route (the first outward network)."""
 
     address: str   # CIDR, e.g. 10.88.0.5/16
     gateway: str
     mac: str = ""
+    template_mac: str = ""  # what the restored guest's interface has (machine.template_mac)
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,29 @@ class GuestCommand:
     rows: int = 0              # the terminal's size (0: unknown)
     cols: int = 0
     etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
-    net: GuestNet | None = None
+    nets: Sequence[GuestNet] = ()  # eth0, eth1... in the container's order
+    volumes: Sequence[tuple[str, bool]] = ()  # (destination, read-only) by disk slot
+    tmpfs: Sequence[tuple[str, str]] = ()     # (destination, mount options)
+    readonly_root: bool = False               # --read-only
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    rlimits: Sequence[tuple[str, int, int]] = ()  # (RLIMIT_NAME, soft, hard)
 
     @classmethod
     def from_oci(cls, spec: Mapping[str, Any], etc_files: Mapping[str, str],
-                 interactive: bool, net: GuestNet | None = None,
-                 terminal: bool = False) -> GuestCommand:
+                 interactive: bool, nets: Sequence[GuestNet] = (),
+                 terminal: bool = False, volumes: Sequence[tuple[str, bool]] = (),
+                 tmpfs: Sequence[tuple[str, str]] = ()) -> GuestCommand:
         process = spec.get("process", {})
         user = process.get("user", {})
+        rlimits = [(item["type"], int(item["soft"]), int(item["hard"]))
+                   for item in process.get("rlimits") or []]
         return cls(args=list(process.get("args", [])), env=list(process.get("env", [])),
+                   readonly_root=bool(spec.get("root", {}).get("readonly")),
+                   sysctls=dict(spec.get("linux", {}).get("sysctl") or {}), rlimits=rlimits,
                    cwd=process.get("cwd") or "/", uid=int(user.get("uid", 0)),
                    gid=int(user.get("gid", 0)), hostname=spec.get("hostname", ""),
                    interactive=interactive, terminal=terminal, etc_files=dict(etc_files),
-                   net=net)
+                   nets=list(nets), volumes=list(volumes), tmpfs=list(tmpfs))
 
 
 def end_marker(nonce: str) -> bytes:
@@ -71,11 +82,12 @@ def _q(value: str) -> str:
 
 
 def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
-           mounted: bool = False) -> str:
+           mounted: bool = False, upper: bool = False) -> str:
     """The script; every value from the user is quoted. Builtins wherever
     possible: each process a TCG guest starts costs tens of milliseconds.
     ``keep_writes`` syncs the disk before the exit is reported; ``mounted``
-    is a guest restored from an image snapshot, its root mounted already."""
+    is a guest restored from an image snapshot, its root mounted already;
+    ``upper`` (with it) puts the root's writes on the container's own disk."""
     root = ROOT
     fail = "printf 'hullbox: %s\\n' \"$1\" >&5; code=125"
     lines = [
@@ -86,12 +98,22 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
     if not mounted:
         lines += ["bind_disk",
                   "mount -a -T /etc/fstab 2>&5 || fail 'cannot mount the root disk in the microVM'"]
-    if command.net:
-        lines += [f"[ $code = 0 ] && {line}" for line in _network(command.net)]
+    elif upper:
+        lines.append("mount_upper 2>&5 || fail 'cannot mount the container disk in the microVM'")
+    if command.nets:
+        lines += [f"[ $code = 0 ] && {line}" for line in network(command.nets)]
     if command.hostname:
         lines.append(f"printf '%s' {_q(command.hostname)} >/proc/sys/kernel/hostname")
+    lines += mounts(command)
     for name, content in sorted(command.etc_files.items()):
         lines.append(f"[ -d {root}/etc ] && printf '%s' {_q(content)} >{root}/etc/{name}")
+    for key, value in sorted(command.sysctls.items()):
+        path = "/proc/sys/" + key.replace(".", "/")
+        lines.append(f"[ $code = 0 ] && {{ printf '%s' {_q(value)} >{_q(path)} || "
+                     f"fail {_q(f'cannot set sysctl {key} in the microVM')}; }}")
+    if command.readonly_root:
+        lines.append(f"[ $code = 0 ] && {{ mount -o remount,ro {root} 2>&5 || "
+                     "fail 'cannot make the root read-only in the microVM'; }")
     cwd = command.cwd if command.cwd.startswith("/") else "/" + command.cwd
     credentials = f"-S {command.uid} -G {command.gid} " if (command.uid, command.gid) != (0, 0) \
         else ""
@@ -116,7 +138,7 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
         # In the foreground, not '&': a background command would start with
         # SIGINT and SIGQUIT ignored. The subshell learns its pid from
         # /proc/self (read, a builtin) so the signal relay can reach it.
-        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}",
+        f"    ( read -r pid _ </proc/self/stat; echo $pid >/run/child; {size}{ulimits(command)}",
         f"      exec {launch} ) {stdio} 3>&- 4>&- 5>&-",
         "    code=$?",
         "fi",
@@ -129,20 +151,6 @@ def render(command: GuestCommand, nonce: str, *, keep_writes: bool = True,
     return "\n".join(lines) + "\n"
 
 
-def _network(net: GuestNet) -> list[str]:
-    return [
-        "waited=0",
-        "until [ -e /sys/class/net/eth0 ] || [ $waited = 5000 ]; do usleep 1000; "
-        "waited=$((waited+1)); done",
-        "ip link set lo up",
-        # the saved device state carries the template's MAC: take the container's
-        *([f"ip link set eth0 address {_q(net.mac)}"] if net.mac else []),
-        f"ip addr add {_q(net.address)} dev eth0",
-        "ip link set eth0 up",
-        *([f"ip route add default via {_q(net.gateway)}"] if net.gateway else []),
-    ]
-
-
 def command_to_json(command: GuestCommand) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -150,5 +158,4 @@ def command_to_json(command: GuestCommand) -> dict[str, Any]:
 
 
 def command_from_json(data: dict[str, Any]) -> GuestCommand:
-    net = data.get("net")
-    return GuestCommand(**{**data, "net": GuestNet(**net) if net else None})
+    return GuestCommand(**{**data, "nets": [GuestNet(**net) for net in data.get("nets", [])]})

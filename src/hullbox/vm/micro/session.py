@@ -58,8 +58,9 @@ def run_guest(spec: GuestSpec, command: GuestCommand, *, stdout: int, stderr: in
     if command.terminal and not command.rows:
         rows, cols = window_size((stdin, stdout))
         command = replace(command, rows=rows, cols=cols)
-    script = render(command, nonce, keep_writes=not (spec.disk_volatile or spec.mounted),
-                    mounted=spec.mounted).encode()
+    keep_writes = bool(spec.upper or spec.volumes) or not (spec.disk_volatile or spec.mounted)
+    script = render(command, nonce, keep_writes=keep_writes, mounted=spec.mounted,
+                    upper=bool(spec.upper) and not spec.upper_mounted).encode()
     channels = Channels.make()
     proc = launch_qemu(qemu_argv(spec, guest_ports(channels), channels.guest["qmp"].fileno(),
                                  boot=False), channels, log, spec.netns)

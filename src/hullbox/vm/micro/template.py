@@ -32,7 +32,7 @@ from hullbox.vm.micro.guest import INIT, build_initramfs
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
 
-_FORMAT = 2            # bump when the guest protocol changes
+_FORMAT = 4            # bump when the guest protocol changes
 BOOT_TIMEOUT = 300.0   # a cold TCG boot on a loaded host
 
 
@@ -64,27 +64,28 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def template_key(kernel: Path, accel: Accel, memory_mib: int, cpus: int,
-                 network: bool) -> str:
+                 nics: int) -> str:
     """The guest's modules come with its kernel, so the kernel's identity
     stands for them; the init's text and busybox make the rest of the initramfs."""
     qemu = shutil.which(QEMU)
     facts = {"format": _FORMAT, "kernel": _identity(kernel),
              "init": _sha256_hex(INIT.encode()), "busybox": _identity(BUSYBOX),
              "qemu": _identity(Path(qemu)) if qemu else None, "accel": accel.name,
-             "memory": memory_mib, "cpus": cpus, "network": network}
+             "memory": memory_mib, "cpus": cpus, "nics": nics}
     return _sha256_hex(json.dumps(facts, sort_keys=True).encode())[:24]
 
 
 def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, cpus: int,
-                    network: bool) -> Template:
+                    nics: int) -> Template:
     """The template for these settings, booting and saving it first if there
     is none (one builder at a time; the others wait and use its result)."""
-    key = template_key(kernel, accel, memory_mib, cpus, network)
+    key = template_key(kernel, accel, memory_mib, cpus, nics)
     final = templates_dir(root) / key
     spec = GuestSpec(kernel=str(kernel), initrd=str(final / "initrd.gz"),
                      memory_mib=memory_mib, cpus=cpus, accel=accel.name,
                      tsc_khz=host_tsc_khz(), ram_file=str(final / "ram"),
-                     state_file=str(final / "state"), console_log=os.devnull, network=network)
+                     state_file=str(final / "state"), console_log=os.devnull,
+                     network=nics > 0, nics=max(nics, 1))
 
     def boot(work: Path) -> None:
         (work / "initrd.gz").write_bytes(build_initramfs(kernel))

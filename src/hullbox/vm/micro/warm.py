@@ -16,7 +16,7 @@ import struct
 from collections.abc import Sequence
 from pathlib import Path
 
-_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _LIBC_NAMES = ("libc.so.6", "libc.musl-x86_64.so.1", "ld-musl-x86_64.so.1")
 _LIB_DIRS = ("lib", "lib64", "usr/lib", "usr/lib64", "lib/x86_64-linux-gnu",
              "usr/lib/x86_64-linux-gnu")
@@ -77,7 +77,7 @@ def _interpreter(host: Path) -> str | None:
 def _executable(root: Path, name: str, env: Sequence[str]) -> str | None:
     if "/" in name:
         return resolve_in_root(root, name)
-    path = next((item[5:] for item in env if item.startswith("PATH=")), _DEFAULT_PATH)
+    path = next((item[5:] for item in env if item.startswith("PATH=")), DEFAULT_PATH)
     for directory in path.split(":"):
         if directory.startswith("/"):
             found = resolve_in_root(root, posixpath.join(directory, name))
