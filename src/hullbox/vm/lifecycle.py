@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure
-from hullbox.vm import bridged, cloudinit, process, published, qemu_img, resume
+from hullbox.vm import bridged, cloudinit, dhcp, process, published, qemu_img, resume
 from hullbox.vm.accel import host_tsc_khz
 from hullbox.vm.cmdline import qemu_argv
 from hullbox.vm.config import PortForward
@@ -47,8 +47,10 @@ class LifecycleOps(Machines):
             if config.network:
                 reserved = published.reserve(config.ports, held)
                 endpoint = bridged.lease(self.store, record)
+                undo.callback(dhcp.sync, self.store, endpoint.network.id)
                 undo.callback(bridged.release, self.store, record.id)
                 config.network_ip = endpoint.lease.address
+                dhcp.sync(self.store, endpoint.network.id)
             if config.cloud_init:
                 cloudinit.refresh_seed(paths.seed, record.id, record.name,
                                        endpoint.network_config() if endpoint else None)
