@@ -1,9 +1,9 @@
 #!/bin/sh
 # Debian packages hullbox and its tests need; apt runs only when one is missing.
 set -eu
-packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables e2fsprogs uidmap slirp4netns catatonit"
+packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables e2fsprogs uidmap slirp4netns catatonit dnsmasq-base"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages docker-registry skopeo apache2-utils openssl cpio gcc libc6-dev iperf3 podman podman-compose"
+    packages="$packages docker-registry skopeo apache2-utils openssl cpio gcc libc6-dev iperf3 podman podman-compose mmdebstrap dosfstools mtools syslinux syslinux-common openssh-client"
 fi
 missing=""
 for p in $packages; do

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure
-from hullbox.vm import bridged, cloudinit, process, published, qemu_img
+from hullbox.vm import bridged, cloudinit, dhcp, process, published, qemu_img, resume
 from hullbox.vm.accel import host_tsc_khz
 from hullbox.vm.cmdline import qemu_argv
 from hullbox.vm.config import PortForward
@@ -47,8 +47,10 @@ class LifecycleOps(Machines):
             if config.network:
                 reserved = published.reserve(config.ports, held)
                 endpoint = bridged.lease(self.store, record)
+                undo.callback(dhcp.sync, self.store, endpoint.network.id)
                 undo.callback(bridged.release, self.store, record.id)
                 config.network_ip = endpoint.lease.address
+                dhcp.sync(self.store, endpoint.network.id)
             if config.cloud_init:
                 cloudinit.refresh_seed(paths.seed, record.id, record.name,
                                        endpoint.network_config() if endpoint else None)
@@ -57,6 +59,8 @@ class LifecycleOps(Machines):
                              endpoint.nic(record.name) if endpoint else None)
             pid = process.launch(argv, paths, record.name,
                                  keep_fds=[sock.fileno() for sock in reserved])
+            if record.saved_state:
+                self._resumed(record, pid)
             if endpoint is not None:  # QEMU waits (-S) for its tap to be plugged in
                 undo.callback(process.kill, pid, paths)
                 undo.callback(published.unpublish, self.store, record.id)
@@ -69,6 +73,15 @@ class LifecycleOps(Machines):
                                 error="", saved_state="", config=config)
             undo.pop_all()
         return self.records.get(record.id)
+
+    def _resumed(self, record: MachineRecord, pid: int) -> None:
+        """The saved state loaded; one that cannot is forgotten (QEMU has
+        already put the snapshot's disks back), so the next start boots."""
+        try:
+            resume.confirm_loaded(pid, self.paths(record), record.name, record.saved_state)
+        except resume.SavedStateMismatch:
+            self.records.update(record.id, saved_state="")
+            raise
 
     def _check_files(self, record: MachineRecord) -> None:
         config = record.config

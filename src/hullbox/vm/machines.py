@@ -10,7 +10,7 @@ from pathlib import Path
 from hullbox.errors import Conflict
 from hullbox.network import ipam
 from hullbox.store.store import Store
-from hullbox.vm import process, published
+from hullbox.vm import dhcp, process, published
 from hullbox.vm.accel import Accel, detect_accel
 from hullbox.vm.kernel import guest_kernel_path
 from hullbox.vm.layout import MachinePaths, accel_cache, machines_dir
@@ -71,7 +71,10 @@ class Machines:
         self.records.update(record.id, state="stopped", pid=0, finished=record.finished,
                             error=error)
         published.unpublish(self.store, record.id)
+        networks = {lease.network_id for lease in ipam.leases_of(self.store, record.id)}
         ipam.release(self.store, record.id)
+        for network_id in networks:  # its DHCP server stops with the last machine
+            dhcp.sync(self.store, network_id)
 
     def require_stopped(self, record: MachineRecord, action: str) -> None:
         if self.status(record).alive:

@@ -9,12 +9,13 @@ marks it "saved": the next start resumes from that state.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hullbox.errors import Conflict, InvalidArgument, MachineFailure, SnapshotNotFound
-from hullbox.vm import qemu_img
+from hullbox.vm import process, qemu_img, resume
 from hullbox.vm.machines import Machines
 from hullbox.vm.qmp import Monitor
 from hullbox.vm.records import MachineRecord
@@ -86,7 +87,8 @@ class SnapshotOps(Machines):
         alive = self.status(record).alive
         snap = self._find(record, tag, alive)
         if alive:
-            self._hmp(record, f"loadvm {tag}", "restore snapshot")
+            self._hmp(record, f"loadvm {tag}", "restore snapshot", lambda said: self._unloadable(
+                record, tag) if resume.is_mismatch(said) else None)
         elif snap.full:
             # applied by QEMU itself at the next start (-loadvm), RAM and all
             self.records.update(record.id, saved_state=tag)
@@ -109,6 +111,13 @@ class SnapshotOps(Machines):
                 self.records.update(record.id, saved_state="")
         return snap
 
+    def _unloadable(self, record: MachineRecord, tag: str) -> None:
+        """A state QEMU could not load into the running machine has left it
+        paused with half its memory overwritten: nothing can run from there."""
+        process.kill(record.pid, self.paths(record))
+        self.ended(record)
+        raise resume.live_failure(record.name, tag)
+
     def _disks(self, record: MachineRecord) -> list[Path]:
         """The system disk and every attached qcow2 that holds the snapshot."""
         disks = [self.paths(record).disk]
@@ -117,9 +126,12 @@ class SnapshotOps(Machines):
                 disks.append(disk)
         return disks
 
-    def _hmp(self, record: MachineRecord, command: str, action: str) -> None:
+    def _hmp(self, record: MachineRecord, command: str, action: str,
+             check: Callable[[str], None] | None = None) -> None:
         with Monitor(self.paths(record).qmp_socket, record.name) as qmp:
             output = qmp.hmp(command, timeout=_SLOW).strip()
         # HMP answers success with silence and failure with text.
+        if output and check is not None:
+            check(output)
         if output:
             raise MachineFailure(f"{action} of VM {record.name}: {output.splitlines()[-1]}")
