@@ -35,6 +35,7 @@ services:
     ulimits: {nofile: {soft: 512, hard: 1024}}
     restart: on-failure:3
     labels: {tier: back}
+    expose: ["8080", "9000-9001/udp"]
     deploy:
       replicas: 2
       resources: {limits: {memory: 64M, pids: 50}}
@@ -87,6 +88,9 @@ def test_service_keys_reach_the_container(hullbox: Hullbox, tmp_path: Path) -> N
         config = json.loads(hullbox.ok("inspect", "tkeys-app-2"))[0]["HostConfig"]
         assert (config["Memory"], config["PidsLimit"]) == (64 << 20, 50)
         assert config["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+        exposed = json.loads(hullbox.ok("inspect", "-f", "{{json .Config.ExposedPorts}}",
+                                        "tkeys-app-1"))
+        assert set(exposed) == {"8080/tcp", "9000/udp", "9001/udp"}
         address = inside("ip", "-4", "-o", "addr", "show", "eth0", service="fixed")
         assert "inet 10.231.77.10/24" in address
     finally:

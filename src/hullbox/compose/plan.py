@@ -24,6 +24,7 @@ from hullbox.compose.service_runtime import (
 from hullbox.compose.service_storage import storage_settings
 from hullbox.compose.units import parse_bytes
 from hullbox.engine.options import ContainerOptions
+from hullbox.engine.settings.behaviour import BehaviourSettings, parse_expose
 from hullbox.errors import InvalidArgument, Unsupported
 
 CFS_PERIOD = 100_000  # microseconds: the period --cpus sets a quota over
@@ -139,6 +140,8 @@ def _options(project: str, model: dict[str, Any], name: str,
         namespaces=namespace_settings(project, model, service),
         resources=resource_settings(service),
         **engine_choice(service),
+        behaviour=BehaviourSettings(expose=parse_expose(
+            [str(port) for port in service.get("expose") or []])),
     )
 
 
