@@ -43,6 +43,7 @@ services:
     image: busybox
     command: sleep 300
     stop_signal: SIGKILL
+    init: true
     networks:
       front: {ipv4_address: 10.231.77.10}
 networks:
@@ -91,6 +92,10 @@ def test_service_keys_reach_the_container(hullbox: Hullbox, tmp_path: Path) -> N
         exposed = json.loads(hullbox.ok("inspect", "-f", "{{json .Config.ExposedPorts}}",
                                         "tkeys-app-1"))
         assert set(exposed) == {"8080/tcp", "9000/udp", "9001/udp"}
+        assert hullbox.ok("inspect", "-f", "{{.HostConfig.Init}} {{.Path}}",
+                          "tkeys-fixed-1") == "true sleep\n"
+        assert inside("cat", "/proc/1/comm", service="fixed").strip() in (
+            "docker-init", "tini-static", "catatonit")
         address = inside("ip", "-4", "-o", "addr", "show", "eth0", service="fixed")
         assert "inet 10.231.77.10/24" in address
     finally:

@@ -25,8 +25,9 @@ def _status(record: Any) -> str:
 
 
 def _without_init(command: list[str]) -> list[str]:
-    """The command as the user wrote it, without ``init: true``'s init."""
-    from hullbox.compose.service_init import INIT_PATH
+    """The command as the user wrote it, without the init that ``init: true``
+    put before it in containers made before it became run's --init."""
+    from hullbox.engine.namespace_spec import INIT_PATH
 
     return command[2:] if command[:2] == [INIT_PATH, "--"] else command
 

@@ -158,10 +158,5 @@ class Converging(BoundProject):
                                         options)
             options.networking = replace(options.networking,
                                          add_hosts=[*options.networking.add_hosts, *hosts])
-        if service.get("init"):
-            from hullbox.compose.service_init import wrap
-
-            image = self.engine.images.get(plan.image).config.config
-            command = wrap(image, options, command)
         return self.engine.containers.create(  # type: ignore[no-any-return]
             plan.image, command, options, restart="no" if oneoff else None)

@@ -59,6 +59,7 @@ def namespace_settings(project: str, model: dict[str, Any],
         annotations=_annotations(service.get("annotations")),
         link_local_ips=[a for addresses in link_local.values() for a in addresses],
         hostname=service.get("hostname"),
+        init=bool(service.get("init")),  # run's --init: HostConfig.Init, as compose sets it
     )
     for address in ip6.values():
         NamespaceSettings.parse(ip6=address)  # the same check as --ip6

@@ -109,10 +109,6 @@ def storage_settings(project: str, model: dict[str, Any],
     from hullbox.compose.service_files import file_binds
 
     volumes += file_binds(model, service)
-    if service.get("init"):
-        from hullbox.compose.service_init import init_bind
-
-        volumes.append(init_bind())
     tmpfs = service.get("tmpfs") or []
     tmpfs = [tmpfs] if isinstance(tmpfs, str) else [str(t) for t in tmpfs]
     return StorageSettings.parse(
