@@ -121,3 +121,21 @@ def test_pull_never_and_missing(hullbox: Hullbox, multi: str, registry: Registry
     # linux/amd64 is the default platform
     assert hullbox.ok("start", "-a", container) == f"{registry.host}/ma/src:amd64"
     hullbox.ok("rm", container)
+
+
+def test_run_pulls_a_missing_image_as_docker_does(hullbox: Hullbox, multi: str,
+                                                  registry: Registry) -> None:
+    result = hullbox("run", "--rm", multi, "cat", MARK)  # no --pull: docker's "missing"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{registry.host}/ma/src:amd64"
+    assert f"Unable to find image '{multi}' locally" in result.stderr
+    again = hullbox("run", "--rm", multi, "cat", MARK)  # present now: no pull
+    assert (again.returncode, again.stderr) == (0, "")
+
+
+def test_a_missing_image_that_cannot_be_pulled_is_one_line(hullbox: Hullbox,
+                                                           registry: Registry) -> None:
+    image = f"{registry.host}/ma/never-pushed:1"
+    line = fails(hullbox, "run", "--rm", image, "true")
+    assert line.startswith(f"hullbox: image '{image}' not found locally, and pulling it failed")
+    assert hullbox.ok("ps", "-aq") == ""

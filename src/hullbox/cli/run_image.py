@@ -2,8 +2,9 @@
 say: pulled when the policy asks (progress on stderr, none with -q), else
 the local one, which must be of the platform asked for.
 
-Without --pull hullbox does not pull implicitly (DESIGN.md, Errors): a
-missing image is one line naming the pull to run."""
+Without --pull, a missing image is pulled, as Docker's default
+``--pull missing`` does; when that pull fails too, one line says the image
+is not here and why it could not be pulled."""
 
 from __future__ import annotations
 
@@ -83,10 +84,12 @@ def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
 
     policy = (params.get("pull_policy") or "").lower()
     platform = platform_of(params)
-    if not policy and not platform:
-        return  # the create that follows names a missing image (no implicit pull)
-    quiet = bool(params.get("quiet"))
     local = _local(obj, image)
+    if not policy and not platform:
+        if local is None:
+            _pull_missing(obj, image, params)
+        return
+    quiet = bool(params.get("quiet"))
     if local is None and policy == "never":
         raise ImageNotFound(f"image {image!r} not found locally and --pull never forbids "
                             f"pulling it; pull it with: hullbox pull {image}")
@@ -108,3 +111,16 @@ def ensure_image(obj: Any, image: str, params: dict[str, Any]) -> None:
             f"image {image!r} is {_platform_of(local)}, not the {platform} asked for with "
             f"--platform; pull that one with --pull missing or: hullbox pull --platform "
             f"{platform} {image}")
+
+
+def _pull_missing(obj: Any, image: str, params: dict[str, Any]) -> None:
+    """Docker's implicit pull of a missing image, with its failure as the
+    image being missing (the reason appended)."""
+    try:
+        _pull(obj, image, None, bool(params.get("quiet")), missing=True,
+              insecure=not params.get("tls_verify", True))
+    except HullboxError as exc:
+        reason = str(exc).removeprefix("hullbox: ")
+        raise ImageNotFound(f"image {image!r} not found locally, and pulling it failed: "
+                            f"{reason}") from None
+    sys.stderr.flush()

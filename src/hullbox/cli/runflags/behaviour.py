@@ -33,9 +33,8 @@ FLAGS = [
     click.option("--cidfile", metavar="FILE",
                  help="Write the container ID to FILE (which must not exist yet)."),
     click.option("--pull", "pull_policy", default=None, metavar="POLICY",
-                 help="Pull the image: always, missing, newer or never. Without --pull "
-                 "hullbox never pulls implicitly: a missing image is an error naming "
-                 "the pull to run."),
+                 help="Pull the image: always, missing (the default, as docker's), newer "
+                 "or never."),
     click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
                  help="Platform of the image (linux/amd64 by default); chooses the entry of "
                  "a multi-platform image when pulling."),
