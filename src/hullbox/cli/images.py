@@ -14,13 +14,16 @@ from hullbox.cli.targets import each, inspect_each
 @click.command(name="import")
 @click.option("-c", "--change", multiple=True, help="Apply a Dockerfile instruction.")
 @click.option("-m", "--message", default="", help="Commit message for the image.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The platform the image's config names (default linux/amd64).")
 @click.argument("source")
 @click.argument("reference", required=False)
 @click.pass_obj
-def import_(obj: Any, change: tuple[str, ...], message: str, source: str,
-            reference: str | None) -> None:
+def import_(obj: Any, change: tuple[str, ...], message: str, platform: str | None,
+            source: str, reference: str | None) -> None:
     """Make an image from a root filesystem tarball (.tar, .tar.gz, - for stdin)."""
-    record = obj.engine.images.import_(source, reference, changes=list(change), message=message)
+    record = obj.engine.images.import_(source, reference, changes=list(change),
+                                       message=message, platform=platform)
     click.echo(record.id)
 
 
@@ -119,14 +122,18 @@ def _digest_for(obj: Any, row: dict[str, Any]) -> str:
 @click.option("--no-trunc", is_flag=True, help="Do not truncate the output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("name")
 @click.pass_obj
 def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
-            name: str) -> None:
+            platform: str | None, name: str) -> None:
     """Show the history of an image."""
+    from hullbox.engine.image_platform import require_platform
     from hullbox.engine.image_usage import history as image_history
     from hullbox.engine.units import human_size
 
+    require_platform(obj.engine.images, name, platform)
     entries = image_history(obj.engine.images, name)
     rows = []
     for entry in entries:
@@ -193,10 +200,27 @@ def tag(obj: Any, source: str, target: str) -> None:
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Remove even if in use or tagged twice.")
+@click.option("--no-prune", is_flag=True,
+              help="Keep untagged parent images (hullbox images have no parent images: "
+                   "rmi never removes another image, with or without it).")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
-def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
+def rmi(obj: Any, force: bool, no_prune: bool, platform: str | None,
+        names: tuple[str, ...]) -> int:
     """Remove images; goes on past a failure and exits 1 if any failed."""
+    if platform is not None:  # a wrong platform is bad input: nothing is removed
+        from hullbox.engine.image_platform import require_platform
+        from hullbox.errors import NotFound
+
+        for name in names:
+            try:
+                obj.engine.images.get(name)
+            except NotFound:
+                continue  # reported by the removal below, as without --platform
+            require_platform(obj.engine.images, name, platform)
+
     def remove(name: str) -> None:
         for line in obj.engine.images.remove(name, force=force):
             click.echo(line)
