@@ -85,7 +85,7 @@ def default_network(store: Store) -> Network:
         if network is None:
             network_id = new_id()
             default = store.root.resolve() == DEFAULT_ROOT
-            taken = [n.subnet for n in ipam.list_networks(store)]
+            taken = [n.subnet for n in ipam.list_networks(store) if n.subnet]
             subnet = bridge.choose_subnet(taken, default=default)
             base, _ = ipam.parse_cidr(subnet)
             network = ipam.Network(
@@ -229,7 +229,8 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 store, network, record.id, str(path), index, address=address,
                 mac=options.networking.mac_address if index == 0 else "",
                 aliases=aliases if name != "bridge" else [],
-                default_route=not routed and not network.internal)
+                default_route=not routed and not network.internal,
+                **connected_extra(options.networking.connected.get(name) if index else None))
             routed = routed or not network.internal
             leases.append((network, lease))
         if reserved:
@@ -242,6 +243,13 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
             netfiles.refresh_hosts(store, {n.id for n, _ in leases}, also=record.id)
         keep = undo.pop_all()
     return keep.close
+
+
+def connected_extra(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """--ip6, --link-local-ip, --driver-opt of a network joined with connect."""
+    from hullbox.engine.network_connect import networking_extra
+
+    return networking_extra(entry) if entry else {}
 
 
 def _nothing() -> None:

@@ -28,6 +28,7 @@ RTM_NEWADDR = 20
 RTM_NEWROUTE = 24
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
+IFLA_MTU = 4
 IFLA_MASTER = 10
 IFLA_LINKINFO = 18
 IFLA_NET_NS_FD = 28
@@ -116,15 +117,17 @@ class Netlink:
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, f"create bridge {name}")
 
     def add_veth(self, name: str, *, master: int, peer: str, peer_netns_fd: int,
-                 peer_mac: str) -> None:
+                 peer_mac: str, mtu: int = 0) -> None:
         """A veth pair: ``name`` here, up and enslaved to bridge ``master``
-        (an ifindex); ``peer`` in the namespace of ``peer_netns_fd``."""
+        (an ifindex); ``peer`` in the namespace of ``peer_netns_fd``; both
+        ends of ``mtu`` when one is given (else the kernel's 1500)."""
+        mtu_attr = _attr(IFLA_MTU, struct.pack("=I", mtu)) if mtu else b""
         peer_msg = (_ifinfo() + _attr(IFLA_IFNAME, _name(peer))
-                    + _attr(IFLA_ADDRESS, mac_bytes(peer_mac))
+                    + _attr(IFLA_ADDRESS, mac_bytes(peer_mac)) + mtu_attr
                     + _attr(IFLA_NET_NS_FD, struct.pack("=I", peer_netns_fd)))
         linkinfo = (_attr(IFLA_INFO_KIND, b"veth")
                     + _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer_msg)))
-        body = (_ifinfo(up=True) + _attr(IFLA_IFNAME, _name(name))
+        body = (_ifinfo(up=True) + _attr(IFLA_IFNAME, _name(name)) + mtu_attr
                 + _attr(IFLA_MASTER, struct.pack("=I", master))
                 + _attr(IFLA_LINKINFO, linkinfo))
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, f"create veth {name}")
@@ -134,6 +137,11 @@ class Netlink:
         (a VM's tap, which QEMU made)."""
         body = _ifinfo(index, up=True) + _attr(IFLA_MASTER, struct.pack("=I", master))
         self.request(RTM_NEWLINK, 0, body, f"attach link {index} to bridge {master}")
+
+    def set_mtu(self, index: int, mtu: int) -> None:
+        """The MTU of the link with this ifindex."""
+        body = _ifinfo(index) + _attr(IFLA_MTU, struct.pack("=I", mtu))
+        self.request(RTM_NEWLINK, 0, body, f"set the MTU of link {index} to {mtu}")
 
     def set_up(self, index: int) -> None:
         """Set IFF_UP on the link with this ifindex."""
