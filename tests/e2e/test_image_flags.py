@@ -5,7 +5,8 @@ rmi, import, save, load and history, rmi --no-prune and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -170,3 +171,28 @@ def test_rmi_no_prune_removes_only_the_image(hullbox: Hullbox, busybox_tar: Path
     out = hullbox.ok("rmi", "--no-prune", "flags/prune:1")
     assert out.strip().splitlines() == ["Untagged: flags/prune:1", f"Deleted: {image_id}"]
     assert set(hullbox.ok("images", "-q").split()) == before - {image_id[7:19]}
+
+
+def test_image_prune_filters(new_store: Callable[[str], Hullbox], busybox_tar: Path) -> None:
+    store = new_store("prune")
+    keep = store.ok("import", "-c", "LABEL keep=yes", str(busybox_tar)).strip()
+    drop = store.ok("import", "-c", "LABEL other=1", str(busybox_tar)).strip()
+    assert store.ok("image", "prune", "-f", "--filter", "until=1h").strip() == (
+        "Total reclaimed space: 0B")
+    out = store.ok("image", "prune", "-f", "--filter", "label!=keep")
+    assert out.splitlines()[:3] == ["Deleted Images:", f"deleted: {drop}", ""]
+    assert store.ok("images", "-q", "--no-trunc").split() == [keep]
+    out = store.ok("image", "prune", "-f", "--filter", "label=keep=yes",
+                   "--filter", f"until={int(time.time()) + 60}")
+    assert f"deleted: {keep}" in out
+    bad = store("image", "prune", "-f", "--filter", "size=1")
+    assert bad.returncode == 125 and "invalid filter 'size'" in bad.stderr
+
+
+def test_image_inspect_platform(hullbox: Hullbox) -> None:
+    shown = hullbox.ok("image", "inspect", "--platform", "linux/amd64", "-f",
+                       "{{.Architecture}}", "busybox")
+    assert shown.strip() == "amd64"
+    result = hullbox("image", "inspect", "--platform", "linux/arm64", "busybox")
+    assert result.returncode == 1
+    assert "wanted linux/arm64, actual: linux/amd64" in result.stderr

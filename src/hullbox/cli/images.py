@@ -166,11 +166,24 @@ def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
 @click.option("-a", "--all", "all_unused", is_flag=True,
               help="Remove every image no container uses, not only dangling ones.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="until=DURATION|TIME (created before), label=K[=V], label!=K[=V].")
 @click.pass_obj
-def prune(obj: Any, all_unused: bool, force: bool) -> None:
+def prune(obj: Any, all_unused: bool, force: bool, filters: tuple[str, ...]) -> None:
     """Remove unused images."""
     from hullbox.engine.image_usage import prune_images
+    from hullbox.engine.prune_filters import prune_matcher, rfc3339_seconds
     from hullbox.engine.units import human_size
+
+    service = obj.engine.images
+
+    def created(record: Any) -> float:
+        return rfc3339_seconds(record.created)
+
+    def labels(record: Any) -> dict[str, str]:
+        return dict(service.get(record.id).config.config.labels or {})
+
+    selected = prune_matcher(filters, created, labels)
 
     if not force:
         what = ("all images without at least one container associated to them"
@@ -178,7 +191,8 @@ def prune(obj: Any, all_unused: bool, force: bool) -> None:
         click.echo(f"WARNING! This will remove {what}.")
         if not click.confirm("Are you sure you want to continue?", default=False):
             return
-    report = prune_images(obj.engine.images, all_unused=all_unused)
+    report = prune_images(obj.engine.images, all_unused=all_unused,
+                          selected=selected if filters else None)
     if report.deleted:
         click.echo("Deleted Images:")
         for name in report.untagged:
@@ -230,11 +244,20 @@ def rmi(obj: Any, force: bool, no_prune: bool, platform: str | None,
 
 @click.command(name="inspect")
 @click.option("-f", "--format", "fmt", help="Go template.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
-def image_inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
+def image_inspect(obj: Any, fmt: str | None, platform: str | None,
+                  names: tuple[str, ...]) -> int:
     """Low-level information on images, as JSON."""
-    return inspect_each(names, obj.engine.images.inspect, fmt)
+    from hullbox.engine.image_platform import require_platform
+
+    def inspect(name: str) -> Any:
+        require_platform(obj.engine.images, name, platform)
+        return obj.engine.images.inspect(name)
+
+    return inspect_each(names, inspect, fmt)
 
 
 def register(cli: click.Group) -> None:

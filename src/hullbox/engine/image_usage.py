@@ -4,6 +4,7 @@ prune`` and ``system df``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +72,11 @@ def _images_in_use(store: Store) -> set[str]:
     return {c.image_id for c in container_db.list_all(store)}
 
 
-def prune_images(images: ImageService, *, all_unused: bool = False) -> PruneReport:
+def prune_images(images: ImageService, *, all_unused: bool = False,
+                 selected: Callable[[ImageRecord], bool] | None = None) -> PruneReport:
     """Remove dangling images (no tag), or with ``all_unused`` every image no
-    container uses; then collect the layers and blobs nothing references."""
+    container uses, of those ``selected`` lets through (prune --filter);
+    then collect the layers and blobs nothing references."""
     from hullbox.engine.gc import collect_garbage
     from hullbox.oci import reference
 
@@ -85,6 +88,8 @@ def prune_images(images: ImageService, *, all_unused: bool = False) -> PruneRepo
     before = _store_bytes(store)
     for record in image_db.list_images(store):
         if record.id in in_use or (record.tags and not all_unused):
+            continue
+        if selected is not None and not selected(record):
             continue
         untagged += [reference.parse(t).familiar for t in record.tags]
         image_db.remove_image_record(store, record.id)

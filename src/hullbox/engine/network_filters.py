@@ -3,7 +3,6 @@ them: values of one key ORed, different keys ANDed."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable
 
 from hullbox.engine.filters import label_matches, require_boolean, split_filters
@@ -56,29 +55,6 @@ def ls_matcher(filters: dict[str, list[str]],
 
 def parse_prune_filters(items: Iterable[str]) -> Callable[[Network], bool]:
     """``until=`` (created before), ``label=``, ``label!=``."""
-    filters = split_filters(items, PRUNE_KEYS)  # label!=x splits as key "label!"
-    cutoffs = [_moment(value) for value in filters.get("until", [])]
+    from hullbox.engine.prune_filters import prune_matcher
 
-    def matches(network: Network) -> bool:
-        if cutoffs and not any(network.created < cutoff for cutoff in cutoffs):
-            return False
-        if "label" in filters and not all(label_matches(v, network.labels)
-                                          for v in filters["label"]):
-            return False
-        return not any(label_matches(v, network.labels) for v in filters.get("label!", []))
-
-    return matches
-
-
-def _moment(value: str) -> float:
-    """``until=`` as Docker takes it: a duration before now, Unix seconds or
-    a date; as Unix seconds."""
-    from hullbox.engine.logs import parse_time
-
-    try:
-        stamp = parse_time(value, "filter 'until'")
-    except ValueError as exc:
-        raise InvalidArgument(str(exc)) from None
-    whole, _, fraction = stamp.rstrip("Z").partition(".")
-    moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
-    return moment.timestamp() + float(f"0.{fraction or 0}")
+    return prune_matcher(items, lambda n: n.created, lambda n: n.labels)
