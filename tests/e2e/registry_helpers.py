@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import os
 import shutil
 import socket
 import ssl
@@ -38,34 +39,61 @@ class Registry:
 
 
 def start_registry(tmp: Path, auth: str = "", http_extra: str = "") -> Registry:
-    """``http_extra``: more keys of the ``http:`` block (two-space indented)."""
+    """``http_extra``: more keys of the ``http:`` block (two-space indented).
+    A port chosen free can be taken by a parallel run before the registry
+    binds it; then another registry answers there, so the start is retried
+    until the listening socket is this process's own."""
     binary = shutil.which("docker-registry")
     if binary is None:
         pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    port = free_port()
+    log = tmp / "registry.log"
+    for _ in range(5):
+        started = _start_on(binary, tmp, free_port(), auth, http_extra, log)
+        if started is not None:
+            return started
+    pytest.fail(f"docker-registry did not start: {log.read_text()[-2000:]}")
+
+
+def _start_on(binary: str, tmp: Path, port: int, auth: str, http_extra: str,
+              log: Path) -> Registry | None:
     config = tmp / "config.yml"
     config.write_text(
         "version: 0.1\nlog: {level: warn}\n"
         f"storage: {{filesystem: {{rootdirectory: {tmp / 'data'}}}, delete: {{enabled: true}}}}\n"
         f"{auth}\nhttp:\n  addr: 127.0.0.1:{port}\n{http_extra}"
     )
-    log = tmp / "registry.log"
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=1,
-                                                context=ssl._create_unverified_context())
-                    if http_extra else http.client.HTTPConnection("127.0.0.1", port, timeout=1))
-            conn.request("GET", "/v2/")
-            if conn.getresponse().status in (200, 401):
-                return Registry(f"127.0.0.1:{port}", process, log)
-        if process.poll() is not None:
-            break
+    while time.monotonic() < deadline and process.poll() is None:
+        if _listens(process.pid, port):
+            with contextlib.suppress(OSError):
+                conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=1,
+                                                    context=ssl._create_unverified_context())
+                        if http_extra else
+                        http.client.HTTPConnection("127.0.0.1", port, timeout=1))
+                conn.request("GET", "/v2/")
+                if conn.getresponse().status in (200, 401):
+                    return Registry(f"127.0.0.1:{port}", process, log)
         time.sleep(0.05)
     process.kill()
-    pytest.fail(f"docker-registry did not start: {log.read_text()[-2000:]}")
+    process.wait()
+    return None
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether ``pid`` holds the socket listening on 127.0.0.1:``port``."""
+    wanted = f"0100007F:{port:04X}"
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == wanted and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    fd_dir = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(OSError):
+        return any(os.readlink(fd) in inodes for fd in fd_dir.iterdir())
+    return False
 
 
 @contextlib.contextmanager

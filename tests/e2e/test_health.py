@@ -39,9 +39,15 @@ def _status(hullbox: Hullbox, name: str) -> str:
 
 def test_check_passes_then_fails(clean: Hullbox) -> None:
     hullbox = clean
+    # The check fails until /tmp/ok exists, and failures inside the start
+    # period do not count: it stays "starting" however slowly ps runs.
     hullbox.ok("run", "-d", "--name", "checked", "--health-cmd", "test -f /tmp/ok && echo fine",
-               "--health-interval", "500ms", "--health-retries", "2", "busybox", *SLEEPER)
+               "--health-interval", "500ms", "--health-retries", "2",
+               "--health-start-period", "10m", "busybox", "sleep", "1000")
     assert _status(hullbox, "checked").endswith("(health: starting)")
+    time.sleep(1.2)  # two failing checks inside the start period
+    assert _status(hullbox, "checked").endswith("(health: starting)")
+    hullbox.ok("exec", "checked", "touch", "/tmp/ok")
     assert _until(lambda: _status(hullbox, "checked").endswith("(healthy)"))
     assert hullbox.ok("ps", "-q", "--filter", "health=healthy", "--filter", "name=checked")
     health = json.loads(hullbox.ok("inspect", "-f", "{{json .State.Health}}", "checked"))
