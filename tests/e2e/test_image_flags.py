@@ -196,3 +196,21 @@ def test_image_inspect_platform(hullbox: Hullbox) -> None:
     result = hullbox("image", "inspect", "--platform", "linux/arm64", "busybox")
     assert result.returncode == 1
     assert "wanted linux/arm64, actual: linux/amd64" in result.stderr
+
+
+def test_images_tree_shows_each_image_s_platform(new_store: Callable[[str], Hullbox],
+                                                 busybox_tar: Path) -> None:
+    store = new_store("tree")
+    store.ok("import", str(busybox_tar), "busybox:latest")
+    store.ok("import", "--platform", "linux/arm64", str(busybox_tar), "flags/arm:1")
+    store.ok("create", "--name", "user", "busybox", "true")
+    lines = store.ok("images", "--tree").splitlines()
+    assert lines[0].split() == ["IMAGE", "ID", "DISK", "USAGE", "CONTENT", "SIZE", "EXTRA"]
+    rows = [line.split() for line in lines[1:]]
+    arm, _blank, box = rows[0:2], rows[2], rows[3:5]
+    assert arm[0][0] == "flags/arm:1" and arm[1][:2] == ["└─", "linux/arm64"]
+    assert box[0][0] == "busybox:latest" and box[1][:2] == ["└─", "linux/amd64"]
+    assert box[0][-1] == "U" and arm[0][-1] != "U"  # busybox is in use by a container
+    store.ok("rm", "user")
+    bad = store("images", "--tree", "-q")
+    assert bad.returncode == 125 and "--tree cannot be combined" in bad.stderr

@@ -73,14 +73,24 @@ def _created_timestamp(created: str) -> float:
 @click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="dangling=, reference=, label=, before=, since=.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("--tree", is_flag=True, help="Each image with the platform it holds under it.")
 @click.argument("repository", required=False)
 @click.pass_obj
 def images(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, digests: bool,
-           filters: tuple[str, ...], fmt: str | None, repository: str | None) -> None:
+           filters: tuple[str, ...], fmt: str | None, tree: bool,
+           repository: str | None) -> None:
     """List images."""
     from hullbox.engine.image_filters import parse_image_filters
 
     records = obj.engine.images.list(parse_image_filters(filters))
+    if tree:
+        from hullbox.cli.image_tree import print_tree
+
+        if quiet or fmt or digests:
+            raise click.UsageError("--tree cannot be combined with -q, --format or --digests")
+        print_tree(obj, [r for r in records if not repository or any(
+            _split_tag(t)[0] == repository for t in r.tags)])
+        return
     rows = _image_rows(records)
     if repository:
         rows = [r for r in rows if r["Repository"] == repository
