@@ -309,8 +309,7 @@ def test_bad_connect_input_is_one_line(net: Hullbox) -> None:
                 (("--link", "nobody:x"), "no such container 'nobody'"),
                 (("--driver-opt", "novalue"), "use KEY=VALUE"),
                 (("--driver-opt", "com.docker.network.endpoint.sysctls=kernel.x=1"),
-                 "net.ipv4.conf.IFNAME"),
-                (("--gw-priority", "5"), "--gw-priority 5: not supported")):
+                 "net.ipv4.conf.IFNAME")):
             result = net("network", "connect", *args, "nf-conn4", "lonely")
             assert result.returncode == 125, (args, result)
             assert len(result.stderr.strip().splitlines()) == 1
@@ -320,3 +319,27 @@ def test_bad_connect_input_is_one_line(net: Hullbox) -> None:
     finally:
         net.ok("rm", "-f", "lonely")
         net.ok("network", "rm", "nf-conn4", "nf-home4")
+
+
+def _default_via(net: Hullbox, name: str) -> str:
+    routes = net.ok("exec", name, "ip", "route").splitlines()
+    return next(line.split()[2] for line in routes if line.startswith("default via"))
+
+
+def test_connect_gw_priority_chooses_the_default_route(net: Hullbox) -> None:
+    (subnet_a, prefix_a), (subnet_b, prefix_b) = free_subnet(), free_subnet()
+    net.ok("network", "create", "--subnet", subnet_a, "nf-gw-a")
+    net.ok("network", "create", "--subnet", subnet_b, "nf-gw-b")
+    net.ok("network", "create", "--subnet", free_subnet()[0], "nf-gw-low")
+    net.ok("run", "-d", "--name", "routed", "--network", "nf-gw-a", "bbmusl", "sleep", "600")
+    try:
+        net.ok("network", "connect", "--gw-priority", "-1", "nf-gw-low", "routed")
+        assert _default_via(net, "routed") == f"{prefix_a}1"
+        net.ok("network", "connect", "--gw-priority", "10", "nf-gw-b", "routed")
+        assert _default_via(net, "routed") == f"{prefix_b}1"
+        net.ok("restart", "-t", "1", "routed")
+        assert until(lambda: net("exec", "routed", "true").returncode == 0)
+        assert _default_via(net, "routed") == f"{prefix_b}1"
+    finally:
+        net.ok("rm", "-f", "routed")
+        net.ok("network", "rm", "nf-gw-a", "nf-gw-b", "nf-gw-low")

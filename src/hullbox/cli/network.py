@@ -188,7 +188,8 @@ def prune(obj: Any, force: bool, filters: tuple[str, ...]) -> None:
               help="Endpoint option; com.docker.network.endpoint.sysctls="
                    "net.ipv4.conf.IFNAME.X=V sets the interface's sysctls.")
 @click.option("--gw-priority", type=int, default=0,
-              help="Default-gateway priority (only 0: the first network routes).")
+              help="The network of the highest priority gives the default route "
+                   "(the one the container was created on: 0).")
 @click.argument("name")
 @click.argument("container")
 @click.pass_obj
@@ -196,12 +197,9 @@ def connect(obj: Any, alias: tuple[str, ...], ip: str, ip6: str,
             link_local_ip: tuple[str, ...], link: tuple[str, ...],
             driver_opt: tuple[str, ...], gw_priority: int, name: str, container: str) -> None:
     """Connect a container to a network."""
-    if gw_priority:
-        raise InvalidArgument(f"--gw-priority {gw_priority}: not supported; the container's "
-                              "first network gives its default route")
     obj.engine.networks.connect(name, container, aliases=list(alias), ip=ip, ip6=ip6,
                                 link_local=list(link_local_ip), links=list(link),
-                                driver_opts=list(driver_opt))
+                                driver_opts=list(driver_opt), gw_priority=gw_priority)
 
 
 @network.command()

@@ -15,8 +15,8 @@ from hullbox.store.store import Store
 
 
 def endpoint_config(store: Store, network: Network, *, aliases: list[str], ip: str, ip6: str,
-                    link_local: list[str], links: list[str],
-                    driver_opts: list[str]) -> dict[str, Any]:
+                    link_local: list[str], links: list[str], driver_opts: list[str],
+                    gw_priority: int = 0) -> dict[str, Any]:
     """The ``connected`` entry, every value checked (one line for the first
     bad one)."""
     from hullbox.network.addr6 import ip6_to_int
@@ -40,7 +40,20 @@ def endpoint_config(store: Store, network: Network, *, aliases: list[str], ip: s
     if SYSCTLS in opts:
         sysctl_writes(opts[SYSCTLS], "eth1")  # checked now, applied when attached
     return {"aliases": aliases, "ip": ip, "ip6": ip6, "link_local": link_local,
-            "links": [_link(store, link) for link in links], "driver_opts": opts}
+            "links": [_link(store, link) for link in links], "driver_opts": opts,
+            "gw_priority": gw_priority}
+
+
+def gateway_index(networks: list[Network], entries: list[dict[str, Any] | None]) -> int:
+    """Which of a container's networks gives its default route: of those not
+    --internal, the highest --gw-priority, the first of equals (the one it
+    was created on has priority 0); -1 when every one is internal."""
+    best, chosen = 0, -1
+    for index, (network, entry) in enumerate(zip(networks, entries, strict=True)):
+        priority = int((entry or {}).get("gw_priority") or 0)
+        if not network.internal and (chosen < 0 or priority > best):
+            best, chosen = priority, index
+    return chosen
 
 
 def _check_link_local(address: str) -> None:

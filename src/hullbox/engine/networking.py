@@ -222,6 +222,7 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
         undo.callback(disconnect_all, store, record.id)
         leases: list[tuple[Network, Lease]] = []
         routed = False  # the first network that is not internal gives the default route
+        gateway = gateway_choice(networks, options)  # ... unless connect --gw-priority
         for index, (network, (name, aliases, address)) in enumerate(
                 zip(networks, endpoints(options), strict=True)):
             bridge.ensure_bridge(network, store.root / "hullbox.db")
@@ -229,7 +230,8 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 store, network, record.id, str(path), index, address=address,
                 mac=options.networking.mac_address if index == 0 else "",
                 aliases=aliases if name != "bridge" else [],
-                default_route=not routed and not network.internal,
+                default_route=index == gateway if gateway >= 0 else (
+                    not routed and not network.internal),
                 **connected_extra(options.networking.connected.get(name) if index else None))
             routed = routed or not network.internal
             leases.append((network, lease))
@@ -243,6 +245,15 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
             netfiles.refresh_hosts(store, {n.id for n, _ in leases}, also=record.id)
         keep = undo.pop_all()
     return keep.close
+
+
+def gateway_choice(networks: list[Network], options: ContainerOptions) -> int:
+    """The index of the network that gives the default route (network_connect)."""
+    from hullbox.engine.network_connect import gateway_index
+
+    entries = [None, *(options.networking.connected.get(name)
+                       for name, _a, _i in endpoints(options)[1:])]
+    return gateway_index(networks, entries)
 
 
 def connected_extra(entry: dict[str, Any] | None) -> dict[str, Any]:

@@ -139,7 +139,7 @@ class NetworkService:
     def connect(self, name_or_id: str, container: str, *, aliases: builtins.list[str] | None = None,
                 ip: str = "", ip6: str = "", link_local: builtins.list[str] | None = None,
                 links: builtins.list[str] | None = None,
-                driver_opts: builtins.list[str] | None = None) -> None:
+                driver_opts: builtins.list[str] | None = None, gw_priority: int = 0) -> None:
         """Join a container to a network: at once if it runs, else at its next start."""
         from hullbox.engine import netfiles
         from hullbox.engine.network_connect import endpoint_config, networking_extra
@@ -154,14 +154,20 @@ class NetworkService:
                            f"{network.name}")
         entry = endpoint_config(self.store, network, aliases=list(aliases or []), ip=ip,
                                 ip6=ip6, link_local=list(link_local or []),
-                                links=list(links or []), driver_opts=list(driver_opts or []))
+                                links=list(links or []), driver_opts=list(driver_opts or []),
+                                gw_priority=gw_priority)
+        before = [self.get(name) for name, _a, _i in networking.endpoints(options)]
+        was = networking.gateway_choice(before, options)
         options.networking.connected[network.name] = entry
         if record.state == "running":
+            now = networking.gateway_choice([*before, network], options)
+            takes_route = now == len(before)  # --gw-priority above the others
             taken = {lease.host_ifname[-1] for lease in ipam.leases_of(self.store, record.id)}
             index = next(i for i in range(1, 16) if f"{i:x}" not in taken)
             endpoint.attach(self.store, network, record.id,
                             str(networking.netns_path(record.id)), index, address=ip,
-                            aliases=list(aliases or []), default_route=False,
+                            aliases=list(aliases or []), default_route=takes_route,
+                            replace_route=takes_route and was >= 0,
                             **networking_extra(entry))
             container_db.update(self.store, record.id, config=options.to_json())
             with networking.hosts_lock(self.store):

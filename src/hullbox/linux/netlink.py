@@ -19,6 +19,7 @@ import struct
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
+NLM_F_REPLACE = 0x100
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 NLMSG_ERROR = 2
@@ -174,15 +175,16 @@ class Netlink:
         self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body,
                      f"add address {address}/{prefix}")
 
-    def add_default_route(self, gateway: str, index: int) -> None:
-        """The default IPv4 or IPv6 route through ``gateway`` on link ``index``."""
+    def add_default_route(self, gateway: str, index: int, *, replace: bool = False) -> None:
+        """The default IPv4 or IPv6 route through ``gateway`` on link ``index``
+        (with ``replace``, instead of the one there is)."""
         family = _family(gateway)
         body = (_RTMSG.pack(family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0,
                             RTN_UNICAST, 0)
                 + _attr(RTA_GATEWAY, _socket.inet_pton(family, gateway))
                 + _attr(RTA_OIF, struct.pack("=I", index)))
-        self.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body,
-                     f"add default route via {gateway}")
+        self.request(RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if replace else NLM_F_EXCL),
+                     body, f"add default route via {gateway}")
 
 
 def _family(address: str) -> int:

@@ -26,7 +26,8 @@ def host_ifname(container_id: str, index: int) -> str:
 def attach(store: Store, network: Network, container_id: str, netns_path: str, index: int, *,
            address: str = "", mac: str = "", aliases: list[str] | None = None,
            default_route: bool = True, address6: str = "",
-           link_local: list[str] | None = None, sysctls: str = "") -> Lease:
+           link_local: list[str] | None = None, sysctls: str = "",
+           replace_route: bool = False) -> Lease:
     """Lease an address and plug the container in as ``eth<index>``; on any
     failure nothing is left (no veth, no lease)."""
     ifname = host_ifname(container_id, index)
@@ -56,10 +57,11 @@ def attach(store: Store, network: Network, container_id: str, netns_path: str, i
                     _write_sysctls(sysctls, f"eth{index}")
                 inside.set_up(eth)
                 inside.set_up(LOOPBACK_INDEX)
-                if default_route:
-                    inside.add_default_route(network.gateway, eth)
+                if default_route:  # replace_route: connect --gw-priority above the rest
+                    inside.add_default_route(network.gateway, eth, replace=replace_route)
                     if network.gateway6:
-                        inside.add_default_route(network.gateway6, eth)
+                        inside.add_default_route(network.gateway6, eth,
+                                                 replace=replace_route)
         except BaseException:
             with contextlib.suppress(OSError), Netlink() as host:
                 host.delete_link(ifname)
