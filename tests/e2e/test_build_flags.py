@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import Hullbox
 from .registry_helpers import Registry, running_registry
-from .test_build import leftovers, write
+from .test_build import mounts_under, write
 
 pytestmark = pytest.mark.root
 
@@ -25,6 +25,15 @@ def remove_new_images(hullbox: Hullbox) -> Iterator[None]:
     yield
     for image_id in set(hullbox.ok("images", "-q", "--no-trunc").split()) - before:
         hullbox("rmi", "-f", image_id)
+
+
+def leftovers(hullbox: Hullbox) -> list[str]:
+    """Mounts and step directories of this store a build may leave. (The
+    runtime's /run/hullbox/runtime is the host's: other stores' builds run
+    there meanwhile, so it is not counted here.)"""
+    tmp = hullbox.root / "tmp"
+    return mounts_under(hullbox.root) + ([str(p) for p in tmp.iterdir()]
+                                         if tmp.is_dir() else [])
 
 
 def _layers(hullbox: Hullbox, name: str) -> list[str]:
