@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hullbox.build.cache import BuildCache, CachedLayer
+from hullbox.build.cache_from import CACHE_KEY
 from hullbox.build.context import BuildContext
 from hullbox.build.copier import Copier
 from hullbox.build.plan import BaseImage, Plan, PlannedStage, Step
@@ -66,7 +67,8 @@ class Solver:
     def __init__(self, store: Store, plan: Plan, context: BuildContext, *, runner: Runner,
                  no_cache: bool, progress: Progress, dockerfile_name: str,
                  secrets: dict[str, bytes] | None = None,
-                 ssh: dict[str, str] | None = None) -> None:
+                 ssh: dict[str, str] | None = None,
+                 cache_from: dict[str, CachedLayer] | None = None) -> None:
         self.store = store
         self.plan = plan
         self.context = context
@@ -75,6 +77,7 @@ class Solver:
         self.progress = progress
         self.name = dockerfile_name
         self.cache = BuildCache(store)
+        self.cache_from = cache_from or {}  # --cache-from images' layers by step key
         self.states: dict[int, FsState] = {}
         self.multi = len({s.stage.index for s in plan.stages}) > 1
         self.mounts = RunMounts(store, context, self._view, secrets or {}, ssh or {})
@@ -132,7 +135,7 @@ class Solver:
                                              entry.size))
             state.created = entry.created
             state.history.append({"created": entry.created, "created_by": step.created_by,
-                                  "comment": HISTORY_COMMENT})
+                                  "comment": HISTORY_COMMENT, CACHE_KEY: step.key})
         return state
 
     def _cached(self, step: Step, state: FsState) -> CachedLayer | None:
@@ -144,6 +147,11 @@ class Solver:
             if linked is not None:
                 entry = self.cache.rebased(linked, state.chain[-1] if state.chain else None,
                                            step.key)
+        offered = self.cache_from.get(step.key)
+        if entry is None and offered is not None:
+            # the same step over the same inputs: its layer over this parent
+            entry = self.cache.rebased(offered, state.chain[-1] if state.chain else None,
+                                       step.key)
         return entry
 
     def _execute(self, step: Step, state: FsState, vertex: int) -> CachedLayer:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from hullbox.cli.dockerbool import DockerBoolCommand
 from hullbox.errors import BuildFailed, InvalidArgument
 from hullbox.store.atomic import write_atomic
 
@@ -34,7 +35,7 @@ def _pairs(values: tuple[str, ...], flag: str, *, from_env: bool) -> dict[str, s
     return out
 
 
-def _request(path: str, params: dict[str, Any]) -> BuildRequest:
+def _request(path: str, params: dict[str, Any], engine: Any) -> BuildRequest:
     from hullbox.engine.build import BuildRequest
     from hullbox.engine.build_export import parse_output
 
@@ -55,7 +56,9 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
             raise InvalidArgument("-o -: refusing to write a tar to the terminal; "
                                   "redirect stdout or give dest=FILE")
         stdout = sys.stdout.buffer
+    step = _step_settings(params, engine)
     return BuildRequest(
+        step=step, cache_from=_cache_from(params["cache_from"]), squash=params["squash"],
         output=output, stdout=stdout,
         context=Path(path), tags=list(params["tags"]), target=params["target"],
         no_cache=params["no_cache"], pull=params["pull"], secrets=list(params["secrets"]),
@@ -64,7 +67,41 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
         labels=_pairs(params["labels"], "--label", from_env=False), network=params["network"])
 
 
-@click.command()
+def _step_settings(params: dict[str, Any], engine: Any) -> Any:
+    from hullbox.engine.build_step_settings import parse_step_settings
+
+    isolation = params["isolation"]
+    if isolation not in (None, "", "default"):
+        raise InvalidArgument(
+            f"--isolation {isolation}: RUN steps run in containers here; use default "
+            "(vm isolation is for run/create, process and hyperv are Windows')")
+
+    def gateway() -> str:  # --add-host NAME:host-gateway, as docker0's address
+        return str(engine.networks.get("bridge").gateway)
+
+    return parse_step_settings(params, gateway)
+
+
+def _cache_from(values: tuple[str, ...]) -> list[str]:
+    """Image names, from ``--cache-from IMG[,IMG]`` or BuildKit's
+    ``type=registry,ref=IMG``."""
+    names: list[str] = []
+    for value in values:
+        if "=" not in value:
+            names += [v for v in value.split(",") if v]
+            continue
+        fields = dict(item.partition("=")[::2] for item in value.split(","))
+        if fields.get("type", "registry") != "registry" or not fields.get("ref"):
+            raise InvalidArgument(f"--cache-from {value}: only images are cache sources here "
+                                  "(IMAGE or type=registry,ref=IMAGE)")
+        names.append(fields["ref"])
+    return names
+
+
+_IGNORED = " (hullbox never keeps intermediate containers, as BuildKit ignores it)"
+
+
+@click.command(cls=DockerBoolCommand)
 @click.option("-f", "--file", "file", default=None, metavar="PATH",
               help="Dockerfile (default PATH/Dockerfile; - for stdin).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name the image (name:tag).")
@@ -89,6 +126,37 @@ def _request(path: str, params: dict[str, Any]) -> BuildRequest:
                                    "(auto: tty on a terminal).")
 @click.option("--network", default="none", help="RUN network: none (default) or host.")
 @click.option("--platform", default=None, help="Only linux/amd64 (this host).")
+@click.option("--add-host", multiple=True, metavar="NAME:IP",
+              help="A line of the RUN steps' /etc/hosts (IP may be host-gateway).")
+@click.option("--cache-from", multiple=True, metavar="IMAGE",
+              help="An image built by hullbox (local, else pulled) whose layers serve as "
+                   "cache, as BuildKit's inline cache; type=registry,ref=IMAGE too.")
+@click.option("--cgroup-parent", default="", help="Parent cgroup of the RUN containers.")
+@click.option("-c", "--cpu-shares", type=int, default=0, help="RUN containers' CPU shares.")
+@click.option("--cpu-period", type=int, default=0, help="RUN containers' CFS period (µs).")
+@click.option("--cpu-quota", type=int, default=0, help="RUN containers' CFS quota (µs).")
+@click.option("--cpuset-cpus", default="", help="CPUs the RUN containers may use (0-3, 0,1).")
+@click.option("--cpuset-mems", default="", help="Memory nodes the RUN containers may use.")
+@click.option("-m", "--memory", default="", help="RUN containers' memory limit (e.g. 64m).")
+@click.option("--memory-swap", default="",
+              help="RUN containers' memory plus swap (-1: unlimited).")
+@click.option("--shm-size", default="", help="Size of the RUN containers' /dev/shm.")
+@click.option("--ulimit", multiple=True, metavar="NAME=SOFT[:HARD]",
+              help="RUN containers' resource limit.")
+@click.option("--security-opt", multiple=True,
+              help="RUN containers' seccomp=..., no-new-privileges...")
+@click.option("--squash/--no-squash", default=False,
+              help="Make the build's new layers one layer over the base image's.")
+@click.option("--isolation", default=None, help="default only: RUN steps are containers.")
+@click.option("--rm/--no-rm", "remove", default=True,
+              help="Remove intermediate containers" + _IGNORED + ".")
+@click.option("--force-rm/--no-force-rm", default=False,
+              help="Always remove intermediate containers" + _IGNORED + ".")
+@click.option("--compress/--no-compress", default=False,
+              help="Accepted: the context is read in place, never sent, so nothing to "
+                   "compress.")
+@click.option("--disable-content-trust/--no-disable-content-trust", default=True,
+              help="Accepted as docker's default; hullbox verifies no signatures.")
 @click.argument("path")
 @click.pass_obj
 def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
@@ -97,7 +165,7 @@ def build(obj: Any, /, file: str | None, quiet: bool, progress: str, path: str,
     from hullbox.cli import build_progress
     from hullbox.cli.build_progress import LiveView, choose, plain
 
-    request = _request(path, params)
+    request = _request(path, params, obj.engine)
     with tempfile.TemporaryDirectory(prefix="hullbox-build-") as empty:
         if path == "-":  # the Dockerfile on stdin, no context (docker build -)
             request.context = Path(empty)

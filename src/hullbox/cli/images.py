@@ -14,13 +14,16 @@ from hullbox.cli.targets import each, inspect_each
 @click.command(name="import")
 @click.option("-c", "--change", multiple=True, help="Apply a Dockerfile instruction.")
 @click.option("-m", "--message", default="", help="Commit message for the image.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The platform the image's config names (default linux/amd64).")
 @click.argument("source")
 @click.argument("reference", required=False)
 @click.pass_obj
-def import_(obj: Any, change: tuple[str, ...], message: str, source: str,
-            reference: str | None) -> None:
+def import_(obj: Any, change: tuple[str, ...], message: str, platform: str | None,
+            source: str, reference: str | None) -> None:
     """Make an image from a root filesystem tarball (.tar, .tar.gz, - for stdin)."""
-    record = obj.engine.images.import_(source, reference, changes=list(change), message=message)
+    record = obj.engine.images.import_(source, reference, changes=list(change),
+                                       message=message, platform=platform)
     click.echo(record.id)
 
 
@@ -70,14 +73,24 @@ def _created_timestamp(created: str) -> float:
 @click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="dangling=, reference=, label=, before=, since=.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("--tree", is_flag=True, help="Each image with the platform it holds under it.")
 @click.argument("repository", required=False)
 @click.pass_obj
 def images(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, digests: bool,
-           filters: tuple[str, ...], fmt: str | None, repository: str | None) -> None:
+           filters: tuple[str, ...], fmt: str | None, tree: bool,
+           repository: str | None) -> None:
     """List images."""
     from hullbox.engine.image_filters import parse_image_filters
 
     records = obj.engine.images.list(parse_image_filters(filters))
+    if tree:
+        from hullbox.cli.image_tree import print_tree
+
+        if quiet or fmt or digests:
+            raise click.UsageError("--tree cannot be combined with -q, --format or --digests")
+        print_tree(obj, [r for r in records if not repository or any(
+            _split_tag(t)[0] == repository for t in r.tags)])
+        return
     rows = _image_rows(records)
     if repository:
         rows = [r for r in rows if r["Repository"] == repository
@@ -119,14 +132,18 @@ def _digest_for(obj: Any, row: dict[str, Any]) -> str:
 @click.option("--no-trunc", is_flag=True, help="Do not truncate the output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only image IDs.")
 @click.option("--format", "fmt", help="Go template, or json / table.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("name")
 @click.pass_obj
 def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
-            name: str) -> None:
+            platform: str | None, name: str) -> None:
     """Show the history of an image."""
+    from hullbox.engine.image_platform import require_platform
     from hullbox.engine.image_usage import history as image_history
     from hullbox.engine.units import human_size
 
+    require_platform(obj.engine.images, name, platform)
     entries = image_history(obj.engine.images, name)
     rows = []
     for entry in entries:
@@ -159,11 +176,24 @@ def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
 @click.option("-a", "--all", "all_unused", is_flag=True,
               help="Remove every image no container uses, not only dangling ones.")
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="until=DURATION|TIME (created before), label=K[=V], label!=K[=V].")
 @click.pass_obj
-def prune(obj: Any, all_unused: bool, force: bool) -> None:
+def prune(obj: Any, all_unused: bool, force: bool, filters: tuple[str, ...]) -> None:
     """Remove unused images."""
     from hullbox.engine.image_usage import prune_images
+    from hullbox.engine.prune_filters import prune_matcher, rfc3339_seconds
     from hullbox.engine.units import human_size
+
+    service = obj.engine.images
+
+    def created(record: Any) -> float:
+        return rfc3339_seconds(record.created)
+
+    def labels(record: Any) -> dict[str, str]:
+        return dict(service.get(record.id).config.config.labels or {})
+
+    selected = prune_matcher(filters, created, labels)
 
     if not force:
         what = ("all images without at least one container associated to them"
@@ -171,7 +201,8 @@ def prune(obj: Any, all_unused: bool, force: bool) -> None:
         click.echo(f"WARNING! This will remove {what}.")
         if not click.confirm("Are you sure you want to continue?", default=False):
             return
-    report = prune_images(obj.engine.images, all_unused=all_unused)
+    report = prune_images(obj.engine.images, all_unused=all_unused,
+                          selected=selected if filters else None)
     if report.deleted:
         click.echo("Deleted Images:")
         for name in report.untagged:
@@ -193,10 +224,27 @@ def tag(obj: Any, source: str, target: str) -> None:
 
 @click.command()
 @click.option("-f", "--force", is_flag=True, help="Remove even if in use or tagged twice.")
+@click.option("--no-prune", is_flag=True,
+              help="Keep untagged parent images (hullbox images have no parent images: "
+                   "rmi never removes another image, with or without it).")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
-def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
+def rmi(obj: Any, force: bool, no_prune: bool, platform: str | None,
+        names: tuple[str, ...]) -> int:
     """Remove images; goes on past a failure and exits 1 if any failed."""
+    if platform is not None:  # a wrong platform is bad input: nothing is removed
+        from hullbox.engine.image_platform import require_platform
+        from hullbox.errors import NotFound
+
+        for name in names:
+            try:
+                obj.engine.images.get(name)
+            except NotFound:
+                continue  # reported by the removal below, as without --platform
+            require_platform(obj.engine.images, name, platform)
+
     def remove(name: str) -> None:
         for line in obj.engine.images.remove(name, force=force):
             click.echo(line)
@@ -206,11 +254,20 @@ def rmi(obj: Any, force: bool, names: tuple[str, ...]) -> int:
 
 @click.command(name="inspect")
 @click.option("-f", "--format", "fmt", help="Go template.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform (one image is one platform here).")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
-def image_inspect(obj: Any, fmt: str | None, names: tuple[str, ...]) -> int:
+def image_inspect(obj: Any, fmt: str | None, platform: str | None,
+                  names: tuple[str, ...]) -> int:
     """Low-level information on images, as JSON."""
-    return inspect_each(names, obj.engine.images.inspect, fmt)
+    from hullbox.engine.image_platform import require_platform
+
+    def inspect(name: str) -> Any:
+        require_platform(obj.engine.images, name, platform)
+        return obj.engine.images.inspect(name)
+
+    return inspect_each(names, inspect, fmt)
 
 
 def register(cli: click.Group) -> None:

@@ -15,33 +15,34 @@ import click
 _INSECURE_HELP = "Allow plain HTTP and unverified TLS to this registry."
 
 
+_TRUST_HELP = ("Accepted as docker's default (true); hullbox verifies no signatures "
+               "(no Notary): images are checked by digest only.")
+
+
 @click.command()
+@click.option("-a", "--all-tags", is_flag=True, help="Pull every tagged image of the repository.")
 @click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
               help="Platform to pull from a multi-platform image (default linux/amd64).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image reference.")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--disable-content-trust", is_flag=True, default=True, help=_TRUST_HELP)
 @click.argument("name")
 @click.pass_obj
-def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str) -> None:
+def pull(obj: Any, all_tags: bool, platform: str | None, quiet: bool, insecure: bool,
+         disable_content_trust: bool, name: str) -> None:
     """Download an image from a registry."""
-    from hullbox.cli.registry_progress import display
     from hullbox.oci.reference import parse
 
+    if all_tags:
+        _pull_all(obj, name, platform, quiet, insecure)
+        return
     ref = parse(name)
-    if not quiet:
-        if ref.tag and not ref.digest and ":" not in name.rsplit("/", 1)[-1]:
-            click.echo(f"Using default tag: {ref.tag}")
-        # docker names the repository by its path: "Pulling from library/busybox"
-        click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
-
-    shown = display(quiet)
-    with shown or contextlib.nullcontext():
-        result = obj.engine.distribution.pull(
-            name, platform=platform, insecure=insecure, listener=shown)
+    if not quiet and ref.tag and not ref.digest and ":" not in name.rsplit("/", 1)[-1]:
+        click.echo(f"Using default tag: {ref.tag}")
+    result = _pull_one(obj, name, platform, quiet, insecure)
     if quiet:
         click.echo(result.reference)
         return
-    click.echo(f"Digest: {result.digest}")
     familiar = parse(result.reference).familiar
     if result.downloaded:
         click.echo(f"Status: Downloaded newer image for {familiar}")
@@ -50,27 +51,73 @@ def pull(obj: Any, platform: str | None, quiet: bool, insecure: bool, name: str)
     click.echo(result.reference)
 
 
-@click.command()
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
-@click.argument("name")
-@click.pass_obj
-def push(obj: Any, quiet: bool, insecure: bool, name: str) -> None:
-    """Upload an image to a registry."""
+def _pull_one(obj: Any, name: str, platform: str | None, quiet: bool, insecure: bool) -> Any:
+    """One tag with its progress and digest lines; returns the PullResult."""
     from hullbox.cli.registry_progress import display
     from hullbox.oci.reference import parse
 
     ref = parse(name)
     if not quiet:
-        click.echo(f"The push refers to repository [{ref.name}]")
-
+        # docker names the repository by its path: "Pulling from library/busybox"
+        click.echo(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
     shown = display(quiet)
     with shown or contextlib.nullcontext():
-        result = obj.engine.distribution.push(name, insecure=insecure, listener=shown)
-    if result.note:
-        click.echo(f"WARNING: {result.note}", err=True)
+        result = obj.engine.distribution.pull(
+            name, platform=platform, insecure=insecure, listener=shown)
     if not quiet:
-        click.echo(f"{result.tag}: digest: {result.digest} size: {result.size}")
+        click.echo(f"Digest: {result.digest}")
+    return result
+
+
+def _pull_all(obj: Any, name: str, platform: str | None, quiet: bool, insecure: bool) -> None:
+    """``pull -a``: each tag as docker shows it, then one status line for
+    the repository."""
+    from hullbox.oci.reference import parse
+
+    tags = obj.engine.distribution.registry_tags(name, insecure=insecure)
+    downloaded = sum(_pull_one(obj, tag, platform, quiet, insecure).downloaded
+                     for tag in tags)
+    repository = parse(tags[0])
+    if not quiet:
+        state = "Downloaded newer image" if downloaded else "Image is up to date"
+        click.echo(f"Status: {state} for {repository.familiar_name}")
+    click.echo(repository.name)
+
+
+@click.command()
+@click.option("-a", "--all-tags", is_flag=True, help="Push every local tag of the repository.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+              help="The image must be of this platform; it is pushed alone, without "
+                   "the multi-platform index it was pulled through.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--disable-content-trust", is_flag=True, default=True,
+              help="Accepted as docker's default (true); hullbox signs nothing.")
+@click.argument("name")
+@click.pass_obj
+def push(obj: Any, all_tags: bool, platform: str | None, quiet: bool, insecure: bool,
+         disable_content_trust: bool, name: str) -> None:
+    """Upload an image to a registry."""
+    from hullbox.cli.registry_progress import display
+    from hullbox.oci.reference import parse
+
+    names = obj.engine.distribution.local_tags(name) if all_tags else [name]
+    if platform is not None:  # every image checked before any byte goes out
+        from hullbox.engine.image_platform import require_platform
+
+        for each_name in names:
+            require_platform(obj.engine.images, each_name, platform)
+    if not quiet:
+        click.echo(f"The push refers to repository [{parse(names[0]).name}]")
+    for each_name in names:
+        shown = display(quiet)
+        with shown or contextlib.nullcontext():
+            result = obj.engine.distribution.push(each_name, insecure=insecure,
+                                                  platform=platform, listener=shown)
+        if result.note:
+            click.echo(f"WARNING: {result.note}", err=True)
+        if not quiet:
+            click.echo(f"{result.tag}: digest: {result.digest} size: {result.size}")
 
 
 @click.command()

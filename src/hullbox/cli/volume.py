@@ -21,16 +21,34 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
     return out
 
 
+_CLUSTER = "cluster volumes need a swarm manager, and hullbox has no swarm"
+#: docker's Cluster Volume flags: any of them typed makes a cluster volume
+CLUSTER_FLAGS = ("availability", "group", "limit_bytes", "required_bytes", "scope", "secret",
+                 "sharing", "topology_preferred", "topology_required", "type")
+
+
+def _cluster_options(command: Any) -> Any:
+    for flag in reversed(CLUSTER_FLAGS):
+        multiple = flag in ("secret", "topology_preferred", "topology_required")
+        command = click.option(f"--{flag.replace('_', '-')}", flag, multiple=multiple,
+                               default=None, help="Cluster Volume (swarm): refused.")(command)
+    return command
+
+
 @click.command()
 @click.option("-d", "--driver", default="local", help="Volume driver (local).")
 @click.option("-o", "--opt", multiple=True, metavar="KEY=VALUE",
               help="Driver option: type=tmpfs|none|..., device=..., o=size=64m|bind.")
 @click.option("--label", multiple=True, metavar="KEY=VALUE", help="Set metadata.")
+@_cluster_options
 @click.argument("name", required=False)
 @click.pass_obj
-def create(obj: Any, driver: str, opt: tuple[str, ...], label: tuple[str, ...],
-           name: str | None) -> None:
+def create(obj: Any, /, driver: str, opt: tuple[str, ...], label: tuple[str, ...],
+           name: str | None, **cluster: Any) -> None:
     """Create a volume (a random name when NAME is not given); prints its name."""
+    typed = [f"--{k.replace('_', '-')}" for k, v in cluster.items() if v]
+    if typed:
+        raise InvalidArgument(f"{typed[0]}: {_CLUSTER}; leave the cluster flags out")
     record = obj.engine.volumes.create(name, driver=driver, options=_pairs(opt, "--opt"),
                                        labels=_pairs(label, "--label"))
     click.echo(record.name)
@@ -51,9 +69,13 @@ def _row(obj: Any, record: Any) -> dict[str, Any]:
 @click.option("--format", "fmt", help="Go template, or json / table.")
 @click.option("-f", "--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="dangling=true|false, driver=, label=KEY[=VALUE], name=.")
+@click.option("--cluster", is_flag=True, help="Cluster volumes (swarm): refused.")
 @click.pass_obj
-def ls(obj: Any, quiet: bool, fmt: str | None, filters: tuple[str, ...]) -> None:
+def ls(obj: Any, quiet: bool, fmt: str | None, filters: tuple[str, ...],
+       cluster: bool) -> None:
     """List volumes."""
+    if cluster:
+        raise InvalidArgument(f"--cluster: {_CLUSTER}")
     from hullbox.engine.volumes import FILTER_KEYS, parse_volume_filters
 
     volumes = obj.engine.volumes.list(parse_volume_filters(filters, FILTER_KEYS))

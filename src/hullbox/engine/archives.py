@@ -12,7 +12,7 @@ from typing import IO
 
 from hullbox.engine import events
 from hullbox.engine.images import ImageService
-from hullbox.errors import InvalidArgument
+from hullbox.errors import ImageNotFound, InvalidArgument
 from hullbox.image.archive_read import LoadedImage, load
 from hullbox.image.archive_write import (
     SavedImage,
@@ -33,13 +33,19 @@ class ArchiveService:
         self.store = store
         self.images = images
 
-    def save(self, names: list[str], output: str | None, fmt: str = "docker-archive") -> None:
+    def save(self, names: list[str], output: str | None, fmt: str = "docker-archive",
+             platform: str | None = None) -> None:
         """Write the images ``names`` to ``output`` (a file; None or "-" for
-        stdout, which must not be a terminal). A partly written file is removed."""
+        stdout, which must not be a terminal). A partly written file is
+        removed. With ``platform`` each image must be of it."""
+        from hullbox.engine.image_platform import require_platform
+
         if fmt not in FORMATS:
             raise InvalidArgument(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         if not names:
             raise InvalidArgument("save needs at least one image")
+        for name in names:
+            require_platform(self.images, name, platform)
         images = self._select(names)
         if fmt == "oci-dir":
             if not output or output == "-":
@@ -66,15 +72,23 @@ class ArchiveService:
             by_id[image.id] = SavedImage(image.id, image.record.manifest_digest, merged)
         return list(by_id.values())
 
-    def load(self, source: str | None) -> list[LoadedImage]:
+    def load(self, source: str | None, platform: str | None = None) -> list[LoadedImage]:
         """Load every image in an archive file (any compression docker load
-        takes), an OCI layout directory, or stdin (None or "-")."""
+        takes), an OCI layout directory, or stdin (None or "-"); with
+        ``platform`` only that platform's images, and at least one."""
+        from hullbox.registry.platform import parse_platform
+
+        wanted = parse_platform(platform) if platform is not None else None
+        matcher = wanted.matches if wanted is not None else None
+        label = source if source and source != "-" else "stdin"
         if source and source != "-" and Path(source).is_dir():
-            loaded = load(self.store, Path(source), source)
+            loaded = load(self.store, Path(source), source, matcher)
         else:
-            label = source if source and source != "-" else "stdin"
             with _uncompressed_tar(self.store, source, label) as path:
-                loaded = load(self.store, path, label)
+                loaded = load(self.store, path, label, matcher)
+        if wanted is not None and not loaded:
+            raise ImageNotFound(f"{label} holds no image for platform {wanted}; "
+                                "drop --platform to load what it has")
         for item in loaded:
             events.image(self.store, item.image.id, "load")
         return loaded

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.engine.build_step_settings import StepSettings
 from hullbox.engine.containers import ContainerService
 from hullbox.engine.images import ImageService
 from hullbox.errors import InvalidArgument
@@ -43,6 +44,9 @@ class BuildRequest:
     output: BuildOutput | None = None  # -o: the filesystem written out, not an image
     stdout: Writable | None = None  # where -o - writes
     network: str = "none"
+    step: StepSettings = field(default_factory=StepSettings)  # RUN containers' limits...
+    cache_from: list[str] = field(default_factory=list)  # images whose layers are cache
+    squash: bool = False  # the build's new layers as one
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from hullbox.build.runops import RunOp
 from hullbox.build.workspace import Workspace
+from hullbox.engine.build_step_settings import StepSettings
 from hullbox.engine.launch import runtime_state_root
 from hullbox.engine.rootfs import hosts_file, resolv_conf, resolve_user
 from hullbox.engine.specgen import merge_env
@@ -23,10 +24,11 @@ HOSTNAME = "buildkitsandbox"  # what BuildKit's RUN steps see
 
 
 def run_step(op: RunOp, space: Workspace, extra_mounts: list[dict[str, Any]],
-             output: Callable[[str], None]) -> int:
-    """Run ``op`` in ``space`` (mounted); returns its exit code."""
+             output: Callable[[str], None], *, settings: StepSettings | None = None) -> int:
+    """Run ``op`` in ``space`` (mounted); returns its exit code. ``settings``:
+    the build's flags for its RUN containers (--memory, --add-host...)."""
     container_id = "build-" + secrets.token_hex(8)
-    spec = _spec(op, space, container_id, extra_mounts)
+    spec = _spec(op, space, container_id, extra_mounts, settings or StepSettings())
     (space.base / "config.json").write_text(json.dumps(spec))
     from hullbox.runtime.run import run_container
 
@@ -57,11 +59,11 @@ def _pump(fd: int, output: Callable[[str], None]) -> None:
 
 
 def _spec(op: RunOp, space: Workspace, container_id: str,
-          extra_mounts: list[dict[str, Any]]) -> dict[str, Any]:
+          extra_mounts: list[dict[str, Any]], settings: StepSettings) -> dict[str, Any]:
     user = resolve_user(space.rootfs, op.user)
     host_network = op.network == "host"
     etc = {
-        "hosts": hosts_file(HOSTNAME),
+        "hosts": hosts_file(HOSTNAME) + settings.hosts_lines(),
         "hostname": HOSTNAME + "\n",
         "resolv.conf": resolv_conf(host_network),
     }
@@ -82,4 +84,5 @@ def _spec(op: RunOp, space: Workspace, container_id: str,
                                "source": str(path), "options": ["rbind", "rprivate"]})
     spec["mounts"].extend(extra_mounts)
     linux["cgroupsPath"] = f"/hullbox/{container_id}"
+    settings.apply(spec, container_id)
     return spec

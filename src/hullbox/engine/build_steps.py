@@ -4,9 +4,11 @@ target needs, run them, record the image (or write its filesystem out, with
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.build.cache import CachedLayer
 from hullbox.build.context import BuildContext
 from hullbox.build.instructions import Dockerfile, load
 from hullbox.build.parser import DockerfileSyntaxError, ParseResult, parse
@@ -67,22 +69,31 @@ def run_build(store: Store, images: ImageService, request: BuildRequest, tags: l
         except DockerfileSyntaxError as exc:
             raise InvalidArgument(exc.at(name)) from None
         check_required_secrets(plan, secrets, agents, name)
+        request_cache = _cache_from(store, resolver, request.cache_from, warnings)
         return _solve(store, plan, context, request, tags, progress, name,
-                      (secrets, agents), warnings)
+                      (secrets, agents), warnings, request_cache)
 
 
 def _solve(store: Store, plan: Plan, context: BuildContext, request: BuildRequest,
            tags: list[str], progress: Progress, name: str,
-           secrets: tuple[dict[str, bytes], dict[str, str]], warnings: list[str]) -> BuildResult:
+           secrets: tuple[dict[str, bytes], dict[str, str]], warnings: list[str],
+           cache_from: dict[str, CachedLayer]) -> BuildResult:
     from hullbox.engine.build import BuildResult
 
     if plan.unused_args:
         warnings.append("one or more build-args were not consumed: "
                         + ", ".join(plan.unused_args))
-    solver = Solver(store, plan, context, runner=run_step, no_cache=request.no_cache,
+    solver = Solver(store, plan, context, runner=partial(run_step, settings=request.step),
+                    no_cache=request.no_cache,
                     progress=progress, dockerfile_name=name, secrets=secrets[0],
-                    ssh=secrets[1])
+                    ssh=secrets[1], cache_from=cache_from)
     state, target = solver.solve()
+    if request.squash:
+        from hullbox.build.squash import base_layer_count, squash_state
+
+        vertex = progress.start("squashing the new layers")
+        state = squash_state(store, state, base_layer_count(plan))
+        progress.done(vertex)
     output = request.output
     if output is not None:
         _export(store, state.lowers(store), output, request, progress)
@@ -95,6 +106,22 @@ def _solve(store: Store, plan: Plan, context: BuildContext, request: BuildReques
         progress.log(vertex, f"naming to {tag} done")
     progress.done(vertex)
     return BuildResult(record, warnings)
+
+
+def _cache_from(store: Store, resolver: BaseImages, names: list[str],
+                warnings: list[str]) -> dict[str, CachedLayer]:
+    """The layers the --cache-from images offer; one that cannot be found
+    or pulled is a warning, as in BuildKit, not a failed build."""
+    from hullbox.build.cache_from import cache_index
+    from hullbox.errors import HullboxError
+
+    images = []
+    for name in names:
+        try:
+            images.append(resolver(name))
+        except HullboxError as exc:
+            warnings.append(f"--cache-from {name}: {exc}; building without it")
+    return cache_index(store, images)
 
 
 def _parse(text: str, name: str, progress: Progress,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hullbox.engine import events
-from hullbox.errors import InvalidArgument
+from hullbox.errors import ImageNotFound, InvalidArgument
 from hullbox.oci import reference
 from hullbox.store import images as image_db
 
@@ -62,29 +62,57 @@ class DistributionService:
         events.image(self.store, parsed.familiar, "pull", parsed.familiar_name)
         return result
 
+    def registry_tags(self, ref: str, *, insecure: bool = False) -> list[str]:
+        """``pull -a``: the references of every tag the registry has for the
+        repository ``ref`` names (which must name no tag or digest)."""
+        from hullbox.registry.client import RegistryClient
+        from hullbox.registry.repository import Repository
+
+        parsed = _whole_repository(ref, "pull")
+        with RegistryClient(parsed.domain, insecure=insecure) as client:
+            tags = Repository(client, parsed.path).tags()
+        if not tags:
+            raise InvalidArgument(f"pull -a: repository {parsed.familiar_name} has no tags")
+        return [str(parsed.with_tag(tag)) for tag in sorted(tags)]
+
+    def local_tags(self, ref: str) -> list[str]:
+        """``push -a``: every local tag of the repository ``ref`` names."""
+        parsed = _whole_repository(ref, "push")
+        tags = sorted(t for record in image_db.list_images(self.store) for t in record.tags
+                      if reference.parse(t).name == parsed.name)
+        if not tags:
+            raise ImageNotFound(f"push -a: no local image is tagged {parsed.familiar_name}; "
+                                f"tag one with: hullbox tag IMAGE {parsed.familiar_name}:TAG")
+        return tags
+
     def push(
         self,
         ref: str,
         *,
         insecure: bool = False,
+        platform: str | None = None,
         chunk_size: int | None = None,
         listener: Callable[[BlobEvent], None] | None = None,
     ) -> PushResult:
         """``docker push``: upload the local image named ``ref`` to the
-        registry and repository that name says."""
+        registry and repository that name says. With ``platform`` the image
+        must be of it and goes alone, never the index it came through."""
+        from hullbox.engine.image_platform import require_platform
         from hullbox.registry.client import RegistryClient
         from hullbox.registry.multiarch import stored_index
         from hullbox.registry.push import push_image, push_index
         from hullbox.registry.repository import Repository
 
         parsed = reference.parse(ref)
+        require_platform(self.images, ref, platform)
         image = self.images.get(ref)
         manifest_bytes = self.store.read_blob(image.record.manifest_digest)
         sources = [
             other.path for other in (reference.parse(t) for t in image.record.tags)
             if other.domain == parsed.domain and other.path != parsed.path
         ]
-        index = stored_index(self.store, image.id, image.record.manifest_digest)
+        index = None if platform else stored_index(self.store, image.id,
+                                                   image.record.manifest_digest)
         with RegistryClient(parsed.domain, insecure=insecure) as client:
             repo = Repository(client, parsed.path, push=True)
             if index is not None and not index.missing:
@@ -126,6 +154,15 @@ class DistributionService:
         from hullbox.registry import credentials
 
         return credentials.erase(_registry_name(server))
+
+
+def _whole_repository(ref: str, verb: str) -> reference.Reference:
+    """The repository of ``-a``: a name with neither tag nor digest."""
+    parsed = reference.parse(ref, default_tag=False)
+    if parsed.tag or parsed.digest:
+        raise InvalidArgument(f"{verb} -a: {ref!r} names a tag or digest, but --all-tags "
+                              f"takes a repository; give {parsed.familiar_name} alone")
+    return parsed
 
 
 def _registry_name(server: str | None) -> str:

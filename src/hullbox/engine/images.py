@@ -52,13 +52,17 @@ class ImageService:
         *,
         changes: builtins.list[str] | None = None,
         message: str = "",
+        platform: str | None = None,
     ) -> ImageRecord:
-        """Make an image of one root filesystem tar (``docker import``)."""
+        """Make an image of one root filesystem tar (``docker import``);
+        ``platform`` (os/arch[/variant]) is what its config says it is."""
+        from hullbox.engine.image_platform import import_platform
         from hullbox.image.importer import import_rootfs
 
         if ref is not None:
             reference.parse(ref)  # a bad name fails before any byte is read
-        record = import_rootfs(self.store, source, ref, changes=changes, message=message)
+        record = import_rootfs(self.store, source, ref, changes=changes, message=message,
+                               platform=import_platform(platform))
         events.image(self.store, record.id, "import")
         return record
 
@@ -215,6 +219,7 @@ class ImageService:
                 **({"Shell": cfg.config.shell} if cfg.config.shell else {}),
             },
             "Architecture": cfg.architecture,
+            **({"Variant": cfg.variant} if cfg.variant else {}),  # omitempty, as Docker
             "Os": cfg.os,
             "Size": image.record.size,
             "GraphDriver": {

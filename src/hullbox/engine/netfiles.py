@@ -94,6 +94,13 @@ def refresh_hosts(store: Store, network_ids: set[str], also: str | None = None) 
         _write_hosts(store, container_id, own, networks, user)
 
 
+def _links(options: ContainerOptions, network: str) -> dict[str, list[str]]:
+    """``network connect --link NAME:ALIAS``: aliases only this container sees."""
+    from hullbox.engine.network_connect import link_aliases
+
+    return link_aliases(options.networking.connected.get(network) or {})
+
+
 def _write_hosts(store: Store, container_id: str, own: list[Lease],
                  networks: dict[str, Network], user: set[str]) -> None:
     from hullbox.network import ipam
@@ -111,12 +118,14 @@ def _write_hosts(store: Store, container_id: str, own: list[Lease],
     for lease in own:
         if lease.network_id not in user:
             continue
+        links = _links(options, networks[lease.network_id].name)
         for peer in ipam.leases_on(store, lease.network_id):
             if peer.container_id == container_id:
                 continue
             peer_record = container_db.get(store, peer.container_id)
             names = [peer_record.name] if peer_record else []
-            peer_names = [*names, *peer.aliases, peer.container_id[:12]]
+            peer_names = [*names, *peer.aliases, peer.container_id[:12],
+                          *links.get(names[0] if names else "", [])]
             peer_names += _linked(options, peer_names)
             peers.append((peer.address, peer_names))
             if peer.address6:

@@ -86,7 +86,7 @@ def default_network(store: Store) -> Network:
         if network is None:
             network_id = new_id()
             default = store.root.resolve() == DEFAULT_ROOT
-            taken = [n.subnet for n in ipam.list_networks(store)]
+            taken = [n.subnet for n in ipam.list_networks(store) if n.subnet]
             subnet = bridge.choose_subnet(taken, default=default)
             base, _ = ipam.parse_cidr(subnet)
             network = ipam.Network(
@@ -226,6 +226,7 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
         undo.callback(disconnect_all, store, record.id)
         leases: list[tuple[Network, Lease]] = []
         routed = False  # the first network that is not internal gives the default route
+        gateway = gateway_choice(networks, options)  # ... unless connect --gw-priority
         for index, (network, (name, aliases, address)) in enumerate(
                 zip(networks, endpoints(options), strict=True)):
             bridge.ensure_bridge(network, store.root / "hullbox.db")
@@ -233,8 +234,9 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
                 store, network, record.id, str(path), index, address=address,
                 mac=options.networking.mac_address if index == 0 else "",
                 aliases=aliases if name != "bridge" else [],
-                default_route=not routed and not network.internal,
-                **options.namespaces.endpoint_addresses(index, name))
+                default_route=index == gateway if gateway >= 0 else (
+                    not routed and not network.internal),
+                **_endpoint_extra(options, index, name))
             routed = routed or not network.internal
             leases.append((network, lease))
             events.network(store, network.id, network.name, "connect", container=record.id)
@@ -248,6 +250,30 @@ def setup(store: Store, images: ImageService, record: ContainerRecord,
             netfiles.refresh_hosts(store, {n.id for n, _ in leases}, also=record.id)
         keep = undo.pop_all()
     return keep.close
+
+
+def gateway_choice(networks: list[Network], options: ContainerOptions) -> int:
+    """The index of the network that gives the default route (network_connect)."""
+    from hullbox.engine.network_connect import gateway_index
+
+    entries = [None, *(options.networking.connected.get(name)
+                       for name, _a, _i in endpoints(options)[1:])]
+    return gateway_index(networks, entries)
+
+
+def _endpoint_extra(options: ContainerOptions, index: int, name: str) -> dict[str, Any]:
+    """run's --ip6/--link-local-ip (the first network) and each network's
+    fixed addresses, overridden by what network connect gave that network."""
+    extra = options.namespaces.endpoint_addresses(index, name)
+    joined = connected_extra(options.networking.connected.get(name) if index else None)
+    return {**extra, **{key: value for key, value in joined.items() if value}}
+
+
+def connected_extra(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """--ip6, --link-local-ip, --driver-opt of a network joined with connect."""
+    from hullbox.engine.network_connect import networking_extra
+
+    return networking_extra(entry) if entry else {}
 
 
 def _nothing() -> None:

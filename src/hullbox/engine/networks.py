@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import re
-import time
 from collections.abc import Callable
 from typing import Any
 
-from hullbox.engine import events, netplan, networking
+from hullbox.engine import events, networking
 from hullbox.engine.netplan import Addressing
 from hullbox.engine.options import ContainerOptions
 from hullbox.errors import Conflict, HullboxError, InvalidArgument
 from hullbox.network import bridge, ipam
 from hullbox.network.ipam import Network
+from hullbox.network.netopts import NetworkSettings
 from hullbox.network.ports import PublishedPort
 from hullbox.store import containers as container_db
 from hullbox.store.store import Store
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 PREDEFINED = ("bridge", "host", "none")
 
 
@@ -32,38 +30,18 @@ class NetworkService:
 
     def create(self, name: str, *, subnet: str = "", gateway: str = "", driver: str = "bridge",
                labels: dict[str, str] | None = None, internal: bool = False,
-               addressing: Addressing | None = None) -> Network:
+               addressing: Addressing | None = None,
+               settings: NetworkSettings | None = None) -> Network:
         """A user-defined bridge network, its bridge made at once; ``subnet``
-        and ``gateway`` (IPv4) are short for an ``addressing`` of just those."""
-        from hullbox.engine.names import new_id
-        from hullbox.engine.rootless import refuse_bridge
+        and ``gateway`` (IPv4) are short for an ``addressing`` of just those.
+        ``settings``: -o, --aux-address, --config-only... (network/netopts)."""
+        from hullbox.engine.network_create import create_network
 
-        refuse_bridge(f"network create {name}")
-        if not _NAME.match(name):
-            raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, "
-                                  "'_', '.' and '-', starting with a letter or digit")
-        if name in PREDEFINED:
-            raise Conflict(f"network name {name} is reserved for the predefined network")
-        if driver != "bridge":
-            raise InvalidArgument(f"network driver {driver!r} is not supported; use bridge")
-        if ipam.find_network(self.store, name) is not None:
-            raise Conflict(f"network with name {name} already exists")
-        bridge.sweep_orphans()
-        network_id = new_id()
-        with bridge.host_lock():
-            asked = addressing or Addressing(subnet=subnet, gateway=gateway)
-            chosen = netplan.choose(asked, ipam.list_networks(self.store))
-            network = Network(id=network_id, name=name, bridge=f"hb-{network_id[:12]}",
-                              subnet=chosen.subnet, gateway=chosen.gateway,
-                              internal=internal, labels=dict(labels or {}),
-                              created=time.time(), ip_range=chosen.ip_range,
-                              subnet6=chosen.subnet6, gateway6=chosen.gateway6)
-            ipam.insert_network(self.store, network)
-        try:
-            bridge.ensure_bridge(network, self.store.root / "hullbox.db")
-        except BaseException:
-            ipam.delete_network(self.store, network.id)
-            raise
+        network = create_network(self.store, name, driver=driver, labels=dict(labels or {}),
+                                 internal=internal,
+                                 addressing=addressing or Addressing(subnet=subnet,
+                                                                     gateway=gateway),
+                                 settings=settings or NetworkSettings())
         events.network(self.store, network.id, network.name, "create")
         return network
 
@@ -93,13 +71,19 @@ class NetworkService:
                 "IPv4Address": f"{lease.address}/{network.prefix}",
                 "IPv6Address": f"{lease.address6}/{network.prefix6}" if lease.address6 else "",
             }
+        settings = network.settings
+        options = dict(settings.options) if settings.config_only else {
+            "com.docker.network.bridge.name": network.bridge, **settings.options}
         return {
             "Name": network.name, "Id": network.id, "Created": rfc3339(network.created),
-            "Scope": "local", "Driver": network.driver, "EnableIPv6": bool(network.subnet6),
+            "Scope": "local", "Driver": network.driver,
+            "EnableIPv4": bool(network.subnet) or not settings.config_only,
+            "EnableIPv6": bool(network.subnet6),
             "IPAM": ipam.as_json(network), "Internal": network.internal,
-            "Attachable": False, "Ingress": False, "Containers": members,
-            "Options": {"com.docker.network.bridge.name": network.bridge},
-            "Labels": network.labels,
+            "Attachable": settings.attachable, "Ingress": False,
+            "ConfigFrom": {"Network": settings.config_from},
+            "ConfigOnly": settings.config_only, "Containers": members,
+            "Options": options, "Labels": network.labels,
         }
 
     def users(self, network: Network) -> builtins.list[str]:
@@ -107,7 +91,8 @@ class NetworkService:
         network or are set to join it."""
         from hullbox.vm.bridged import machines_on
 
-        found = []
+        found = [f"network {n.name}" for n in ipam.list_networks(self.store)
+                 if n.settings.config_from == network.name]  # made --config-from it
         running = {lease.container_id for lease in ipam.leases_on(self.store, network.id)}
         for record in container_db.list_all(self.store):
             options = ContainerOptions.from_json(record.config)
@@ -122,6 +107,9 @@ class NetworkService:
             raise Conflict(f"{name_or_id} is a predefined network and cannot be removed")
         network = ipam.get_network(self.store, name_or_id)
         users = self.users(network)
+        if users and network.settings.config_only:
+            raise Conflict(f"cannot remove config-only network {network.name}: "
+                           f"{', '.join(users)} was made from it; remove that first")
         if users:
             vms = any(user.startswith("VM ") for user in users)
             raise Conflict(f"cannot remove network {network.name}: "
@@ -129,7 +117,8 @@ class NetworkService:
                            f"({', '.join(users)}); remove them or disconnect them first "
                            f"(hullbox network disconnect {network.name} CONTAINER"
                            f"{'; hullbox vm rm VM' if vms else ''})")
-        bridge.remove_bridge(network.id, network.bridge, bridge.subnets(network))
+        if not network.settings.config_only:  # it has no bridge
+            bridge.remove_bridge(network.id, network.bridge, bridge.subnets(network))
         ipam.delete_network(self.store, network.id)
         events.network(self.store, network.id, network.name, "destroy")
         return network
@@ -151,9 +140,12 @@ class NetworkService:
         return removed
 
     def connect(self, name_or_id: str, container: str, *, aliases: builtins.list[str] | None = None,
-                ip: str = "") -> None:
+                ip: str = "", ip6: str = "", link_local: builtins.list[str] | None = None,
+                links: builtins.list[str] | None = None,
+                driver_opts: builtins.list[str] | None = None, gw_priority: int = 0) -> None:
         """Join a container to a network: at once if it runs, else at its next start."""
         from hullbox.engine import netfiles
+        from hullbox.engine.network_connect import endpoint_config, networking_extra
         from hullbox.network import endpoint
 
         network = self.get(name_or_id)
@@ -164,19 +156,28 @@ class NetworkService:
         if network.name in [name for name, _a, _i in networking.endpoints(options)]:
             raise Conflict(f"container {record.name} is already connected to network "
                            f"{network.name}")
-        if ip:
-            ipam.ip_to_int(ip)
+        entry = endpoint_config(self.store, network, aliases=list(aliases or []), ip=ip,
+                                ip6=ip6, link_local=list(link_local or []),
+                                links=list(links or []), driver_opts=list(driver_opts or []),
+                                gw_priority=gw_priority)
+        before = [self.get(name) for name, _a, _i in networking.endpoints(options)]
+        was = networking.gateway_choice(before, options)
+        options.networking.connected[network.name] = entry
         if record.state == "running":
+            now = networking.gateway_choice([*before, network], options)
+            takes_route = now == len(before)  # --gw-priority above the others
             taken = {lease.host_ifname[-1] for lease in ipam.leases_of(self.store, record.id)}
             index = next(i for i in range(1, 16) if f"{i:x}" not in taken)
             endpoint.attach(self.store, network, record.id,
                             str(networking.netns_path(record.id)), index, address=ip,
-                            aliases=list(aliases or []), default_route=False)
+                            aliases=list(aliases or []), default_route=takes_route,
+                            replace_route=takes_route and was >= 0,
+                            **networking_extra(entry))
             events.network(self.store, network.id, network.name, "connect", container=record.id)
+            container_db.update(self.store, record.id, config=options.to_json())
             with networking.hosts_lock(self.store):
                 netfiles.refresh_hosts(self.store, {network.id}, also=record.id)
-        options.networking.connected[network.name] = {"aliases": list(aliases or []),
-                                                      "ip": ip}
+            return
         container_db.update(self.store, record.id, config=options.to_json())
 
     def disconnect(self, name_or_id: str, container: str) -> None:

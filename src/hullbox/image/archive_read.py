@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -31,6 +31,10 @@ _INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                 "application/vnd.docker.distribution.manifest.list.v2+json")
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
+
+
+#: ``load --platform``: true for the ``{"os", "architecture", "variant"}`` wanted
+PlatformFilter = Callable[[dict[str, Any] | None], bool]
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,14 @@ def _clean(name: str) -> str:
     return "/".join(parts)
 
 
-def load(store: Store, source: Path, label: str) -> list[LoadedImage]:
+def load(store: Store, source: Path, label: str,
+         wanted: PlatformFilter | None = None) -> list[LoadedImage]:
     """Store every image of the archive or layout at ``source`` (a directory,
-    or an uncompressed tar file the caller has prepared)."""
+    or an uncompressed tar file the caller has prepared); with ``wanted``
+    only the images of that platform (maybe none)."""
     if source.is_dir():
         files = _Files(label, None, source)
-        return _load_files(store, files)
+        return _load_files(store, files, wanted)
     try:
         tar = tarfile.open(source, "r:")  # noqa: SIM115 - closed by the with below
     except (tarfile.TarError, OSError) as exc:
@@ -119,21 +125,32 @@ def load(store: Store, source: Path, label: str) -> list[LoadedImage]:
             "by docker save, podman save or hullbox save"
         ) from exc
     with tar:
-        return _load_files(store, _Files(label, tar, None))
+        return _load_files(store, _Files(label, tar, None), wanted)
 
 
-def _load_files(store: Store, files: _Files) -> list[LoadedImage]:
+def _load_files(store: Store, files: _Files, wanted: PlatformFilter | None) -> list[LoadedImage]:
     if files.exists("manifest.json"):
-        return _load_docker_archive(store, files)
+        return _load_docker_archive(store, files, wanted)
     if files.exists("index.json"):
-        return _load_oci_layout(store, files)
+        return _load_oci_layout(store, files, wanted)
     raise InvalidArgument(
         f"{files.label} is not an image archive: it has neither manifest.json (docker "
         "save) nor index.json (an OCI layout)"
     )
 
 
-def _load_docker_archive(store: Store, files: _Files) -> list[LoadedImage]:
+def _of_platform(config_bytes: bytes, wanted: PlatformFilter | None) -> bool:
+    if wanted is None:
+        return True
+    try:
+        config = json.loads(config_bytes)
+    except ValueError:
+        return False
+    return isinstance(config, dict) and wanted(config)
+
+
+def _load_docker_archive(store: Store, files: _Files,
+                         wanted: PlatformFilter | None) -> list[LoadedImage]:
     entries = files.json("manifest.json")
     if not isinstance(entries, list) or not entries:
         raise LayerError(f"{files.label}: manifest.json lists no image")
@@ -142,6 +159,8 @@ def _load_docker_archive(store: Store, files: _Files) -> list[LoadedImage]:
         if not isinstance(entry, dict) or "Config" not in entry:
             raise LayerError(f"{files.label}: manifest.json has an entry without Config")
         config_bytes = files.read(entry["Config"])
+        if not _of_platform(config_bytes, wanted):
+            continue
         diff_ids = _diff_ids(config_bytes, files.label)
         layer_names = list(entry.get("Layers") or [])
         if len(layer_names) != len(diff_ids):
@@ -223,35 +242,48 @@ def _blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{hexpart}"
 
 
-def _load_oci_layout(store: Store, files: _Files) -> list[LoadedImage]:
+def _load_oci_layout(store: Store, files: _Files,
+                     wanted: PlatformFilter | None) -> list[LoadedImage]:
     index = files.json("index.json")
     loaded = []
     for entry in index.get("manifests") or []:
         tags = _layout_tags(entry.get("annotations") or {}, files.label)
-        manifest_desc = _pick_platform(files, entry)
+        manifest_desc = _pick_platform(files, entry, wanted)
+        if manifest_desc is None:
+            continue
         manifest_bytes = files.read(_blob_name(manifest_desc["digest"]))
         if sha256_digest(manifest_bytes) != manifest_desc["digest"]:
             raise LayerError(f"{files.label}: manifest {manifest_desc['digest'][:19]} does not "
                              "match its digest; the layout is corrupt")
         manifest = json.loads(manifest_bytes)
         config_bytes = files.read(_blob_name(manifest["config"]["digest"]))
+        if not _of_platform(config_bytes, wanted):
+            continue
         record = ingest_image(store, manifest_bytes, config_bytes,
                               lambda d: files.open(_blob_name(d.digest)),
                               tags=tags, source=files.label)
         loaded.append(LoadedImage(record, tuple(tags)))
-    if not loaded:
+    if not loaded and not wanted:
         raise LayerError(f"{files.label}: index.json lists no image")
     return loaded
 
 
-def _pick_platform(files: _Files, entry: dict[str, Any]) -> dict[str, Any]:
+def _pick_platform(files: _Files, entry: dict[str, Any],
+                   wanted: PlatformFilter | None) -> dict[str, Any] | None:
     """The image manifest an index entry stands for: itself, or through a
-    nested index, the linux/amd64 one (else the first)."""
+    nested index, the ``wanted`` one (None when there is none), else the
+    linux/amd64 one (else the first)."""
     while entry.get("mediaType") in _INDEX_TYPES:
         nested = files.json(_blob_name(entry["digest"]))
         children = nested.get("manifests") or []
         if not children:
             raise LayerError(f"{files.label}: index {entry['digest'][:19]} lists no image")
+        if wanted is not None:
+            found = next((c for c in children if wanted(c.get("platform"))), None)
+            if found is None:
+                return None
+            entry = found
+            continue
         entry = next((c for c in children
                       if (c.get("platform") or {}).get("architecture") == "amd64"
                       and (c.get("platform") or {}).get("os") == "linux"), children[0])

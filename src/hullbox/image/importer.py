@@ -60,7 +60,7 @@ def import_rootfs(
     *,
     changes: list[str] | None = None,
     message: str = "",
-    platform: tuple[str, str] = ("linux", "amd64"),
+    platform: tuple[str, ...] = ("linux", "amd64"),
 ) -> ImageRecord:
     """Import a root filesystem tar (plain, gzip or zstd, sniffed) from a path,
     ``"-"`` for stdin, or a binary file object; tag it ``reference`` when given.
@@ -161,7 +161,7 @@ def _unpack(raw: IO[bytes], label: str, blob: BlobWriter, staging: LayerStaging)
 
 
 def _image_config(
-    config: ContainerConfig, diff_id: str, message: str, platform: tuple[str, str]
+    config: ContainerConfig, diff_id: str, message: str, platform: tuple[str, ...]
 ) -> ImageConfig:
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     history: dict[str, str] = {"created": created, "created_by": "hullbox import"}
@@ -170,6 +170,7 @@ def _image_config(
     return ImageConfig(
         architecture=platform[1],
         os=platform[0],
+        variant=platform[2] if len(platform) > 2 else "",
         created=created,
         config=config,
         diff_ids=[diff_id],

@@ -19,6 +19,7 @@ import struct
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
+NLM_F_REPLACE = 0x100
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 NLMSG_ERROR = 2
@@ -28,6 +29,7 @@ RTM_NEWADDR = 20
 RTM_NEWROUTE = 24
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
+IFLA_MTU = 4
 IFLA_MASTER = 10
 IFLA_LINKINFO = 18
 IFLA_NET_NS_FD = 28
@@ -116,15 +118,17 @@ class Netlink:
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, f"create bridge {name}")
 
     def add_veth(self, name: str, *, master: int, peer: str, peer_netns_fd: int,
-                 peer_mac: str) -> None:
+                 peer_mac: str, mtu: int = 0) -> None:
         """A veth pair: ``name`` here, up and enslaved to bridge ``master``
-        (an ifindex); ``peer`` in the namespace of ``peer_netns_fd``."""
+        (an ifindex); ``peer`` in the namespace of ``peer_netns_fd``; both
+        ends of ``mtu`` when one is given (else the kernel's 1500)."""
+        mtu_attr = _attr(IFLA_MTU, struct.pack("=I", mtu)) if mtu else b""
         peer_msg = (_ifinfo() + _attr(IFLA_IFNAME, _name(peer))
-                    + _attr(IFLA_ADDRESS, mac_bytes(peer_mac))
+                    + _attr(IFLA_ADDRESS, mac_bytes(peer_mac)) + mtu_attr
                     + _attr(IFLA_NET_NS_FD, struct.pack("=I", peer_netns_fd)))
         linkinfo = (_attr(IFLA_INFO_KIND, b"veth")
                     + _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer_msg)))
-        body = (_ifinfo(up=True) + _attr(IFLA_IFNAME, _name(name))
+        body = (_ifinfo(up=True) + _attr(IFLA_IFNAME, _name(name)) + mtu_attr
                 + _attr(IFLA_MASTER, struct.pack("=I", master))
                 + _attr(IFLA_LINKINFO, linkinfo))
         self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body, f"create veth {name}")
@@ -134,6 +138,11 @@ class Netlink:
         (a VM's tap, which QEMU made)."""
         body = _ifinfo(index, up=True) + _attr(IFLA_MASTER, struct.pack("=I", master))
         self.request(RTM_NEWLINK, 0, body, f"attach link {index} to bridge {master}")
+
+    def set_mtu(self, index: int, mtu: int) -> None:
+        """The MTU of the link with this ifindex."""
+        body = _ifinfo(index) + _attr(IFLA_MTU, struct.pack("=I", mtu))
+        self.request(RTM_NEWLINK, 0, body, f"set the MTU of link {index} to {mtu}")
 
     def set_up(self, index: int) -> None:
         """Set IFF_UP on the link with this ifindex."""
@@ -166,15 +175,16 @@ class Netlink:
         self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body,
                      f"add address {address}/{prefix}")
 
-    def add_default_route(self, gateway: str, index: int) -> None:
-        """The default IPv4 or IPv6 route through ``gateway`` on link ``index``."""
+    def add_default_route(self, gateway: str, index: int, *, replace: bool = False) -> None:
+        """The default IPv4 or IPv6 route through ``gateway`` on link ``index``
+        (with ``replace``, instead of the one there is)."""
         family = _family(gateway)
         body = (_RTMSG.pack(family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0,
                             RTN_UNICAST, 0)
                 + _attr(RTA_GATEWAY, _socket.inet_pton(family, gateway))
                 + _attr(RTA_OIF, struct.pack("=I", index)))
-        self.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body,
-                     f"add default route via {gateway}")
+        self.request(RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if replace else NLM_F_EXCL),
+                     body, f"add default route via {gateway}")
 
 
 def _family(address: str) -> int:

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from hullbox.errors import Conflict, HullboxError, RuntimeFailure
+from hullbox.errors import Conflict, HullboxError, InvalidArgument, RuntimeFailure
 from hullbox.linux.netlink import Netlink, link_index
 from hullbox.network import nft
 from hullbox.network.ipam import Network, int_to_ip, ip_to_int, mask, parse_cidr
@@ -108,6 +108,10 @@ def exists(name: str) -> bool:
 def ensure_bridge(network: Network, db_path: Path) -> None:
     """Make the network's bridge if it is missing: a stat on every start,
     the work only on first use (or after a reboot)."""
+    if network.settings.config_only:
+        raise InvalidArgument(f"network {network.name} is a config-only network: nothing "
+                              "can join it; create one from it with: hullbox network create "
+                              f"--config-from {network.name} NAME")
     if exists(network.bridge):
         return
     with host_lock():
@@ -145,6 +149,8 @@ def _make_bridge(network: Network, db_path: Path) -> None:
             _write(SYS_NET / name / "ifalias",
                    f"{ALIAS_PREFIX}{network.id} {','.join(subnets(network))} {db_path}")
             index = link_index(name)
+            if network.settings.mtu:
+                nl.set_mtu(index, network.settings.mtu)
             nl.add_address(index, network.gateway, network.prefix)
             if network.subnet6:
                 nl.add_address(index, network.gateway6, network.prefix6)
@@ -161,7 +167,8 @@ def _make_bridge(network: Network, db_path: Path) -> None:
         for subnet in subnets(network):
             nft.ensure_base(nft.family_of(subnet))
             nft.remove_network(network.id, name, subnet)  # left from before a reboot
-            nft.run(nft.network_commands(network.id, name, subnet, internal=network.internal),
+            nft.run(nft.network_commands(network.id, name, subnet, internal=network.internal,
+                                         masquerade=network.settings.masquerade),
                     f"add the nftables rules of network {network.name}")
             undo.callback(nft.remove_network, network.id, name, subnet)
         undo.pop_all()

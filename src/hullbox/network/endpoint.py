@@ -26,7 +26,8 @@ def host_ifname(container_id: str, index: int) -> str:
 def attach(store: Store, network: Network, container_id: str, netns_path: str, index: int, *,
            address: str = "", mac: str = "", aliases: list[str] | None = None,
            default_route: bool = True, address6: str = "",
-           link_local: tuple[str, ...] = ()) -> Lease:
+           link_local: tuple[str, ...] | list[str] | None = None, sysctls: str = "",
+           replace_route: bool = False) -> Lease:
     """Lease an address and plug the container in as ``eth<index>``; on any
     failure nothing is left (no veth, no lease)."""
     ifname = host_ifname(container_id, index)
@@ -38,23 +39,29 @@ def attach(store: Store, network: Network, container_id: str, netns_path: str, i
             ns_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 host.add_veth(ifname, master=link_index(network.bridge), peer=f"eth{index}",
-                              peer_netns_fd=ns_fd, peer_mac=lease.mac)
+                              peer_netns_fd=ns_fd, peer_mac=lease.mac,
+                              mtu=network.settings.mtu)
             finally:
                 os.close(ns_fd)
         try:
+            if not network.settings.icc:  # -o ...enable_icc=false
+                isolate_port(ifname)
             with netns.entered(netns_path), Netlink() as inside:
                 eth = link_index(f"eth{index}")
                 inside.add_address(eth, lease.address, network.prefix)
                 if lease.address6:
                     inside.add_address(eth, lease.address6, network.prefix6)
-                for extra in link_local:  # --link-local-ip
+                for extra in link_local or []:  # --link-local-ip, connect --link-local-ip
                     inside.add_address(eth, extra, 64 if ":" in extra else 16)
+                if sysctls:  # --driver-opt com.docker.network.endpoint.sysctls=...
+                    _write_sysctls(sysctls, f"eth{index}")
                 inside.set_up(eth)
                 inside.set_up(LOOPBACK_INDEX)
-                if default_route:
-                    inside.add_default_route(network.gateway, eth)
+                if default_route:  # replace_route: connect --gw-priority above the rest
+                    inside.add_default_route(network.gateway, eth, replace=replace_route)
                     if network.gateway6:
-                        inside.add_default_route(network.gateway6, eth)
+                        inside.add_default_route(network.gateway6, eth,
+                                                 replace=replace_route)
         except BaseException:
             with contextlib.suppress(OSError), Netlink() as host:
                 host.delete_link(ifname)
@@ -66,6 +73,23 @@ def attach(store: Store, network: Network, container_id: str, netns_path: str, i
                                  f"{network.name}: {exc.strerror}") from exc
         raise
     return lease
+
+
+def _write_sysctls(value: str, ifname: str) -> None:
+    """In the container's namespace: /proc/sys/net follows the writer's."""
+    from hullbox.network.netopts import sysctl_writes
+
+    for path, setting in sysctl_writes(value, ifname):
+        with open(path, "w") as knob:
+            knob.write(setting)
+
+
+def isolate_port(ifname: str) -> None:
+    """The bridge forwards nothing between two isolated ports: containers of
+    the network cannot reach each other, while the bridge's own address (the
+    gateway, the host) stays reachable."""
+    with open(f"/sys/class/net/{ifname}/brport/isolated", "w") as flag:
+        flag.write("1")
 
 
 def detach(store: Store, lease: Lease) -> None:

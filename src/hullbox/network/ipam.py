@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullbox.errors import Conflict, InvalidArgument, NetworkNotFound
+from hullbox.network.netopts import NetworkSettings, reserved4, reserved6
 from hullbox.store.store import Store
 
 DEFAULT_NETWORK = "bridge"
@@ -79,6 +80,7 @@ class Network:
     ip_range: str = ""   # --ip-range: where addresses are handed out from
     subnet6: str = ""    # --ipv6: the IPv6 subnet, '' on an IPv4-only network
     gateway6: str = ""
+    settings: NetworkSettings = field(default_factory=NetworkSettings)  # -o, --aux-address...
 
     @property
     def prefix(self) -> int:
@@ -106,7 +108,8 @@ def _network(row: sqlite3.Row) -> Network:
     return Network(id=row["id"], name=row["name"], bridge=row["bridge"], subnet=row["subnet"],
                    gateway=row["gateway"], driver=row["driver"], internal=bool(row["internal"]),
                    labels=json.loads(row["labels"]), created=row["created"],
-                   ip_range=row["ip_range"], subnet6=row["subnet6"], gateway6=row["gateway6"])
+                   ip_range=row["ip_range"], subnet6=row["subnet6"], gateway6=row["gateway6"],
+                   settings=NetworkSettings.from_json(json.loads(row["settings"])))
 
 
 def _lease(row: sqlite3.Row) -> Lease:
@@ -144,11 +147,12 @@ def insert_network(store: Store, network: Network) -> None:
         with store.transaction() as conn:
             conn.execute(
                 "INSERT INTO networks(id, name, driver, bridge, subnet, gateway, internal,"
-                " labels, created, ip_range, subnet6, gateway6) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " labels, created, ip_range, subnet6, gateway6, settings)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (network.id, network.name, network.driver, network.bridge, network.subnet,
                  network.gateway, int(network.internal), json.dumps(network.labels),
                  network.created or time.time(), network.ip_range, network.subnet6,
-                 network.gateway6))
+                 network.gateway6, json.dumps(network.settings.to_json())))
     except sqlite3.IntegrityError:
         raise Conflict(f"network with name {network.name} already exists; choose another "
                        "name or remove it: hullbox network rm " + network.name) from None
@@ -171,10 +175,11 @@ def allocate(store: Store, network: Network, container_id: str, host_ifname: str
                      (network.id, container_id))
         rows = conn.execute("SELECT address, address6 FROM network_leases WHERE network_id=?",
                             (network.id,)).fetchall()
-        chosen = _choose4(network, {ip_to_int(r[0]) for r in rows}, address)
+        used = {ip_to_int(r[0]) for r in rows} | reserved4(network.settings)
+        chosen = _choose4(network, used, address)
         text = int_to_ip(chosen)
-        text6 = _choose6(network, {r[1] for r in rows if r[1]}, address6) \
-            if network.subnet6 or address6 else ""
+        used6 = {r[1] for r in rows if r[1]} | reserved6(network.settings)
+        text6 = _choose6(network, used6, address6) if network.subnet6 or address6 else ""
         lease = Lease(network.id, container_id, text, mac or mac_for(text), host_ifname,
                       list(aliases or []), text6)
         conn.execute(
@@ -259,7 +264,13 @@ def as_json(network: Network) -> dict[str, Any]:
     config: dict[str, str] = {"Subnet": network.subnet, "Gateway": network.gateway}
     if network.ip_range:
         config["IPRange"] = network.ip_range
-    configs = [config]
+    aux = network.settings.aux_addresses
+    configs: list[dict[str, Any]] = [config] if network.subnet else []
     if network.subnet6:
         configs.append({"Subnet": network.subnet6, "Gateway": network.gateway6})
-    return {"Driver": "default", "Options": {}, "Config": configs}
+    for entry in configs:
+        family = {k: v for k, v in aux.items() if (":" in v) == (":" in entry["Subnet"])}
+        if family:
+            entry["AuxiliaryAddresses"] = family
+    return {"Driver": "default", "Options": dict(network.settings.ipam_options),
+            "Config": configs}

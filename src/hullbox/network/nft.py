@@ -95,9 +95,12 @@ def _prefix(subnet: str) -> dict[str, Any]:
 
 
 def network_commands(network_id: str, bridge: str, subnet: str, *,
-                     internal: bool = False) -> list[dict[str, Any]]:
+                     internal: bool = False, masquerade: bool = True) -> list[dict[str, Any]]:
     """What one network adds to the table of its subnet's family: its bridge
-    and subnet in the sets, its isolation rule (and internal's fence)."""
+    and subnet in the sets, its isolation rule (and internal's fence); with
+    ``masquerade`` off (-o ...enable_ip_masquerade=false), a rule ahead of
+    the masquerade that lets its traffic out with the containers' own
+    addresses."""
     family, comment = family_of(subnet), f"hullbox-net:{network_id}"
     commands = [
         {"add": _obj("element", family, name="bridges", elem=[bridge])},
@@ -105,6 +108,11 @@ def network_commands(network_id: str, bridge: str, subnet: str, *,
         _rule(family, "forward", _match(_IIF, bridge), _match(_OIF, bridge, "!="),
               _match(_OIF, "@bridges"), {"drop": None}, comment=comment),
     ]
+    if not masquerade:
+        saddr = {"payload": {"protocol": family, "field": "saddr"}}
+        commands.append(_rule(family, "postrouting", _match(saddr, _prefix(subnet)),
+                              _match(_OIF, "@bridges", "!="), {"accept": None},
+                              comment=comment, verb="insert"))
     if internal:
         commands += [_rule(family, "forward", _match(_IIF, bridge), _match(_OIF, bridge, "!="),
                            {"drop": None}, comment=comment, verb="insert"),

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from hullbox.errors import InvalidArgument
@@ -35,6 +36,9 @@ def reserve_all(specs: list[PortSpec], network: Network,
                 stack: contextlib.ExitStack) -> list[Reserved]:
     """Bind every host port; the sockets close with ``stack``."""
     check_family(specs, network.name, bool(network.subnet6))
+    if network.settings.host_binding:  # -o ...host_binding_ipv4: the default host address
+        specs = [replace(s, host_ip=network.settings.host_binding)
+                 if s.host_ip == ANY_IPV4 else s for s in specs]
     reserved: list[Reserved] = []
     for spec in specs:
         sock, port = reserve(spec)

@@ -83,6 +83,27 @@ class Repository:
             )
         return "sha256:" + hashlib.sha256(data).hexdigest()
 
+    def tags(self) -> list[str]:
+        """Every tag of the repository (``/tags/list``, following the Link
+        header of a registry that pages it)."""
+        path = f"/v2/{self.name}/tags/list"
+        found: list[str] = []
+        while path:
+            response = self._request("GET", path)
+            if response.status_code == 404:
+                raise ManifestNotFound(
+                    f"repository {self.client.registry}/{self.name} not found; "
+                    "check the name")
+            if response.status_code >= 400:
+                raise RegistryError(f"list tags of {self.name}: {error_text(response)}")
+            try:
+                found.extend(str(t) for t in response.json().get("tags") or [])
+            except ValueError as exc:
+                raise RegistryError(f"list tags of {self.name}: the registry sent no "
+                                    "JSON") from exc
+            path = _next_link(response.headers.get("link", ""))
+        return found
+
     # -- blobs -------------------------------------------------------------
     def has_blob(self, digest: str) -> bool:
         response = self._request("HEAD", f"/v2/{self.name}/blobs/{digest}")
@@ -188,3 +209,12 @@ def _rechunk(data: Iterable[bytes], size: int) -> Iterable[bytes]:
             del buffer[:size]
     if buffer:
         yield bytes(buffer)
+
+
+def _next_link(header: str) -> str:
+    """The target of ``Link: </v2/...?last=x&n=100>; rel="next"``, or ''."""
+    for part in header.split(","):
+        target, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            return target.strip().strip("<>")
+    return ""

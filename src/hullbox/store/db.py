@@ -138,6 +138,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE network_leases ADD COLUMN address6 TEXT NOT NULL DEFAULT ''",
     ),
+    (   # 10: network create -o, --aux-address, --ipam-opt, --config-only... (JSON)
+        "ALTER TABLE networks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 
 
