@@ -207,7 +207,7 @@ def test_flags_buildkit_accepts_are_accepted(hullbox: Hullbox, tmp_path: Path) -
     (("--isolation", "vm"), "--isolation vm"),
     (("--cache-from", "type=local,src=/tmp"), "only images are cache sources"),
     (("--cgroup-parent", "../escape"), "--cgroup-parent"),
-    (("--squash=maybe",), "not a boolean"),
+    (("--squash=maybe",), "use true or false"),
 ])
 def test_bad_build_flags_are_one_line(hullbox: Hullbox, tmp_path: Path,
                                       args: tuple[str, ...], expected: str) -> None:

@@ -194,7 +194,7 @@ def test_bad_create_input_is_one_line_with_nothing_made(net: Hullbox) -> None:
         ("--subnet", subnet, "--aux-address", "a"): "not an IP address",
         ("--config-from", "nf-none", "--subnet", subnet): "drop --subnet",
         ("--config-from", "nf-none"): "nf-none not found",
-        ("--ipv6=maybe",): "is not a boolean",
+        ("--ipv6=maybe",): "use true or false",
     }
     for args, expected in cases.items():
         line = _bad(net, "network", "create", *args, "nf-bad")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hullbox.cli.dockerbool import DockerBoolCommand
+from hullbox.cli.docker_bools import DockerBoolCommand
 from hullbox.errors import BuildFailed, InvalidArgument
 from hullbox.store.atomic import write_atomic
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hullbox.cli.dockerbool import DockerBoolCommand
+from hullbox.cli.docker_bools import DockerBoolCommand
 from hullbox.cli.format import print_table, render_template
 from hullbox.cli.targets import each, inspect_each
 from hullbox.errors import InvalidArgument
