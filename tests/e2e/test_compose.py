@@ -153,9 +153,9 @@ def test_unsupported_attribute_is_refused_before_anything_is_made(
         hullbox: Hullbox, tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text(
         "services:\n  ok: {image: busybox, command: sleep 300}\n"
-        "  web: {image: busybox, gpus: all}\n")
+        "  web: {image: busybox, use_api_socket: true}\n")
     code, out, err = _compose(hullbox, tmp_path, "tunsupported", "up", "-d")
     assert code == 125
     assert err == ("hullbox: service 'web' uses what hullbox cannot do yet: "
-                   "gpus (--gpus)\n")
+                   "use_api_socket (the Docker API socket)\n")
     assert _states(hullbox, "tunsupported") == {}
