@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from hullbox.engine import events
 from hullbox.engine.options import ContainerOptions
-from hullbox.errors import Conflict, ContainerNotFound, InvalidArgument
+from hullbox.errors import ContainerNotFound, InvalidArgument
 from hullbox.store.store import Store
 
 if TYPE_CHECKING:
@@ -168,16 +168,9 @@ def apply_to_spec(spec: dict[str, Any], store: Store, options: ContainerOptions,
 
 
 def _running_pid(store: Store, name: str) -> int:
-    from hullbox.store import containers as container_db
+    from hullbox.engine.namespace_ipc import running_target
 
-    found = container_db.find(store, name)
-    if not found:
-        raise ContainerNotFound(f"--network container:{name}: no such container: {name}")
-    record = found[0]
-    if record.state != "running" or not record.pid:
-        raise Conflict(f"--network container:{name}: container {name} is not running; "
-                       f"start it first: hullbox start {name}")
-    return record.pid
+    return running_target(store, f"--network container:{name}", name).pid
 
 
 @contextlib.contextmanager
