@@ -101,7 +101,9 @@ def test_debian_cloud_image_with_cloud_init_ssh_and_acpi_stop(
     user_data, key = _user_data(tmp_path)
     disk = tmp_path / "disk.qcow2"
     shutil.copyfile(debian_qcow2, disk)
-    vmbox.ok("vm", "create", "deb", "--memory", "1G", "--image", str(disk),
+    # two vCPUs: QEMU emulates each in a thread of its own (multi-threaded
+    # TCG), so systemd's parallel units and cloud-init share the host's cores
+    vmbox.ok("vm", "create", "deb", "--cpus", "2", "--memory", "1G", "--image", str(disk),
              "--cloud-init", str(user_data), timeout=300)
     port = _free_port()
     vmbox.ok("vm", "start", "deb", "-p", f"{port}:22")
