@@ -16,6 +16,7 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,36 @@ def debian_disk(cache: Path) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return disk
+
+
+class DiskInBackground:
+    """The disk made in a thread of its own from the start of the session,
+    so the minutes of download, install and mkfs overlap the other tests;
+    the test that boots it waits for it with :meth:`disk`."""
+
+    def __init__(self, cache: Path) -> None:
+        self._cache = cache
+        self._disk: Path | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._make, name="debian-disk")
+        self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            self._disk = debian_disk(self._cache)
+        except BaseException as error:  # a skip too: raised again in the test that waits
+            self._error = error
+
+    def disk(self) -> Path:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._disk is not None
+        return self._disk
+
+    def finish(self) -> None:
+        """Wait for the build, so no mmdebstrap outlives the session."""
+        self._thread.join()
 
 
 def _bootstrap(tree: Path) -> None:

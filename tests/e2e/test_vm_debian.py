@@ -6,8 +6,9 @@ client, and stopped with the ACPI power button.
 That cloud-init in the guest made the user with the test's key and wrote the
 marker proves it read hullbox's NoCloud seed; ssh through 127.0.0.1:PORT
 proves the forward; "Power down" on the console proves systemd took the
-ACPI button. The disk is made once per session (a few minutes, see
-debian_image.py); the boot under TCG takes a few more."""
+ACPI button. The disk is made once per session, in the background from
+the session's start (a minute or more, see debian_image.py); the boot under
+TCG takes two or three more."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import Hullbox
-from .debian_image import debian_disk
+from .debian_image import DiskInBackground
 from .vm_guest import machine_store, wait_for_log
 
 pytestmark = pytest.mark.slow
@@ -30,8 +31,10 @@ _BOOT_TIMEOUT = 1800.0  # systemd and cloud-init's four stages, emulated
 
 
 @pytest.fixture(scope="session")
-def debian_qcow2(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return debian_disk(tmp_path_factory.getbasetemp() / "debian-disks")
+def debian_qcow2(debian_disk_build: DiskInBackground | None) -> Path:
+    """The disk whose build conftest.py started with the session."""
+    assert debian_disk_build is not None, "conftest starts the build for every test using this"
+    return debian_disk_build.disk()
 
 
 @pytest.fixture(scope="module")
