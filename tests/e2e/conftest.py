@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .debian_image import DiskInBackground
 from .storecheck import release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,17 @@ def new_store(tmp_path: Path) -> Iterator[Callable[[str], Hullbox]]:
     yield make
     left = [problem for store in made for problem in release(store)]
     assert not left, f"a test store left: {left}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def debian_disk_build(
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiskInBackground | None]:
+    """Starts making the Debian disk with the first e2e test when a selected
+    test boots it (debian_image.py), so the build overlaps the other tests."""
+    wanted = any("debian_qcow2" in getattr(item, "fixturenames", ())
+                 for item in request.session.items)
+    build = DiskInBackground(tmp_path_factory.getbasetemp() / "debian-disks") if wanted else None
+    yield build
+    if build is not None:
+        build.finish()

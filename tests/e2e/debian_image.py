@@ -16,6 +16,7 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,25 @@ TOOLS = {"mmdebstrap": "mmdebstrap", "mkfs.fat": "dosfstools", "mcopy": "mtools"
 MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")
 ROOT_LABEL = "debian-root"
 
+#: cloud-init told to look only for a NoCloud seed, and to run only the
+#: modules the tests' user-data uses (each stage is a Python process and every
+#: module one more import and run under emulation); one host key type, as
+#: an RSA key takes long to make without KVM
+CLOUD_CFG = """\
+datasource_list: [ NoCloud, None ]
+locale: C.UTF-8
+ssh_genkeytypes: [ ed25519 ]
+cloud_init_modules: [ write_files, set_hostname, update_hostname, users_groups, ssh ]
+cloud_config_modules: [ runcmd ]
+cloud_final_modules: [ scripts_user ]
+"""
+
+#: units a guest living minutes does not need, each one more process at boot
+#: (e2scrub_reap alone took 30 s of it) or a timer that would start one
+MASKED_UNITS = ("e2scrub_reap.service", "e2scrub_all.timer", "apt-daily.timer",
+                "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "fstrim.timer",
+                "getty@tty1.service")
+
 _SECTOR = 512
 _BOOT_START = 2048              # sectors: 1 MiB, where partitioning tools start
 _BOOT_SECTORS = 96 << 11        # 96 MiB: kernel and initramfs, with room for an update
@@ -55,9 +75,10 @@ def _setup_hook() -> str:
 
 def _kernel_command_line() -> str:
     """What the bootloader passes: the root by label and a serial console, as
-    the genericcloud image's grub does; under TCG emulation the TSC rate and
-    no_timer_check (see vm/cmdline.py kernel_append for why)."""
-    words = [f"root=LABEL={ROOT_LABEL}", "ro", "console=ttyS0", "no_timer_check"]
+    the genericcloud image's grub does, quiet (every line on the emulated
+    serial port costs); under TCG emulation the TSC rate and no_timer_check
+    (see vm/cmdline.py kernel_append for why)."""
+    words = [f"root=LABEL={ROOT_LABEL}", "ro", "console=ttyS0", "quiet", "no_timer_check"]
     khz = host_tsc_khz()
     if khz:
         words.append(f"tsc_early_khz={khz}")
@@ -103,6 +124,36 @@ def debian_disk(cache: Path) -> Path:
     return disk
 
 
+class DiskInBackground:
+    """The disk made in a thread of its own from the start of the session,
+    so the minutes of download, install and mkfs overlap the other tests;
+    the test that boots it waits for it with :meth:`disk`."""
+
+    def __init__(self, cache: Path) -> None:
+        self._cache = cache
+        self._disk: Path | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._make, name="debian-disk")
+        self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            self._disk = debian_disk(self._cache)
+        except BaseException as error:  # a skip too: raised again in the test that waits
+            self._error = error
+
+    def disk(self) -> Path:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._disk is not None
+        return self._disk
+
+    def finish(self) -> None:
+        """Wait for the build, so no mmdebstrap outlives the session."""
+        self._thread.join()
+
+
 def _bootstrap(tree: Path) -> None:
     """The packages, installed into ``tree`` from the Debian mirror. The tree's
     /proc, /sys and /dev mounts live in a mount namespace of their own."""
@@ -120,13 +171,15 @@ def _configure(tree: Path) -> None:
     interfaces file sourcing cloud-init's, cloud-init told to look only for a
     NoCloud seed, a locale, and no machine identity (no machine-id, no SSH host keys:
     the first boot makes its own)."""
-    (tree / "etc/fstab").write_text(f"LABEL={ROOT_LABEL} / ext4 defaults 0 1\n")
+    # no fsck pass: a fresh mkfs, and a check of it is seconds under emulation
+    (tree / "etc/fstab").write_text(f"LABEL={ROOT_LABEL} / ext4 defaults 0 0\n")
+    for unit in MASKED_UNITS:
+        (tree / "etc/systemd/system" / unit).symlink_to("/dev/null")
     (tree / "etc/network/interfaces").write_text(
         "auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n")
     # the locale is C.UTF-8 as in Debian's cloud images, so cloud-init has no
     # locale to generate (minbase has no locales package to do it with)
-    (tree / "etc/cloud/cloud.cfg.d/90_hullbox.cfg").write_text(
-        "datasource_list: [ NoCloud, None ]\nlocale: C.UTF-8\n")
+    (tree / "etc/cloud/cloud.cfg.d/90_hullbox.cfg").write_text(CLOUD_CFG)
     (tree / "etc/default/locale").write_text("LANG=C.UTF-8\n")
     (tree / "etc/hostname").write_text("localhost\n")
     (tree / "etc/machine-id").write_text("")
