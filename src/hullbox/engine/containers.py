@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hullbox.engine import events
+from hullbox.engine import events, keeper_lock
 from hullbox.engine.detach import monitor_alive
 from hullbox.engine.images import ImageService
 from hullbox.engine.lifecycle import (
@@ -169,6 +169,9 @@ class ContainerService:
             _clean_up_after_crash(self.store, record)
             error = "the monitor of this container was killed"
         elif record.pid and not _pid_alive(record.pid):
+            if keeper_lock.is_held(self.store.container_dir(record.id)):
+                # the foreground keeper reaped it and is recording its exit now
+                return container_db.get(self.store, record.id) or record
             error = "the hullbox process that ran this container was killed"
         else:
             return record
@@ -290,11 +293,16 @@ class ContainerService:
         from hullbox.engine.logtee import log_tee
 
         self._wait_for_monitor(record)
-        # No monitor keeps this run: _refresh must watch the pid instead.
-        container_db.update(self.store, record.id, monitor_pid=0)
-        with log_tee(self.store, record, stdout, stderr) as tee:
-            return launch_attached(self.store, self.images, record, stdin=stdin,
-                                   stdout=tee.stdout, stderr=tee.stderr, on_start=tee.started)
+        # This process keeps the run: its lock tells _refresh it is alive.
+        lock_fd = keeper_lock.hold(self.store.container_dir(record.id), record.id)
+        try:
+            container_db.update(self.store, record.id, monitor_pid=0)
+            with log_tee(self.store, record, stdout, stderr) as tee:
+                return launch_attached(self.store, self.images, record, stdin=stdin,
+                                       stdout=tee.stdout, stderr=tee.stderr,
+                                       on_start=tee.started)
+        finally:
+            os.close(lock_fd)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_for_monitor(self, record: ContainerRecord) -> None:

@@ -6,16 +6,16 @@ lean ``watch`` phase while a container runs."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hullbox.engine import keeper_lock
 from hullbox.engine.monitor import exec_phase
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.supervise import record_exit
-from hullbox.errors import Conflict, ContainerNotFound, HullboxError, RuntimeFailure
+from hullbox.errors import ContainerNotFound, HullboxError, RuntimeFailure
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RESTARTING, ContainerRecord
 from hullbox.store.store import Store
@@ -51,19 +51,6 @@ class Reporter:
             exc = RuntimeFailure(f"container monitor: {type(exc).__name__}: {exc}")
         message = " ".join(str(exc).split())  # one line, whatever the error said
         self._send(f"failed {type(exc).__name__} {exc.exit_code} {message}\n")
-
-
-def _hold_lock(container_dir: Path, container_id: str) -> int:
-    """One monitor per container: a second ``start`` racing the first loses
-    here. The descriptor is passed on through every exec, so the lock lives
-    as long as the monitor process."""
-    fd = os.open(container_dir / "monitor.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise Conflict(f"container {container_id[:12]} is already running") from None
-    return fd
 
 
 def _become_watch(store: Store, record: ContainerRecord, lock_fd: int, started: Started) -> None:
@@ -115,7 +102,7 @@ def start_phase(root: str, container_id: str, report_fd: int) -> int:
     reporter = Reporter(report_fd)
     try:
         store = Store(Path(root))
-        lock_fd = _hold_lock(store.container_dir(container_id), container_id)
+        lock_fd = keeper_lock.hold(store.container_dir(container_id), container_id)
         record = container_db.get(store, container_id)
         if record is None:
             raise ContainerNotFound(f"no such container: {container_id}")
