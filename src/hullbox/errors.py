@@ -11,6 +11,7 @@
      |    +-- MachineNotFound
      |    +-- SnapshotNotFound
      |    +-- VolumeNotFound
+ |    +-- ManifestListNotFound
      +-- Conflict                     a name in use, a container still running
      +-- LayerError                   a layer tar that is corrupt or hostile
      |    +-- UnsafeLayer             an entry would land outside the layer
@@ -72,6 +73,10 @@ class SnapshotNotFound(NotFound):
 
 class VolumeNotFound(NotFound):
     """No volume has the name."""
+
+
+class ManifestListNotFound(NotFound):
+    """No local manifest list (``hullbox manifest create``) has the name."""
 
 
 class Conflict(HullboxError):

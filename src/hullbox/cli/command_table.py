@@ -19,7 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
-    "update",
+    "update", "manifest",
 )
 
 _C = "hullbox.cli.containers"
@@ -60,6 +60,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logout": ("hullbox.cli.registry:logout", "Forget the credentials saved for a registry."),
     "logs": (f"{_L}:logs",
              "Print a container's output: stdout lines to stdout, stderr lines to stderr."),
+    "manifest": ("hullbox.cli.manifest:register",
+                 "Manage image manifests and manifest lists."),
     "network": ("hullbox.cli.network:register", "Manage networks."),
     "pause": ("hullbox.cli.processes:pause", "Freeze every process of the containers."),
     "port": ("hullbox.cli.network:register",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hullbox.engine.archives import ArchiveService
     from hullbox.engine.build import BuildService
     from hullbox.engine.distribution import DistributionService
+    from hullbox.engine.manifests import ManifestService
     from hullbox.engine.networks import NetworkService
     from hullbox.engine.processes import ProcessService
     from hullbox.engine.volumes import VolumeService
@@ -40,6 +41,13 @@ class Engine:
         from hullbox.engine.distribution import DistributionService
 
         return DistributionService(self.store, self.images)
+
+    @cached_property
+    def manifests(self) -> ManifestService:
+        """Local manifest lists (``manifest create/annotate/push``)."""
+        from hullbox.engine.manifests import ManifestService
+
+        return ManifestService(self.store)
 
     @cached_property
     def processes(self) -> ProcessService:

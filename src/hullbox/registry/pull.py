@@ -52,7 +52,7 @@ def resolve_manifest(
     manifest for ``platform`` (the same one when it is not an index)."""
     what = ref.familiar
     top = repo.get_manifest(ref.digest or ref.tag or "latest", what=what)
-    media_type = _media_type(top)
+    media_type = media_type_of(top)
     if media_type in IMAGE_TYPES:
         return top, FetchedManifest(top.data, top.digest, media_type)
     if media_type not in INDEX_TYPES:
@@ -69,13 +69,13 @@ def resolve_manifest(
             "choose one with --platform"
         )
     child = repo.get_manifest(entry["digest"], what=f"{what} ({platform})")
-    child_type = _media_type(child)
+    child_type = media_type_of(child)
     if child_type not in IMAGE_TYPES:
         raise RegistryError(f"manifest for {what} ({platform}) has media type {child_type!r}")
     return top, FetchedManifest(child.data, child.digest, child_type)
 
 
-def _media_type(fetched: FetchedManifest) -> str:
+def media_type_of(fetched: FetchedManifest) -> str:
     """The Content-Type, or the manifest's own mediaType when the registry sent
     a generic one."""
     if fetched.media_type in IMAGE_TYPES | INDEX_TYPES:
