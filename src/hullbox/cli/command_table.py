@@ -19,7 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
-    "update", "manifest",
+    "update", "manifest", "search",
 )
 
 _C = "hullbox.cli.containers"
@@ -76,6 +76,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rmi": (f"{_I}:rmi", "Remove images; goes on past a failure and exits 1 if any failed."),
     "run": (f"{_C}:run", "Create a container from IMAGE and run COMMAND in it."),
     "save": ("hullbox.cli.archives:save", "Save images to a tar archive (stdout by default)."),
+    "search": ("hullbox.cli.search:search",
+               "Search a registry (REGISTRY/TERM) for repositories whose name holds TERM."),
     "start": (f"{_C}:start", "Start created or stopped containers (in the background unless -a)."),
     "stats": ("hullbox.cli.processes:stats",
               "Live resource use of containers: CPU, memory, network and block I/O, pids."),

@@ -1,0 +1,36 @@
+"""``GET /v2/_catalog``: the repositories a registry holds (what ``hullbox
+search REGISTRY/TERM`` looks through, as podman does for registries that are
+not Docker Hub)."""
+
+from __future__ import annotations
+
+from hullbox.registry.client import RegistryClient, error_text
+from hullbox.registry.errors import RegistryError
+
+_PAGE = "100"
+
+
+def catalog(client: RegistryClient) -> list[str]:
+    """Every repository name, following the Link header of a paging registry."""
+    path = "/v2/_catalog"
+    params: dict[str, str] | None = {"n": _PAGE}
+    found: list[str] = []
+    while path:
+        response = client.request("GET", path, scopes=("registry:catalog:*",),
+                                  params=params)
+        if response.status_code == 404:
+            raise RegistryError(f"registry {client.registry} does not list its repositories "
+                                "(no /v2/_catalog); search needs a registry that does")
+        if response.status_code >= 400:
+            raise RegistryError(f"list repositories of {client.registry}: "
+                                f"{error_text(response)}")
+        try:
+            found.extend(str(name) for name in response.json().get("repositories") or [])
+        except (ValueError, AttributeError) as exc:
+            raise RegistryError(f"list repositories of {client.registry}: the registry "
+                                "sent no catalog JSON") from exc
+        # The next page's URL carries its own query (n and last).
+        path, params = response.links.get("next", {}).get("url", ""), None
+        if path and not path.startswith(("/", "http://", "https://")):
+            path = "/" + path
+    return found
