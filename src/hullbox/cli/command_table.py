@@ -19,7 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
-    "update", "manifest", "search",
+    "update", "manifest", "search", "buildx",
 )
 
 _C = "hullbox.cli.containers"
@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("hullbox.cli.exec:attach",
                "Attach to a running container's output (and input, if started with -i)."),
     "build": ("hullbox.cli.build:build", "Build an image from a Dockerfile."),
+    "buildx": ("hullbox.cli.buildx:register",
+               "Build with hullbox's builder, as docker buildx (one builder: default)."),
     "builder": ("hullbox.cli.build:register", "Manage the build cache."),
     "commit": ("hullbox.cli.commit:commit", "Make a new image of a container's changes."),
     "compose": ("hullbox.cli.compose:register",
