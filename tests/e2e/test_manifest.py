@@ -138,3 +138,29 @@ def test_bad_input_is_one_line(hullbox: Hullbox, registry: Registry,
     assert result.stderr.strip().splitlines() == [
         f"hullbox: no such manifest list: {registry.host}/mf/app:nope"]
     assert "no such manifest list" in fails(hullbox, "manifest", "rm", multi)
+
+
+def test_buildx_imagetools_create_and_inspect(
+        hullbox: Hullbox, registry: Registry, images: dict[str, str]) -> None:
+    tools = f"{registry.host}/mf/tools"
+    dry = json.loads(hullbox.ok("buildx", "imagetools", "create", "--dry-run",
+                                images["amd64"], images["arm64"]))
+    assert _platforms(json.dumps(dry)) == [{"architecture": "amd64", "os": "linux"},
+                                           {"architecture": "arm64", "os": "linux"}]
+    hullbox.ok("buildx", "imagetools", "create", "-t", f"{tools}:one", images["amd64"])
+    hullbox.ok("buildx", "imagetools", "create", "--append", "-t", f"{tools}:one",
+               images["arm64"])
+    shown = hullbox.ok("buildx", "imagetools", "inspect", f"{tools}:one")
+    assert shown.startswith(f"Name:      {tools}:one\nMediaType: application/vnd.oci.image."
+                            "index.v1+json\nDigest:    sha256:")
+    assert [line.split()[-1] for line in shown.splitlines() if "Platform:" in line] == [
+        "linux/amd64", "linux/arm64"]
+    raw = hullbox.ok("buildx", "imagetools", "inspect", "--raw", f"{tools}:one")
+    assert _platforms(raw) == _platforms(json.dumps(dry))
+    assert hullbox.ok("buildx", "imagetools", "inspect", "--format",
+                      "{{json .Manifest.manifests}}", f"{tools}:one").startswith('[{"mediaType"')
+    hullbox.ok("pull", "--platform", "linux/arm64", f"{tools}:one")
+    assert hullbox.ok("run", "--rm", f"{tools}:one", "cat", f"/{MARK}") == "arm64"
+    assert "-t" in fails(hullbox, "buildx", "imagetools", "create", images["amd64"])
+    assert "one registry" in fails(hullbox, "buildx", "imagetools", "create", "-t",
+                                   f"{tools}:x", "docker.io/library/busybox:latest")

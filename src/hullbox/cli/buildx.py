@@ -15,6 +15,7 @@ import click
 
 from hullbox import __version__
 from hullbox.cli.build import build, builder_prune
+from hullbox.cli.buildx_imagetools import imagetools
 from hullbox.cli.docker_bools import DockerBoolCommand
 from hullbox.cli.format import ago, print_formatted, print_table
 from hullbox.errors import InvalidArgument, Unsupported
@@ -216,7 +217,7 @@ def buildx() -> None:
     """Build with hullbox's builder, as docker buildx (one builder: default)."""
 
 
-for _command in (buildx_build, ls, du, builder_prune, version):
+for _command in (buildx_build, ls, du, builder_prune, version, imagetools):
     buildx.add_command(_command)
 
 
