@@ -82,6 +82,9 @@ def test_ls_version_du_prune(tmp_path: Path) -> None:
     assert table[2].split()[-1] == f"linux/{machine}" and "running" in table[2]
     assert json.loads(own.ok("buildx", "ls", "--format", "json"))["Name"] == "default"
     assert own.ok("buildx", "version").startswith("hullbox/buildx v")
+    shown = own.ok("buildx", "inspect", "default")
+    assert "Driver:        hullbox" in shown and f"Platforms:        linux/{machine}" in shown
+    assert own.ok("buildx", "use", "default") == ""
 
     ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM scratch\nCOPY a /a\nCOPY b /b\n",
                                    "a": "a" * 5000, "b": "b"})
@@ -91,3 +94,5 @@ def test_ls_version_du_prune(tmp_path: Path) -> None:
     assert len(rows) == 1 + 2 + 2 and rows[-1].startswith("Total:")
     assert own.ok("buildx", "prune", "-f") == "Deleted build cache entries: 2\n"
     assert own.ok("buildx", "du", "--format", "{{.ID}}") == ""
+    for verb in ("use", "inspect"):
+        assert "no builder 'remote'" in fails(own, "buildx", verb, "remote")

@@ -13,32 +13,17 @@ from typing import Any
 
 import click
 
-from hullbox import __version__
 from hullbox.cli.build import build, builder_prune
+from hullbox.cli.buildx_builders import check_builder, du, inspect, ls, use, version
 from hullbox.cli.buildx_imagetools import imagetools
 from hullbox.cli.docker_bools import DockerBoolCommand
-from hullbox.cli.format import ago, print_formatted, print_table
 from hullbox.errors import InvalidArgument, Unsupported
 from hullbox.store.atomic import write_atomic
-
-DRIVER = "hullbox"
-
-
-def _host_platform() -> str:
-    from hullbox.engine.buildx import host_platform
-
-    return host_platform()
 
 
 def _refused(flag: str, why: str) -> Unsupported:
     return Unsupported(f"buildx build {flag}: {why}; hullbox builds with its own builder "
                        "(no BuildKit), leave the flag out")
-
-
-def _check_builder(name: str | None) -> None:
-    if name not in (None, "", "default"):
-        raise InvalidArgument(f"no builder {name!r} found: hullbox has one builder, "
-                              "\"default\" (see: hullbox buildx ls)")
 
 
 def _attestation(flag: str, value: str | None) -> None:
@@ -102,7 +87,7 @@ _EXTRA = [
 
 
 def _refuse_buildkit_flags(extra: dict[str, Any], params: dict[str, Any]) -> None:
-    _check_builder(extra["builder"])
+    check_builder(extra["builder"])
     _attestation("--provenance", extra["provenance"])
     _attestation("--sbom", extra["sbom"])
     for flag, why in (("attest", "attestations are made by BuildKit"),
@@ -166,58 +151,12 @@ buildx_build = DockerBoolCommand(
     callback=_buildx_build, help="Start a build (hullbox build, with buildx's flags).")
 
 
-@click.command(name="ls")
-@click.option("--format", "fmt", default=None, help="table (default) or json.")
-@click.option("--no-trunc", is_flag=True, help="Don't truncate output (nothing is).")
-def ls(fmt: str | None, no_trunc: bool) -> None:
-    """List builder instances (one: default)."""
-    platform = _host_platform()
-    row = {"Name": "default", "Driver": DRIVER, "Current": True,
-           "Nodes": [{"Name": "default", "Endpoint": "default", "Status": "running",
-                      "Version": __version__, "Platforms": [platform]}]}
-    if fmt and fmt.strip() == "json":
-        click.echo(json.dumps(row))
-        return
-    print_table(["NAME/NODE", "DRIVER/ENDPOINT", "STATUS", "BUILDKIT", "PLATFORMS"],
-                [["default*", DRIVER, "", "", ""],
-                 [" \\_ default", " \\_ default", "running", f"hullbox {__version__}",
-                  platform]])
-
-
-@click.command(name="du")
-@click.option("--format", "fmt", default=None, help="json, or a Go template.")
-@click.option("--verbose", is_flag=True, help="The same table (hullbox keeps no more).")
-def du(fmt: str | None, verbose: bool) -> None:
-    """Disk usage of the build cache."""
-    from hullbox.engine.buildx import cache_entries
-    from hullbox.engine.prune_filters import rfc3339_seconds
-    from hullbox.engine.units import human_size
-
-    entries = cache_entries(click.get_current_context().obj.engine.store)
-    rows = [{"ID": e.chain_id.removeprefix("sha256:"), "Reclaimable": "true",
-             "Size": human_size(e.size), "LastUsedAt": e.created,
-             "LastAccessed": ago(rfc3339_seconds(e.created))} for e in entries]
-    if print_formatted(rows, fmt):
-        return
-    print_table(["ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED"],
-                [[r["ID"][:25], r["Reclaimable"], r["Size"], r["LastAccessed"]]
-                 for r in rows])
-    total = human_size(sum(e.size for e in entries))
-    click.echo(f"Reclaimable:\t{total}\nTotal:\t\t{total}")
-
-
-@click.command(name="version")
-def version() -> None:
-    """Show buildx version information (hullbox's builder)."""
-    click.echo(f"hullbox/buildx v{__version__} {DRIVER}")
-
-
 @click.group(name="buildx")
 def buildx() -> None:
     """Build with hullbox's builder, as docker buildx (one builder: default)."""
 
 
-for _command in (buildx_build, ls, du, builder_prune, version, imagetools):
+for _command in (buildx_build, ls, inspect, use, du, builder_prune, version, imagetools):
     buildx.add_command(_command)
 
 
