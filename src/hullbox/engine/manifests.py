@@ -86,7 +86,10 @@ class ManifestService:
             for ref in refs:
                 fetched.append(image_entry(Repository(client, ref.path), ref))
         with self.store.lock():
-            stored = lists.load(self.store, str(target)) if amend else None
+            stored = lists.load(self.store, str(target))
+            if stored is not None and not amend:  # made by another create meanwhile
+                raise Conflict(f"manifest list {target.familiar} exists already; add to it "
+                               "with --amend")
             entries = {e.ref: e for e in (stored.entries if stored else [])}
             for item in fetched:
                 entries[item.ref] = StoredEntry(item.ref, item.media_type, item.digest,
