@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +72,7 @@ def test_create_annotate_push_then_pull_by_platform(
     hullbox.ok("manifest", "annotate", "--variant", "v8", "--os-features", "a,b",
                multi, images["arm64"])
     local = hullbox.ok("manifest", "inspect", multi)
-    assert local.startswith("{\n\t\"schemaVersion\": 2,")  # docker's tab indent
+    assert local.startswith('{\n   "schemaVersion": 2,')  # a list as docker 28 shows it
     assert _platforms(local) == [
         {"architecture": "amd64", "os": "linux"},
         {"architecture": "arm64", "os": "linux", "os.features": ["a", "b"], "variant": "v8"}]
@@ -164,3 +166,46 @@ def test_buildx_imagetools_create_and_inspect(
     assert "-t" in fails(hullbox, "buildx", "imagetools", "create", images["amd64"])
     assert "one registry" in fails(hullbox, "buildx", "imagetools", "create", "-t",
                                    f"{tools}:x", "docker.io/library/busybox:latest")
+
+
+def _docker(config: Path) -> list[str]:
+    """The docker client (it needs no daemon for ``manifest``), with a
+    config directory of the test's own for its local lists."""
+    binary = shutil.which("docker")
+    if binary is None:
+        pytest.skip("the docker client is not installed (apt-get install docker.io)")
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                             check=False).stdout
+    major = re.search(r"version (\d+)\.", version)
+    if major is None or int(major.group(1)) < 23:
+        pytest.skip(f"{version.strip()}: docker's manifest command reads OCI images "
+                    "from 23 on")
+    return [binary, "--config", str(config)]
+
+
+def test_the_docker_client_agrees(hullbox: Hullbox, registry: Registry,
+                                  images: dict[str, str], tmp_path: Path) -> None:
+    docker = _docker(tmp_path / "docker")
+
+    def by_docker(*args: str) -> str:
+        result = subprocess.run([*docker, "manifest", *args], capture_output=True,
+                                text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    mine, theirs = f"{registry.host}/mf/app:multi", f"{registry.host}/mf/app:by-docker"
+    # the same list made by each, its images named in another order
+    hullbox.ok("manifest", "create", mine, images["arm64"], images["amd64"])
+    by_docker("create", "--insecure", theirs, images["amd64"], images["arm64"])
+    hullbox.ok("manifest", "annotate", "--variant", "v8", mine, images["arm64"])
+    by_docker("annotate", "--variant", "v8", theirs, images["arm64"])
+    for args in ([mine], ["-v", mine], [mine, images["arm64"]], ["-v", mine, images["arm64"]]):
+        expected = by_docker("inspect", *[theirs if a == mine else a for a in args])
+        assert hullbox.ok("manifest", "inspect", *args) == expected, args
+    # pushed, the two are the same bytes, and each client reads either the same
+    digest = hullbox.ok("manifest", "push", "--purge", mine).strip()
+    assert by_docker("push", "--insecure", "--purge", theirs).strip() == digest
+    for name in (mine, theirs):
+        for args in ([], ["-v"]):
+            assert hullbox.ok("manifest", "inspect", *args, name) == by_docker(
+                "inspect", "--insecure", *args, name), (name, args)

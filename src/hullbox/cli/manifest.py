@@ -13,9 +13,10 @@ from hullbox.errors import HullboxError
 _INSECURE_HELP = "Allow plain HTTP and unverified TLS to this registry."
 
 
-def _indented(data: Any) -> str:
-    # docker prints json.Indent(raw, "", "\t") of the document as it is.
-    return json.dumps(data, indent="\t", ensure_ascii=False)
+def _indented(data: Any, indent: str = "\t") -> str:
+    # docker 28 prints an image manifest and -v's objects tab-indented, a
+    # manifest list or index with three spaces.
+    return json.dumps(data, indent=indent, ensure_ascii=False)
 
 
 @click.group(name="manifest")
@@ -52,7 +53,7 @@ def inspect(obj: Any, insecure: bool, verbose: bool, names: tuple[str, ...]) -> 
     found = obj.engine.manifests.inspect(names[0], names[1] if len(names) == 2 else None,
                                          insecure=insecure)
     if not verbose:
-        click.echo(_indented(json.loads(found.raw)))
+        click.echo(_indented(json.loads(found.raw), "   " if found.is_list else "\t"))
     elif found.is_list:
         click.echo(_indented([verbose_object(e) for e in found.entries]))
     else:

@@ -94,7 +94,10 @@ class ManifestService:
             for item in fetched:
                 entries[item.ref] = StoredEntry(item.ref, item.media_type, item.digest,
                                                 item.size, item.platform, item.raw)
-            lists.save(self.store, StoredList(str(target), list(entries.values())))
+            # In the order docker lists them: by its file name of each reference.
+            ordered = sorted(entries.values(),
+                             key=lambda e: e.ref.replace(":", "-").replace("/", "_"))
+            lists.save(self.store, StoredList(str(target), ordered))
         return target.familiar
 
     def annotate(self, name: str, image: str, note: Annotation) -> None:

@@ -83,7 +83,8 @@ def index_entries(repo: Repository, ref: Reference, index: bytes) -> list[ListEn
     """Each image an index lists, fetched by digest, with the index's platform."""
     entries = []
     for item in json.loads(index).get("manifests") or []:
-        child = Reference(ref.domain, ref.path, None, str(item.get("digest")))
+        # docker names an index's image LIST:TAG@DIGEST
+        child = Reference(ref.domain, ref.path, ref.tag, str(item.get("digest")))
         entries.append(image_entry(repo, child, platform=dict(item.get("platform") or {})))
     return entries
 
@@ -98,8 +99,10 @@ def list_media_type(entries: list[ListEntry]) -> str:
 
 def list_bytes(entries: list[ListEntry]) -> bytes:
     """The manifest list document of ``entries``."""
+    # Indented by three spaces, as distribution's MarshalJSON writes a list:
+    # the same bytes (and digest) docker pushes for the same images.
     return json.dumps({"schemaVersion": 2, "mediaType": list_media_type(entries),
-                       "manifests": [e.descriptor() for e in entries]}).encode()
+                       "manifests": [e.descriptor() for e in entries]}, indent=3).encode()
 
 
 def push_list(repo: Repository, tag: str, entries: list[ListEntry]) -> str:
