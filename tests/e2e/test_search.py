@@ -23,7 +23,9 @@ pytestmark = pytest.mark.root
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory, hullbox: Hullbox) -> Iterator[Registry]:
-    with running_registry(tmp_path_factory.mktemp("registry")) as running:
+    # Two names a page: a search of three repositories follows the Link header.
+    with running_registry(tmp_path_factory.mktemp("registry"),
+                          auth="catalog: {maxentries: 2}") as running:
         for repo in ("srch/alpha", "srch/beta", "other/alphabet"):
             pushed(hullbox, f"{running.host}/{repo}:latest")
         yield running

@@ -7,17 +7,15 @@ from __future__ import annotations
 from hullbox.registry.client import RegistryClient, error_text
 from hullbox.registry.errors import RegistryError
 
-_PAGE = "100"
-
 
 def catalog(client: RegistryClient) -> list[str]:
     """Every repository name, following the Link header of a paging registry."""
+    # No ?n=: distribution answers 400 to an n above its catalog.maxentries;
+    # without one it sends its own page size and a Link to the next page.
     path = "/v2/_catalog"
-    params: dict[str, str] | None = {"n": _PAGE}
     found: list[str] = []
     while path:
-        response = client.request("GET", path, scopes=("registry:catalog:*",),
-                                  params=params)
+        response = client.request("GET", path, scopes=("registry:catalog:*",))
         if response.status_code == 404:
             raise RegistryError(f"registry {client.registry} does not list its repositories "
                                 "(no /v2/_catalog); search needs a registry that does")
@@ -30,7 +28,7 @@ def catalog(client: RegistryClient) -> list[str]:
             raise RegistryError(f"list repositories of {client.registry}: the registry "
                                 "sent no catalog JSON") from exc
         # The next page's URL carries its own query (n and last).
-        path, params = response.links.get("next", {}).get("url", ""), None
+        path = response.links.get("next", {}).get("url", "")
         if path and not path.startswith(("/", "http://", "https://")):
             path = "/" + path
     return found
