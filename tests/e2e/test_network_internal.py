@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
-from .netkit import free_subnet, http, musl_store, until
+from .conftest import Hullbox, until
+from .netkit import free_subnet, http, musl_store
 
 pytestmark = [pytest.mark.root, pytest.mark.network]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox, hullbox_command
+from .conftest import Hullbox, hullbox_command, refused
 from .terminal import terminal
 
 pytestmark = pytest.mark.root
@@ -33,13 +33,9 @@ def _containers(hullbox: Hullbox) -> list[str]:
 def _refused(hullbox: Hullbox, *args: str) -> str:
     """A command refused with one line, exit 125, and no container made."""
     before = _containers(hullbox)
-    result = hullbox(*args)
-    assert result.returncode == 125, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hullbox: "), result.stderr
-    assert result.stdout == ""
+    line = refused(hullbox, *args)
     assert _containers(hullbox) == before
-    return lines[0]
+    return line
 
 
 def test_attach_shows_only_the_named_streams(hullbox: Hullbox) -> None:
