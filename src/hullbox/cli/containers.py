@@ -150,20 +150,18 @@ def _ports(obj: Any, record: Any) -> str:
 _PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"}
 
 
-def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
-    import datetime
+def _ps_row(obj: Any, record: Any, no_trunc: bool) -> dict[str, Any]:
+    from hullbox.cli.ps_row import docker_row_fields
 
     return {
         "ID": record.id,
         "Image": record.image_name,
-        "Command": " ".join(record.command),
-        "CreatedAt": datetime.datetime.fromtimestamp(record.created).strftime(
-            "%Y-%m-%d %H:%M:%S %z"),
         "RunningFor": ago(record.created),
         "Status": _status(record),
         "State": _state(record),
         "Names": record.name,
         "Ports": _ports(obj, record),
+        **docker_row_fields(obj.engine, record, no_trunc),
     }
 
 
@@ -194,7 +192,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
             click.echo(record.id if no_trunc else record.short_id)
         return
     # IDs are short unless --no-trunc, in every format, as docker ps prints them
-    rows = [_ps_row(obj, record) | ({} if no_trunc else {"ID": record.short_id})
+    rows = [_ps_row(obj, record, no_trunc) | ({} if no_trunc else {"ID": record.short_id})
             | sizes.get(record.id, {}) for record in records] if fmt else []
     if print_formatted(rows, fmt, _PS_HEADERS):
         return
