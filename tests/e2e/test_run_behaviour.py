@@ -213,15 +213,3 @@ def test_podman_replace_rmi_and_platform_parts(hullbox: Hullbox) -> None:
     assert "conflicts" in _refused(hullbox, "run", "--platform", "linux/amd64", "--arch",
                                    "amd64", "busybox", "true")
     assert "linux/arm64" in _refused(hullbox, "run", "--arch", "arm64", "busybox", "true")
-
-
-def test_start_checkpoint_is_refused(hullbox: Hullbox) -> None:
-    created = hullbox.ok("create", "busybox", "true").strip()
-    try:
-        result = hullbox("start", "--checkpoint", "cp1", created)
-        assert result.returncode == 125
-        assert result.stderr.startswith("hullbox: --checkpoint") and \
-            len(result.stderr.splitlines()) == 1
-        assert hullbox.ok("inspect", "-f", "{{.State.Status}}", created).strip() == "created"
-    finally:
-        hullbox.ok("rm", created)

@@ -19,7 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
-    "update",
+    "update", "checkpoint",
 )
 
 _C = "hullbox.cli.containers"
@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Attach to a running container's output (and input, if started with -i)."),
     "build": ("hullbox.cli.build:build", "Build an image from a Dockerfile."),
     "builder": ("hullbox.cli.build:register", "Manage the build cache."),
+    "checkpoint": ("hullbox.cli.checkpoint:register", "Manage checkpoints (CRIU)."),
     "commit": ("hullbox.cli.commit:commit", "Make a new image of a container's changes."),
     "compose": ("hullbox.cli.compose:register",
                 "Define and run multi-container projects (compose.yaml)."),

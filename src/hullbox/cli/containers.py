@@ -80,18 +80,20 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 @click.option("--detach-keys", default=None, metavar="KEYS",
               help="Keys that detach from a -t container started with -ai and leave it "
               "running (default ctrl-p,ctrl-q; \"\" for none).")
-@click.option("--checkpoint", "--checkpoint-dir", "checkpoint", default=None, hidden=True,
-              help="Refused: hullbox has no checkpoint/restore.")
+@click.option("--checkpoint", default=None, metavar="CHECKPOINT",
+              help="Restore from this checkpoint (needs CRIU).")
+@click.option("--checkpoint-dir", default=None, metavar="DIR",
+              help="Use a custom checkpoint storage directory.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
-          checkpoint: str | None, containers: tuple[str, ...]) -> int:
+          checkpoint: str | None, checkpoint_dir: str | None,
+          containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
-    if checkpoint is not None:
-        from hullbox.errors import Unsupported
+    if checkpoint is not None or checkpoint_dir is not None:
+        from hullbox.engine.checkpoint import refuse
 
-        raise Unsupported("--checkpoint: hullbox has no checkpoint/restore (CRIU); "
-                          "start the container without it")
+        refuse("start --checkpoint" if checkpoint is not None else "start --checkpoint-dir")
     if not attach:
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
