@@ -4,6 +4,8 @@
      +-- InvalidArgument              a flag or value the user gave is wrong
      |    +-- InvalidReference        an image reference that does not parse
      |    +-- ComposeFileError        a compose file breaks the Compose Specification
+     |    +-- TemplateError           a --format template names a field its value lacks
+     |         +-- InspectTemplateError  the same in inspect -f: exit 1, as docker
      +-- NotFound
      |    +-- ImageNotFound
      |    +-- ContainerNotFound
@@ -45,6 +47,16 @@ class InvalidReference(InvalidArgument):
 
 class ComposeFileError(InvalidArgument):
     """A compose file (or its .env) is malformed; names the file and the path in it."""
+
+
+class TemplateError(InvalidArgument):
+    """A ``--format`` template names a field its value does not have."""
+
+
+class InspectTemplateError(TemplateError):
+    """``inspect -f`` with a template its objects cannot fill: docker exits 1."""
+
+    exit_code = 1
 
 
 class NotFound(HullboxError):

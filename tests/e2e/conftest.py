@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +83,47 @@ def hullbox(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iter
     yield runner
     left = release(runner)
     assert not left, f"the session store left: {left}"
+
+
+def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Whether ``check()`` comes true within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def box(hullbox: Hullbox) -> Iterator[Hullbox]:
+    """The session store, emptied of containers after the test (for modules
+    whose tests use fixed names such as ``web``)."""
+    yield hullbox
+    for container in hullbox("ps", "-aq", "--no-trunc").stdout.split():
+        hullbox("rm", "-f", container)
+
+
+@pytest.fixture
+def name(hullbox: Hullbox) -> Iterator[str]:
+    """A name no other test uses (a prefix for the test's containers, so
+    filters and events match only them); its containers are removed after."""
+    unique = f"t-{uuid.uuid4().hex[:8]}"
+    yield unique
+    mine = hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split()
+    for container in mine:
+        hullbox("rm", "-f", container)
+
+
+def refused(runner: Hullbox, *args: str, code: int = 125) -> str:
+    """Runs a command that must be refused: exit ``code``, one line on
+    stderr starting with ``hullbox: ``, nothing on stdout; returns the line."""
+    result = runner(*args)
+    assert result.returncode == code, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hullbox: "), result.stderr
+    assert result.stdout == "", result.stdout
+    return lines[0]
 
 
 @pytest.fixture

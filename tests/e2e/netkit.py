@@ -16,9 +16,8 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,15 +100,6 @@ def free_subnet6() -> str:
     """A random unique-local /64 (fdXX:...)."""
     a, b, c, d = (random.randrange(n) for n in (256, 65536, 65536, 65536))
     return str(ipaddress.IPv6Network(f"fd{a:02x}:{b:04x}:{c:04x}:{d:04x}::/64"))
-
-
-def until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def http(address: str, port: int, path: str = "/hostname") -> str:

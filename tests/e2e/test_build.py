@@ -28,8 +28,21 @@ def leftovers(hullbox: Hullbox) -> list[str]:
     left += [str(p) for p in tmp.iterdir()] if tmp.is_dir() else []
     runtime = Path("/run/hullbox/runtime")
     if runtime.is_dir():
-        left += [str(p) for p in runtime.iterdir() if p.name.startswith("build-")]
+        left += [str(p) for p in runtime.iterdir()
+                 if p.name.startswith("build-") and _bundle_under(p, hullbox.root)]
     return left
+
+
+def _bundle_under(state_dir: Path, root: Path) -> bool:
+    """Whether a RUN's runtime state is this store's: its bundle is in the
+    store's tmp. /run/hullbox/runtime is host-wide, and another store may be
+    building at the same time; a state dir without a readable state.json
+    (being made or removed by someone) cannot be told apart and is left out."""
+    try:
+        bundle = json.loads((state_dir / "state.json").read_text()).get("bundle", "")
+    except (OSError, ValueError):
+        return False
+    return Path(str(bundle)).is_relative_to(root)
 
 
 @pytest.fixture(autouse=True)

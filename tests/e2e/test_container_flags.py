@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,6 @@ from .conftest import Hullbox
 from .terminal import terminal
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def name(hullbox: Hullbox) -> Iterator[str]:
-    """A name prefix no other test uses; its containers are removed after."""
-    unique = f"fl-{uuid.uuid4().hex[:8]}"
-    yield unique
-    mine = hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split()
-    for container in mine:
-        hullbox("rm", "-f", container)
 
 
 def test_ps_last_latest_and_size(hullbox: Hullbox, name: str) -> None:

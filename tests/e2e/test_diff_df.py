@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ import pytest
 from .conftest import Hullbox
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def name(hullbox: Hullbox) -> Iterator[str]:
-    unique = f"dd-{uuid.uuid4().hex[:8]}"
-    yield unique
-    mine = hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split()
-    for container in mine:
-        hullbox("rm", "-f", container)
 
 
 def test_diff_lists_added_changed_and_deleted(hullbox: Hullbox, name: str) -> None:

@@ -10,8 +10,6 @@ import re
 import signal
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,17 +22,6 @@ pytestmark = pytest.mark.root
 # 2026-11-22T09:00:00.000000000Z container start ID (image=busybox, name=x)
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) (\w+) (.+?) "
                   r"([^\s(]+)(?: \((.*)\))?$")
-
-
-@pytest.fixture
-def name(hullbox: Hullbox) -> Iterator[str]:
-    """A name no other test uses, so other tests' events never match; what
-    the test made under it is removed after."""
-    unique = f"ev-{uuid.uuid4().hex[:8]}"
-    yield unique
-    mine = hullbox("ps", "-aq", "--no-trunc", "--filter", f"name={unique}").stdout.split()
-    for container in mine:
-        hullbox("rm", "-f", container)
 
 
 def _past(hullbox: Hullbox, *args: str) -> list[str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, until
 
 pytestmark = pytest.mark.root
 
@@ -22,15 +22,6 @@ def clean(hullbox: Hullbox) -> Iterator[Hullbox]:
     for name in ("checked", "from-image", "disabled"):
         hullbox("rm", "-f", name)
     hullbox("rmi", "healthy:1")
-
-
-def _until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def _status(hullbox: Hullbox, name: str) -> str:
@@ -48,7 +39,7 @@ def test_check_passes_then_fails(clean: Hullbox) -> None:
     time.sleep(1.2)  # two failing checks inside the start period
     assert _status(hullbox, "checked").endswith("(health: starting)")
     hullbox.ok("exec", "checked", "touch", "/tmp/ok")
-    assert _until(lambda: _status(hullbox, "checked").endswith("(healthy)"))
+    assert until(lambda: _status(hullbox, "checked").endswith("(healthy)"))
     assert hullbox.ok("ps", "-q", "--filter", "health=healthy", "--filter", "name=checked")
     health = json.loads(hullbox.ok("inspect", "-f", "{{json .State.Health}}", "checked"))
     assert health["Status"] == "healthy" and health["FailingStreak"] == 0
@@ -56,7 +47,7 @@ def test_check_passes_then_fails(clean: Hullbox) -> None:
     assert health["Log"][-1]["Start"] <= health["Log"][-1]["End"]
 
     hullbox.ok("exec", "checked", "rm", "/tmp/ok")  # what the check tests is gone
-    assert _until(lambda: _status(hullbox, "checked").endswith("(unhealthy)"))
+    assert until(lambda: _status(hullbox, "checked").endswith("(unhealthy)"))
     health = json.loads(hullbox.ok("inspect", "-f", "{{json .State.Health}}", "checked"))
     assert health["Status"] == "unhealthy" and health["FailingStreak"] >= 2
     assert health["Log"][-1]["ExitCode"] == 1
@@ -67,7 +58,7 @@ def test_check_passes_then_fails(clean: Hullbox) -> None:
                       "name=checked") == ""
 
     hullbox.ok("exec", "checked", "touch", "/tmp/ok")  # and back
-    assert _until(lambda: _status(hullbox, "checked").endswith("(healthy)"))
+    assert until(lambda: _status(hullbox, "checked").endswith("(healthy)"))
 
 
 def test_timeout_counts_as_a_failure(clean: Hullbox) -> None:
@@ -75,13 +66,13 @@ def test_timeout_counts_as_a_failure(clean: Hullbox) -> None:
     hullbox.ok("run", "-d", "--name", "checked", "--health-cmd", "sleep 5",
                "--health-interval", "200ms", "--health-timeout", "300ms",
                "--health-retries", "1", "busybox", *SLEEPER)
-    assert _until(lambda: _status(hullbox, "checked").endswith("(unhealthy)"))
+    assert until(lambda: _status(hullbox, "checked").endswith("(unhealthy)"))
     log = json.loads(hullbox.ok("inspect", "-f", "{{json .State.Health.Log}}", "checked"))
     assert log[-1]["ExitCode"] == -1
     assert log[-1]["Output"] == "Health check exceeded timeout (300ms)"
     # each timed-out check was killed, not left running in the container: only
     # the check in progress now may be there
-    assert _until(lambda: len(json.loads(hullbox.ok(
+    assert until(lambda: len(json.loads(hullbox.ok(
         "inspect", "-f", "{{json .State.Health.Log}}", "checked"))) >= 3)
     assert hullbox.ok("top", "checked").count("sleep 5") <= 1
 
@@ -96,7 +87,7 @@ def test_image_healthcheck_is_the_default(clean: Hullbox, busybox_tar: object) -
     assert config == {"Test": ["CMD", "test", "-f", "/tmp/ok"], "Interval": 300_000_000,
                       "Retries": 1}
     hullbox.ok("run", "-d", "--name", "from-image", "healthy:1", *SLEEPER)
-    assert _until(lambda: _status(hullbox, "from-image").endswith("(healthy)"))
+    assert until(lambda: _status(hullbox, "from-image").endswith("(healthy)"))
     hullbox.ok("run", "-d", "--name", "disabled", "--no-healthcheck", "healthy:1", *SLEEPER)
     time.sleep(1)
     assert _status(hullbox, "disabled").startswith("Up ")

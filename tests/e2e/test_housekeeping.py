@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ import pytest
 from .conftest import Hullbox
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def box(hullbox: Hullbox) -> Iterator[Hullbox]:
-    """The store, emptied of containers after the test (other modules expect none)."""
-    yield hullbox
-    for container in hullbox("ps", "-aq", "--no-trunc").stdout.split():
-        hullbox("rm", "-f", container)
 
 
 def test_rename_a_running_container_and_name_conflicts(box: Hullbox) -> None:

@@ -8,31 +8,13 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox, hullbox_command
+from .conftest import Hullbox, hullbox_command, until
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def box(hullbox: Hullbox) -> Iterator[Hullbox]:
-    yield hullbox
-    for container in hullbox("ps", "-aq", "--no-trunc").stdout.split():
-        hullbox("rm", "-f", container)
-
-
-def _until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_foreground_run_keeps_a_log(box: Hullbox) -> None:
@@ -79,7 +61,7 @@ def test_detached_with_runc(box: Hullbox) -> None:
         pytest.skip("runc is not installed (apt-get install runc)")
     box.ok("run", "-d", "--name", "r", "--runtime", "runc", "busybox", "sh", "-c",
            "echo from-runc; sleep 60")
-    assert _until(lambda: box.ok("logs", "r") == "from-runc\n")
+    assert until(lambda: box.ok("logs", "r") == "from-runc\n")
     assert box.ok("ps", "--format", "{{.Names}} {{.State}}") == "r running\n"
     assert box.ok("stop", "-t", "1", "r") == "r\n"
     assert box.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "r") == \
@@ -99,7 +81,7 @@ def test_a_killed_monitor_of_a_runc_container_is_cleaned_up(box: Hullbox) -> Non
     pid = int(box.ok("inspect", "-f", "{{.State.Pid}}", "orphan"))
     monitor = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     os.kill(monitor, signal.SIGKILL)
-    assert _until(lambda: "Exited (137)" in box.ok("ps", "-a", "--filter", "name=orphan"))
+    assert until(lambda: "Exited (137)" in box.ok("ps", "-a", "--filter", "name=orphan"))
     assert not Path(f"/run/hullbox/runc/{container_id}").exists()
     box.ok("start", "orphan")  # runc does not trip over a container it still knew
     assert box.ok("inspect", "-f", "{{.State.Status}}", "orphan") == "running\n"

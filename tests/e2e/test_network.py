@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from .conftest import Hullbox
+from .conftest import until as _until
 from .netkit import free_port as _free_port
 from .netkit import free_subnet, musl_store
 from .netkit import http as _http
 from .netkit import inspect as _inspect
 from .netkit import leases as _leases
 from .netkit import nft_tagged as _nft_tagged
-from .netkit import until as _until
 from .netkit import veths as _veths
 
 pytestmark = [pytest.mark.root, pytest.mark.network]

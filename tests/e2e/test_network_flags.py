@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
-from .netkit import free_port, free_subnet, free_subnet6, musl_store, until
+from .conftest import Hullbox, until
+from .netkit import free_port, free_subnet, free_subnet6, musl_store
 from .netkit import inspect as inspect_container
 
 pytestmark = [pytest.mark.root, pytest.mark.network]

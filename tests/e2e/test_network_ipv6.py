@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
-from .netkit import free_port_block, free_subnet6, http, leases, musl_store, nft_tagged, until
+from .conftest import Hullbox, until
+from .netkit import free_port_block, free_subnet6, http, leases, musl_store, nft_tagged
 
 pytestmark = [pytest.mark.root, pytest.mark.network]
 

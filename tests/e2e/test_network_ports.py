@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Hullbox
-from .netkit import free_port_block, http, leases, musl_store, nft_tagged, until, veths
+from .conftest import Hullbox, until
+from .netkit import free_port_block, http, leases, musl_store, nft_tagged, veths
 
 pytestmark = [pytest.mark.root, pytest.mark.network]
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from .netkit import MUSL_ROOTFS, free_port, until
+from .conftest import until
+from .netkit import MUSL_ROOTFS, free_port
 from .netkit import http as fetch
 from .rootless_kit import User, ordinary_user
 

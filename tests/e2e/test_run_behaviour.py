@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox, hullbox_command
+from .conftest import Hullbox, hullbox_command, refused
 from .terminal import terminal
 
 pytestmark = pytest.mark.root
@@ -33,13 +33,9 @@ def _containers(hullbox: Hullbox) -> list[str]:
 def _refused(hullbox: Hullbox, *args: str) -> str:
     """A command refused with one line, exit 125, and no container made."""
     before = _containers(hullbox)
-    result = hullbox(*args)
-    assert result.returncode == 125, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hullbox: "), result.stderr
-    assert result.stdout == ""
+    line = refused(hullbox, *args)
     assert _containers(hullbox) == before
-    return lines[0]
+    return line
 
 
 def test_attach_shows_only_the_named_streams(hullbox: Hullbox) -> None:
@@ -217,15 +213,3 @@ def test_podman_replace_rmi_and_platform_parts(hullbox: Hullbox) -> None:
     assert "conflicts" in _refused(hullbox, "run", "--platform", "linux/amd64", "--arch",
                                    "amd64", "busybox", "true")
     assert "linux/arm64" in _refused(hullbox, "run", "--arch", "arm64", "busybox", "true")
-
-
-def test_start_checkpoint_is_refused(hullbox: Hullbox) -> None:
-    created = hullbox.ok("create", "busybox", "true").strip()
-    try:
-        result = hullbox("start", "--checkpoint", "cp1", created)
-        assert result.returncode == 125
-        assert result.stderr.startswith("hullbox: --checkpoint") and \
-            len(result.stderr.splitlines()) == 1
-        assert hullbox.ok("inspect", "-f", "{{.State.Status}}", created).strip() == "created"
-    finally:
-        hullbox.ok("rm", created)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Hullbox
+from .conftest import Hullbox, refused
 from .storecheck import mounts_under
 
 pytestmark = pytest.mark.root
@@ -119,12 +119,10 @@ def _refused(hullbox: Hullbox, *args: str) -> str:
     """Exit 125, one line, and no container row or mount left."""
     rows = hullbox.ok("ps", "-aq")
     mounts = mounts_under(hullbox.root)
-    result = hullbox(*args)
-    assert result.returncode == 125, result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("hullbox: ")
+    line = refused(hullbox, *args)
     assert hullbox.ok("ps", "-aq") == rows
     assert mounts_under(hullbox.root) == mounts
-    return result.stderr
+    return line
 
 
 def test_bad_input(ns: Hullbox) -> None:

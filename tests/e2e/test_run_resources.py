@@ -255,7 +255,9 @@ def test_update_changes_a_running_container_and_survives_restart(hullbox: Hullbo
 def test_update_a_stopped_container_stores_the_values(hullbox: Hullbox) -> None:
     cid = hullbox.ok("create", "busybox", "sleep", "300").strip()
     try:
-        hullbox.ok("update", "--memory", "40m", "--cpuset-cpus", "0", cid)
+        # no memory limit yet: MemorySwap is 0, so --memory needs --memory-swap (as dockerd)
+        hullbox.ok("update", "--memory", "40m", "--memory-swap", "80m", "--cpuset-cpus", "0",
+                   cid)
         host = json.loads(hullbox.ok("inspect", cid))[0]["HostConfig"]
         assert (host["Memory"], host["CpusetCpus"]) == (40 * MIB, "0")
         hullbox.ok("start", cid)
@@ -264,6 +266,33 @@ def test_update_a_stopped_container_stores_the_values(hullbox: Hullbox) -> None:
             str(40 * MIB)
     finally:
         hullbox.ok("rm", "-f", cid)
+
+
+def test_update_memory_keeps_the_swap_docker_set(hullbox: Hullbox) -> None:
+    """dockerd stores MemorySwap as twice --memory when it was not given; a
+    later ``update --memory`` keeps it and is refused above it."""
+    cid = hullbox.ok("run", "-d", "-m", "32m", "busybox", "sleep", "300").strip()
+    plain = hullbox.ok("create", "busybox", "true").strip()
+    try:
+        def memory() -> tuple[int, int]:
+            host = json.loads(hullbox.ok("inspect", cid))[0]["HostConfig"]
+            return host["Memory"], host["MemorySwap"]
+
+        assert memory() == (32 * MIB, 64 * MIB)
+        hullbox.ok("update", "-m", "48m", cid)
+        assert memory() == (48 * MIB, 64 * MIB)
+        if V2:
+            swap = hullbox.ok("exec", cid, "cat", "/sys/fs/cgroup/memory.swap.max").strip()
+            assert swap == str(16 * MIB)  # memory.swap.max is the swap alone
+        for container in (cid, plain):  # above 64m; and above an unlimited container's 0
+            result = hullbox("update", "-m", "65m", container)
+            assert result.returncode == 125, result
+            assert result.stderr.splitlines() == [
+                "hullbox: memory limit should be smaller than already set memoryswap limit, "
+                "update the memoryswap (--memory-swap) at the same time"]
+        assert memory() == (48 * MIB, 64 * MIB)
+    finally:
+        hullbox.ok("rm", "-f", cid, plain)
 
 
 def test_update_bad_input(hullbox: Hullbox) -> None:

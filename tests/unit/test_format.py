@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hullbox.cli.format import format_rows, human_duration, render_template
+from hullbox.cli.gotemplate import go_json, go_rfc3339, go_time
 from hullbox.engine.units import human_size, parse_bytes, parse_cpus
-from hullbox.errors import InvalidArgument
+from hullbox.errors import InvalidArgument, TemplateError
 
 
 @pytest.mark.parametrize(
@@ -56,16 +57,58 @@ def test_templates_render_fields_json_and_index() -> None:
            "Labels": {"k": "v"}}
     assert render_template("{{.State.Status}}", obj) == "exited"
     assert render_template("{{.State.ExitCode}}\\t{{.Names}}", obj) == "3\t[a b]"
-    assert render_template("{{json .Labels}}", obj) == '{"k": "v"}'
+    assert render_template("{{json .Labels}}", obj) == '{"k":"v"}'
     assert render_template('{{index .Labels "k"}}', obj) == "v"
     assert render_template("{{.Missing}}", obj) == "<no value>"
+
+
+def test_a_missing_field_is_an_error_and_a_missing_map_key_is_not() -> None:
+    item = {"State": {"Status": "exited"}, "Config": {"Labels": {"k": "v"}},
+            "NetworkSettings": {"Networks": {"bridge": {"IPAddress": "10.0.0.2"}}}}
+    with pytest.raises(TemplateError, match=r'^template: :1:2: executing "" at <\.Nope>: '
+                       r'map has no entry for key "Nope"$'):
+        render_template("{{.Nope}}", item, "inspect")
+    with pytest.raises(TemplateError, match=r":2:7: executing \"\" at <\.State\.Nope>"):
+        render_template("x\n{{json .State.Nope}}", item, "inspect")
+    # docker's types have these: hullbox left them out, so no error
+    assert render_template("{{.State.Health}} {{.Config.StopSignal}}", item,
+                           "inspect") == "<no value> <no value>"
+    assert render_template("{{.Config.Labels.nope}}", item, "inspect") == "<no value>"
+    assert render_template("{{.NetworkSettings.Networks.bridge.IPAddress}}", item,
+                           "inspect") == "10.0.0.2"
+    with pytest.raises(TemplateError, match="<.NetworkSettings.Networks.bridge.Nope>"):
+        render_template("{{.NetworkSettings.Networks.bridge.Nope}}", item, "inspect")
+    with pytest.raises(TemplateError, match="can't evaluate field Nope$"):
+        render_template("{{.Nope}}", {"ID": "abc"}, "listing")
+
+
+def test_go_spellings_of_times_and_json() -> None:
+    assert go_time(1704164645, fraction=True).startswith("2024-01-02 ")
+    import os
+    import time
+
+    zone = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        assert go_time(1704164645) == "2024-01-02 03:04:05 +0000 UTC"
+        assert go_time(1704164645.25, fraction=True) == "2024-01-02 03:04:05.25 +0000 UTC"
+        assert go_rfc3339(1704164645.25) == "2024-01-02T03:04:05Z"
+    finally:
+        if zone is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = zone
+        time.tzset()
+    assert go_json({"b": "<x>", "a": 1}, escape_html=True, sort_keys=True) == (
+        '{"a":1,"b":"\\u003cx\\u003e"}')
 
 
 def test_format_rows_json_template_and_table_template() -> None:
     rows = [{"ID": "abc", "Name": "web"}, {"ID": "defghi", "Name": "db"}]
     assert format_rows(rows, None) is None and format_rows(rows, "table") is None
-    assert format_rows(rows, "json") == ['{"ID": "abc", "Name": "web"}',
-                                         '{"ID": "defghi", "Name": "db"}']
+    assert format_rows(rows, "json") == ['{"ID":"abc","Name":"web"}',
+                                         '{"ID":"defghi","Name":"db"}']
     assert format_rows(rows, "{{.Name}}={{.ID}}") == ["web=abc", "db=defghi"]
     assert format_rows(rows, "table {{.ID}}\t{{.Name}}", {"ID": "CONTAINER ID"}) == [
         "CONTAINER ID   NAME", "abc            web", "defghi         db"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 REGISTER_ORDER = (
     "compose", "containers", "images", "registry", "system", "info", "volume",
     "housekeeping", "cp", "commit", "build", "exec", "processes", "vm", "network",
-    "update", "manifest", "search", "buildx",
+    "update", "manifest", "search", "buildx", "checkpoint",
 )
 
 _C = "hullbox.cli.containers"
@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "buildx": ("hullbox.cli.buildx:register",
                "Build with hullbox's builder, as docker buildx (one builder: default)."),
     "builder": ("hullbox.cli.build:register", "Manage the build cache."),
+    "checkpoint": ("hullbox.cli.checkpoint:register", "Manage checkpoints (CRIU)."),
     "commit": ("hullbox.cli.commit:commit", "Make a new image of a container's changes."),
     "compose": ("hullbox.cli.compose:register",
                 "Define and run multi-container projects (compose.yaml)."),

@@ -3,13 +3,12 @@ prints them."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import click
 
-from hullbox.cli.format import ago, human_duration, print_table, render_template
+from hullbox.cli.format import ago, human_duration, print_formatted, print_table
 
 
 def _status(record: Any) -> str:
@@ -41,23 +40,29 @@ def _published(engine: Any, record: Any) -> list[Any]:
 
 
 def _row(engine: Any, record: Any) -> dict[str, Any]:
+    """compose ps's row (since compose 2.21): docker ps's fields and compose's."""
+    from hullbox.cli.ps_row import docker_row_fields, quoted_command
     from hullbox.compose.operations import service_of
     from hullbox.engine.runstatus import health_status, status
 
     ports = _published(engine, record)
     return {
-        "ID": record.id, "Name": record.name, "Image": record.image_name,
-        "Command": " ".join(_without_init(record.command)), "Project":
-        (record.config.get("labels") or {}).get("com.docker.compose.project", ""),
-        "Service": service_of(record), "Created": int(record.created),
+        **docker_row_fields(engine, record, no_trunc=False),
+        "ID": record.short_id, "Name": record.name, "Names": record.name,
+        "Image": record.image_name,
+        "Command": quoted_command(_without_init(record.command), no_trunc=False),
+        "Project": (record.config.get("labels") or {}).get("com.docker.compose.project", ""),
+        "Service": service_of(record),
         "RunningFor": ago(record.created), "State": status(record),
         "Health": health_status(record),
         "Status": _status(record), "ExitCode": record.exit_code,
         "Ports": ", ".join(str(p) for p in ports),
         "Publishers": [{"URL": p.host_ip, "TargetPort": p.container_port,
                         "PublishedPort": p.host_port, "Protocol": p.proto} for p in ports],
-        "Labels": ",".join(f"{k}={v}" for k, v in (record.config.get("labels") or {}).items()),
     }
+
+
+_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"}
 
 
 def print_ps(engine: Any, records: list[Any], *, quiet: bool, services: bool,
@@ -73,18 +78,14 @@ def print_ps(engine: Any, records: list[Any], *, quiet: bool, services: bool,
         for name in dict.fromkeys(service_of(r) for r in records):
             click.echo(name)
         return
-    if fmt == "json":
-        click.echo(json.dumps([_row(engine, r) for r in records]))
-        return
-    if fmt and fmt != "table":
-        for record in records:
-            click.echo(render_template(fmt, _row(engine, record)))
+    # JSON Lines, as docker ps prints them (compose 2.21 and later)
+    if print_formatted([_row(engine, r) for r in records] if fmt else [], fmt,
+                       _HEADERS):
         return
     rows = []
     for record in records:
         row = _row(engine, record)
-        command = row["Command"] if len(row["Command"]) <= 20 else row["Command"][:19] + "…"
-        rows.append([record.name, record.image_name, f'"{command}"', row["Service"],
+        rows.append([record.name, record.image_name, row["Command"], row["Service"],
                      ago(record.created), row["Status"], row["Ports"]])
     print_table(["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"], rows)
 

@@ -80,18 +80,20 @@ def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> 
 @click.option("--detach-keys", default=None, metavar="KEYS",
               help="Keys that detach from a -t container started with -ai and leave it "
               "running (default ctrl-p,ctrl-q; \"\" for none).")
-@click.option("--checkpoint", "--checkpoint-dir", "checkpoint", default=None, hidden=True,
-              help="Refused: hullbox has no checkpoint/restore.")
+@click.option("--checkpoint", default=None, metavar="CHECKPOINT",
+              help="Restore from this checkpoint (needs CRIU).")
+@click.option("--checkpoint-dir", default=None, metavar="DIR",
+              help="Use a custom checkpoint storage directory.")
 @click.argument("containers", nargs=-1, required=True)
 @click.pass_obj
 def start(obj: Any, attach: bool, interactive: bool, detach_keys: str | None,
-          checkpoint: str | None, containers: tuple[str, ...]) -> int:
+          checkpoint: str | None, checkpoint_dir: str | None,
+          containers: tuple[str, ...]) -> int:
     """Start created or stopped containers (in the background unless -a)."""
-    if checkpoint is not None:
-        from hullbox.errors import Unsupported
+    if checkpoint is not None or checkpoint_dir is not None:
+        from hullbox.engine.checkpoint import refuse
 
-        raise Unsupported("--checkpoint: hullbox has no checkpoint/restore (CRIU); "
-                          "start the container without it")
+        refuse("start --checkpoint" if checkpoint is not None else "start --checkpoint-dir")
     if not attach:
         return 1 if each(containers, obj.engine.containers.start, echo=True) else 0
     if len(containers) > 1:
@@ -150,20 +152,18 @@ def _ports(obj: Any, record: Any) -> str:
 _PS_HEADERS = {"ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"}
 
 
-def _ps_row(obj: Any, record: Any) -> dict[str, Any]:
-    import datetime
+def _ps_row(obj: Any, record: Any, no_trunc: bool) -> dict[str, Any]:
+    from hullbox.cli.ps_row import docker_row_fields
 
     return {
         "ID": record.id,
         "Image": record.image_name,
-        "Command": " ".join(record.command),
-        "CreatedAt": datetime.datetime.fromtimestamp(record.created).strftime(
-            "%Y-%m-%d %H:%M:%S %z"),
         "RunningFor": ago(record.created),
         "Status": _status(record),
         "State": _state(record),
         "Names": record.name,
         "Ports": _ports(obj, record),
+        **docker_row_fields(obj.engine, record, no_trunc),
     }
 
 
@@ -194,7 +194,7 @@ def ps(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, fmt: str | None,
             click.echo(record.id if no_trunc else record.short_id)
         return
     # IDs are short unless --no-trunc, in every format, as docker ps prints them
-    rows = [_ps_row(obj, record) | ({} if no_trunc else {"ID": record.short_id})
+    rows = [_ps_row(obj, record, no_trunc) | ({} if no_trunc else {"ID": record.short_id})
             | sizes.get(record.id, {}) for record in records] if fmt else []
     if print_formatted(rows, fmt, _PS_HEADERS):
         return

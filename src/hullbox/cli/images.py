@@ -35,6 +35,7 @@ def _split_tag(name: str) -> tuple[str, str]:
 
 
 def _image_rows(records: list[Any]) -> list[dict[str, Any]]:
+    from hullbox.cli.gotemplate import go_time
     from hullbox.engine.units import human_size
 
     rows: list[dict[str, Any]] = []
@@ -49,8 +50,11 @@ def _image_rows(records: list[Any]) -> list[dict[str, Any]]:
                 "FullID": record.id,
                 "ShortID": record.short_id,
                 "CreatedSince": ago(created) if created else "N/A",
-                "CreatedAt": record.created,
+                "CreatedAt": go_time(created),
                 "Size": human_size(record.size),
+                # what docker's row has when the daemon did not count them
+                "Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A",
+                "VirtualSize": human_size(record.size),
             })
     return rows
 
@@ -106,7 +110,10 @@ def images(obj: Any, show_all: bool, quiet: bool, no_trunc: bool, digests: bool,
                 click.echo(row["ID"])
         return
     listed = [{k: v for k, v in row.items() if k not in ("ShortID", "FullID")} for row in rows]
-    if print_formatted(listed, fmt, {"ID": "IMAGE ID", "CreatedSince": "CREATED"}):
+    if print_formatted(listed, fmt, {"ID": "IMAGE ID", "CreatedSince": "CREATED",
+                                     "CreatedAt": "CREATED AT", "VirtualSize": "SIZE",
+                                     "SharedSize": "SHARED SIZE",
+                                     "UniqueSize": "UNIQUE SIZE"}):
         return
     if digests:
         print_table(["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"],
@@ -139,6 +146,7 @@ def _digest_for(obj: Any, row: dict[str, Any]) -> str:
 def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
             platform: str | None, name: str) -> None:
     """Show the history of an image."""
+    from hullbox.cli.gotemplate import go_rfc3339
     from hullbox.engine.image_platform import require_platform
     from hullbox.engine.image_usage import history as image_history
     from hullbox.engine.units import human_size
@@ -152,10 +160,12 @@ def history(obj: Any, human: bool, no_trunc: bool, quiet: bool, fmt: str | None,
         created_by = entry.created_by if no_trunc or len(entry.created_by) <= 45 else (
             entry.created_by[:44] + "…")
         created = _created_timestamp(entry.created)
+        # docker history: RFC 3339 to the second, in local time
+        stamp = go_rfc3339(created) if created else entry.created
         rows.append({
             "ID": short,
-            "CreatedSince": (ago(created) if created else "N/A") if human else entry.created,
-            "CreatedAt": entry.created,
+            "CreatedSince": (ago(created) if created else "N/A") if human else stamp,
+            "CreatedAt": stamp,
             "CreatedBy": created_by,
             "Size": human_size(entry.size) if human else str(entry.size),
             "Comment": entry.comment,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from hullbox.cli.docker_bools import DockerBoolCommand
-from hullbox.cli.format import print_table, render_template
+from hullbox.cli.format import print_formatted, print_table
 from hullbox.cli.targets import each, inspect_each
 from hullbox.errors import InvalidArgument
 
@@ -93,8 +92,14 @@ def create(obj: Any, driver: str, opt: tuple[str, ...], subnet: tuple[str, ...],
 
 
 def _row(net: Any) -> dict[str, Any]:
+    """docker's network ls row (formatter networkContext)."""
+    from hullbox.cli.gotemplate import go_time
+
     return {"ID": net.id[:12], "Name": net.name, "Driver": net.driver, "Scope": "local",
-            "Subnet": net.subnet, "Gateway": net.gateway}
+            "IPv6": "true" if net.subnet6 else "false",
+            "Internal": "true" if net.internal else "false",
+            "Labels": ",".join(f"{k}={v}" for k, v in net.labels.items()),
+            "CreatedAt": go_time(net.created, fraction=True)}
 
 
 @network.command(name="ls")
@@ -120,13 +125,7 @@ def list_networks(obj: Any, quiet: bool, no_trunc: bool, filters: tuple[str, ...
     if quiet:
         for row in rows:
             click.echo(row["ID"])
-    elif fmt == "json":
-        for row in rows:
-            click.echo(json.dumps(row))
-    elif fmt and fmt != "table":
-        for row in rows:
-            click.echo(render_template(fmt, row))
-    else:
+    elif not print_formatted(rows, fmt, {"ID": "NETWORK ID", "CreatedAt": "CREATED AT"}):
         print_table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
                     [[r["ID"], r["Name"], r["Driver"], r["Scope"]] for r in rows])
 

@@ -55,12 +55,15 @@ def create(obj: Any, /, driver: str, opt: tuple[str, ...], label: tuple[str, ...
 
 
 def _row(obj: Any, record: Any) -> dict[str, Any]:
+    """docker's volume ls row (formatter volumeContext): no CreatedAt nor Options."""
     info = obj.engine.volumes.inspect(record.name)
     return {
-        **info,
+        **{key: info[key] for key in ("Driver", "Mountpoint", "Name", "Scope")},
         "Labels": ",".join(f"{k}={v}" for k, v in record.labels.items()),
         "Links": "N/A",
         "Size": "N/A",
+        # swarm cluster volumes only
+        "Availability": "N/A", "Group": "N/A", "Status": "N/A",
     }
 
 

@@ -64,6 +64,10 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
     from hullbox.engine.settings.namespaces import inspect_fields as namespace_fields
 
     namespace_host, namespace_config = namespace_fields(options.namespaces, record.name)
+    from hullbox.engine.endpoint_ipam import add_ipam_config
+
+    settings = network_settings(store, record.id, running)
+    add_ipam_config(settings["Networks"], options)
     doc = {
         "Id": record.id,
         "Created": rfc3339(record.created),
@@ -133,7 +137,7 @@ def container_inspect(store: Store, record: ContainerRecord) -> dict[str, Any]:
             },
         },
         "Mounts": inspect_mounts(store, record.config),
-        "NetworkSettings": network_settings(store, record.id, running),
+        "NetworkSettings": settings,
     }
     from hullbox.engine.runstatus import add_to_inspect
 

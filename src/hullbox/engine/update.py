@@ -79,11 +79,13 @@ def _apply(options: ContainerOptions, request: UpdateRequest) -> None:
         raise InvalidArgument("conflicting options: CPU Quota cannot be updated as NanoCPUs "
                               "(--cpus) has already been set; update --cpus instead")
     if request.memory is not None:
-        swap = request.resources.get("memory_swap", settings.memory_swap)
-        if swap > 0 and request.memory > swap:
-            raise InvalidArgument("memory limit should be smaller than already set memoryswap "
-                                  "limit, update the memoryswap (--memory-swap) at the same "
-                                  "time")
+        if "memory_swap" in request.resources:
+            swap = request.resources["memory_swap"]
+            if swap > 0 and request.memory > swap:
+                raise InvalidArgument("memory limit should be smaller than memoryswap limit "
+                                      "(--memory-swap)")
+        else:
+            _keep_swap(options, request.memory)
         options.memory = request.memory
     if request.nano_cpus is not None:
         options.nano_cpus = request.nano_cpus
@@ -96,6 +98,20 @@ def _apply(options: ContainerOptions, request: UpdateRequest) -> None:
     from hullbox.engine.resource_host import check_update
 
     check_update(settings)
+
+
+def _keep_swap(options: ContainerOptions, memory: int) -> None:
+    """A --memory without --memory-swap keeps the MemorySwap the container
+    has (twice the old --memory when it was defaulted), and is refused above
+    it, as dockerd refuses it: also when the container has no limit (0) or
+    unlimited swap (-1)."""
+    from hullbox.engine.resource_spec import memory_swap
+
+    current = memory_swap(options.resources, options.memory)
+    if memory > current:
+        raise InvalidArgument("memory limit should be smaller than already set memoryswap "
+                              "limit, update the memoryswap (--memory-swap) at the same time")
+    options.resources.memory_swap = current
 
 
 def live_resources(options: ContainerOptions, container_id: str) -> dict[str, Any]:
