@@ -68,8 +68,9 @@ def endpoints(options: ContainerOptions) -> list[tuple[str, list[str], str]]:
 
 
 def default_network(store: Store) -> Network:
-    """The store's ``bridge`` network, recorded on first use: hullbox0 on
-    10.88.0.0/16 for the default store, a /24 of its own for any other."""
+    """The store's ``bridge`` network, recorded and its bridge made on first
+    use: hullbox0 on 10.88.0.0/16 for the default store, a /24 of its own
+    for any other."""
     from hullbox.engine.names import new_id
     from hullbox.network import bridge, ipam
 
@@ -94,6 +95,12 @@ def default_network(store: Store) -> Network:
                 bridge=bridge.DEFAULT_BRIDGE if default else f"hb-{network_id[:12]}",
                 subnet=subnet, gateway=ipam.int_to_ip(base + 1))
             ipam.insert_network(store, network)
+            if not rootless:  # on the host before the lock goes: no other store takes it
+                try:
+                    bridge.ensure_bridge(network, store.root / "hullbox.db")
+                except BaseException:
+                    ipam.delete_network(store, network.id)
+                    raise
     return network
 
 
