@@ -5,6 +5,7 @@ address but no route. Checked in a network namespace of the test's own."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +46,22 @@ def test_a_subnet_the_store_holds_is_not_chosen(namespace: str) -> None:
     with netns.entered(namespace):
         first = bridge.choose_subnet([], default=False)
         assert bridge.choose_subnet([first], default=False) != first
+
+
+def test_the_host_lock_is_taken_again_by_its_holder_but_not_by_another_thread() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: /run/hullbox")
+    entered = threading.Event()
+
+    def other() -> None:
+        with bridge.host_lock():
+            entered.set()
+
+    with bridge.host_lock():
+        with bridge.host_lock():  # ensure_bridge under network create's hold
+            pass
+        waiting = threading.Thread(target=other)
+        waiting.start()
+        assert not entered.wait(0.5), "another thread took the lock while it was held"
+    assert entered.wait(60)
+    waiting.join()

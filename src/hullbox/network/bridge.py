@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def run_dir() -> Path:
     return Path("/run/hullbox")
 
 
-_lock_depth = 0  # host_lock() taken again inside itself: flock would wait on itself
+# host_lock() taken again inside itself by the same thread: flock on a new
+# descriptor would wait on itself. Per thread: another thread of the process
+# (compose starts services side by side) must wait for the lock like anyone.
+_held = threading.local()
 
 
 @contextlib.contextmanager
@@ -48,23 +52,22 @@ def host_lock() -> Iterator[None]:
     hold, so that the choice is visible to every other store before the lock
     is let go; taken again inside itself (ensure_bridge under the holder), it
     is already held."""
-    global _lock_depth
-    if _lock_depth:
-        _lock_depth += 1
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
         try:
             yield
         finally:
-            _lock_depth -= 1
+            _held.depth -= 1
         return
     run_dir().mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir() / "network.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        _lock_depth = 1
+        _held.depth = 1
         try:
             yield
         finally:
-            _lock_depth = 0
+            _held.depth = 0
     finally:
         os.close(fd)
 
