@@ -81,3 +81,29 @@ def test_networks_created_at_once_in_two_stores_get_different_subnets(
                 capture_output=True, check=True).stdout
         for store in stores:
             store.ok("network", "rm", name)
+
+
+def test_default_network_whose_subnet_was_taken_while_its_bridge_was_gone(
+        new_store: Callable[[str], Hullbox], busybox_tar: Path) -> None:
+    """After a reboot the bridges are gone but the record stays; if something
+    of the host took the subnet meanwhile, the default network (which a user
+    cannot remove) moves to a free one instead of refusing every run."""
+    store = new_store("rebooted")
+    store.ok("import", str(busybox_tar), "busybox:latest")
+    store.ok("network", "ls")  # the default network is recorded, its bridge made
+    before = _subnet(store, "bridge")
+    bridge_id = store.ok("network", "inspect", "-f", "{{.Id}}", "bridge").strip()[:12]
+    squatter = f"hbtsq{bridge_id[:8]}"
+    gateway = str(next(ipaddress.ip_network(before).hosts()))
+    subprocess.run(["ip", "link", "del", f"hb-{bridge_id}"], check=True)  # "the reboot"
+    subprocess.run(["ip", "link", "add", squatter, "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", f"{gateway}/24", "dev", squatter], check=True)
+        ran = store("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", _PROBE)
+        assert ran.returncode == 0, ran.stderr
+        after = _subnet(store, "bridge")
+        assert after != before
+        assert ipaddress.ip_interface(ran.stdout.splitlines()[0]).network == \
+            ipaddress.ip_network(after)
+    finally:
+        subprocess.run(["ip", "link", "del", squatter], check=False)

@@ -17,7 +17,7 @@ import fcntl
 import os
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hullbox.errors import Conflict, HullboxError, InvalidArgument, RuntimeFailure
@@ -110,12 +110,9 @@ def host_addresses() -> list[tuple[int, int]]:
     return [(ip_to_int(address), prefix) for address, prefix, _ in listed]
 
 
-def choose_subnet(taken: list[str], *, default: bool) -> str:
-    """A free subnet: 10.88.0.0/16 for the default network of the default
-    store, else the first free /24 from 10.89.0.0 on. Free means no network
-    of the store (``taken``), no host route and no host interface address
-    overlaps it, nor a subnet a hullbox bridge of any store names; the
-    caller holds host_lock() until the chosen subnet is on its bridge."""
+def _free_of(taken: list[str]) -> Callable[[str], bool]:
+    """Whether an IPv4 subnet overlaps none of ``taken``, no host route, no
+    host interface address, and no subnet a hullbox bridge of any store names."""
     used = [(dest, netmask) for dest, netmask, _ in host_routes()]
     used += [(address, mask(prefix)) for address, prefix in host_addresses()]
     named = [s for _b, _i, listed, _d in owned_bridges() for s in listed.split(",")
@@ -127,7 +124,21 @@ def choose_subnet(taken: list[str], *, default: bool) -> str:
         base, prefix = parse_cidr(subnet)
         return not any(base & netmask & mask(prefix) == address & netmask & mask(prefix)
                        for address, netmask in used)
+    return free
 
+
+def subnet_free(subnet: str) -> bool:
+    """No host route, interface or hullbox bridge uses any of ``subnet``."""
+    return _free_of([])(subnet)
+
+
+def choose_subnet(taken: list[str], *, default: bool) -> str:
+    """A free subnet: 10.88.0.0/16 for the default network of the default
+    store, else the first free /24 from 10.89.0.0 on. Free means no network
+    of the store (``taken``), no host route and no host interface address
+    overlaps it, nor a subnet a hullbox bridge of any store names; the
+    caller holds host_lock() until the chosen subnet is on its bridge."""
+    free = _free_of(taken)
     if default:
         for subnet in DEFAULT_POOL:
             if free(subnet):
