@@ -14,6 +14,13 @@ from hullbox.linux.fds import close_on_exec_from
 PRESERVE_FDS_ANNOTATION = "org.hullbox.preserve-fds"
 
 
+def preserve(annotations: dict[str, str], count: int) -> None:
+    """``--preserve-fds N`` of the runtime's command line (runc's), which
+    wins over the bundle's annotation."""
+    if count:
+        annotations[PRESERVE_FDS_ANNOTATION] = str(count)
+
+
 def pass_descriptors(annotations: dict[str, str]) -> None:
     """Runs in the container's init before its exec."""
     count = int(annotations.get(PRESERVE_FDS_ANNOTATION) or 0)
