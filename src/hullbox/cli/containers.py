@@ -33,8 +33,10 @@ def _check_tty(interactive: bool, tty: bool) -> None:
 def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **params: Any) -> int:
     """Create a container from IMAGE and run COMMAND in it."""
     from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
+    from hullbox.cli.runflags.podman import check as check_podman
 
     check(params, detach=detach)
+    check_podman(params, foreground=not detach)
     options = build_options(params)
     if not detach:
         if options.lifecycle.restart:
@@ -63,8 +65,10 @@ def run(obj: Any, /, image: str, command: tuple[str, ...], detach: bool, **param
 def create(obj: Any, /, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a container without starting it; prints its ID."""
     from hullbox.cli.runflags.behaviour import check, cidfile, replace_named
+    from hullbox.cli.runflags.podman import check as check_podman
 
     check(params)
+    check_podman(params, foreground=False)
     options = build_options(params)
     ensure_image(obj, image, params)
     replace_named(obj, params)

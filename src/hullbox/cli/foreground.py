@@ -28,6 +28,7 @@ import click
 
 from hullbox.cli.reattach import Reattachable
 from hullbox.errors import HullboxError
+from hullbox.linux.sigthreads import start_daemon
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 _DETACHED = b"d"
@@ -80,7 +81,7 @@ class _Keeper:
                 os.read(alive_r, 1)
             self.release_terminal(detached=False)
 
-        threading.Thread(target=wait, daemon=True).start()
+        start_daemon(wait)  # signals stay with the main thread, which forwards them
 
     def finish(self) -> None:
         """The container ended: close the log's pipe and let it be written."""

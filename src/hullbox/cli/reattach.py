@@ -9,6 +9,8 @@ import os
 import threading
 from typing import Any
 
+from hullbox.linux.sigthreads import start_daemon
+
 
 class Reattachable:
     """Where a -it container's terminal goes once the user detached, so that
@@ -39,8 +41,7 @@ class Reattachable:
             writer.close()
             os.close(read_end)
 
-        self.thread = threading.Thread(target=copy, daemon=True)
-        self.thread.start()
+        self.thread = start_daemon(copy)  # signals stay with the main thread
         return stdin, write_end
 
     def close(self) -> None:

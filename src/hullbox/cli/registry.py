@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from hullbox.cli.authfile import authfile_option
+
 _INSECURE_HELP = "Allow plain HTTP and unverified TLS to this registry."
 
 
@@ -26,6 +28,7 @@ _TRUST_HELP = ("Accepted as docker's default (true); hullbox verifies no signatu
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image reference.")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
 @click.option("--disable-content-trust", is_flag=True, default=True, help=_TRUST_HELP)
+@authfile_option()
 @click.argument("name")
 @click.pass_obj
 def pull(obj: Any, all_tags: bool, platform: str | None, quiet: bool, insecure: bool,
@@ -93,6 +96,7 @@ def _pull_all(obj: Any, name: str, platform: str | None, quiet: bool, insecure: 
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
 @click.option("--disable-content-trust", is_flag=True, default=True,
               help="Accepted as docker's default (true); hullbox signs nothing.")
+@authfile_option()
 @click.argument("name")
 @click.pass_obj
 def push(obj: Any, all_tags: bool, platform: str | None, quiet: bool, insecure: bool,
@@ -125,6 +129,7 @@ def push(obj: Any, all_tags: bool, platform: str | None, quiet: bool, insecure: 
 @click.option("-p", "--password", default="", help="Password (prefer --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@authfile_option(must_exist=False)
 @click.argument("server", required=False)
 @click.pass_obj
 def login(obj: Any, username: str, password: str, password_stdin: bool, insecure: bool,
@@ -145,6 +150,7 @@ def login(obj: Any, username: str, password: str, password_stdin: bool, insecure
 
 
 @click.command()
+@authfile_option()
 @click.argument("server", required=False)
 @click.pass_obj
 def logout(obj: Any, server: str | None) -> None:

@@ -33,15 +33,19 @@ class AttachOptions:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the project gracefully, as Ctrl-C does."""
+    """SIGTERM stops the project gracefully, as Ctrl-C does; and so does a
+    SIGINT even when ``up`` was started with it ignored (``up &`` in a
+    script: the shell ignores SIGINT for it, and Python then installs no
+    handler), as docker compose, which asks for both, does."""
     def interrupt(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def completed_dependencies(services: dict[str, Any]) -> set[str]:

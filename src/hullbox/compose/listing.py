@@ -5,13 +5,13 @@ waiting for a project's containers to stop."""
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from hullbox.compose import naming
 from hullbox.compose.bound import BoundProject
 from hullbox.engine.runstatus import status as state_of
+from hullbox.linux.sigthreads import start_daemon
 from hullbox.store.containers import ContainerRecord
 
 
@@ -50,6 +50,6 @@ def wait_exits(bound: BoundProject,
             exits.put((record, int(own.engine.containers.wait(record.id))))
 
     for record in records:
-        threading.Thread(target=wait, args=(record,), daemon=True).start()
+        start_daemon(wait, record)  # Ctrl-C must wake the main thread's get() below
     for _ in records:
         yield exits.get()

@@ -5,10 +5,10 @@ containers are read side by side until all of them have stopped."""
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Iterator
 from typing import Any
 
+from hullbox.linux.sigthreads import start_daemon
 from hullbox.store.containers import ContainerRecord
 
 
@@ -36,7 +36,7 @@ def follow_logs(engine: Any, records: list[ContainerRecord], *, tail: int | None
             pipe.put((record, None))
 
     for record in records:
-        threading.Thread(target=pump, args=(record,), daemon=True).start()
+        start_daemon(pump, record)  # Ctrl-C must wake the main thread's get() below
     running = len(records)
     while running:
         item = pipe.get()

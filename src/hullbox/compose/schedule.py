@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from hullbox.linux.sigthreads import signals_to_main_thread
+
 #: tasks at once: starting a container mostly waits on its monitor process
 MAX_WORKERS = 8
 
@@ -32,7 +34,8 @@ def in_dependency_order(names: list[str], dependencies: dict[str, list[str]],
         while pending or running:
             for name in [n for n in pending if all(d in done for d in deps[n])]:
                 pending.remove(name)
-                running[pool.submit(task, name, frozenset(changed))] = name
+                with signals_to_main_thread():  # a worker made now: Ctrl-C wakes wait()
+                    running[pool.submit(task, name, frozenset(changed))] = name
             if not running:  # only a cycle could leave names waiting; the loader refuses those
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

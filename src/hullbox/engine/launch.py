@@ -21,6 +21,7 @@ from hullbox.engine.rootfs import (
     resolve_user,
     unmount_rootfs,
 )
+from hullbox.engine.settings.podman import write_pidfile
 from hullbox.errors import HullboxError
 from hullbox.store import containers as container_db
 from hullbox.store.containers import EXITED, RUNNING, ContainerRecord
@@ -126,6 +127,7 @@ def launch_attached(
 
         def record_pid(pid: int) -> None:
             container_db.update(store, record.id, pid=pid)
+            write_pidfile(options.podman, pid)
             events.container(store, record, "start")
             if on_start is not None:
                 on_start(pid)

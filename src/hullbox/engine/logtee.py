@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from hullbox.engine.logwriter import LinePump, LogWriter
 from hullbox.engine.options import ContainerOptions
+from hullbox.linux.sigthreads import signals_to_main_thread
 from hullbox.store.containers import ContainerRecord
 from hullbox.store.store import Store
 
@@ -75,8 +76,9 @@ def log_tee(store: Store, record: ContainerRecord, stdout: int, stderr: int) -> 
     ]
 
     def started(_pid: int) -> None:
-        for thread in threads:
-            thread.start()
+        with signals_to_main_thread():  # Ctrl-C must wake the main thread's waitpid
+            for thread in threads:
+                thread.start()
 
     try:
         yield Tee(out_w, err_w, started)

@@ -60,11 +60,11 @@ def create_network(store: Store, name: str, *, driver: str, labels: dict[str, st
                           subnet6=chosen.subnet6, gateway6=chosen.gateway6,
                           settings=settings)
         ipam.insert_network(store, network)
-    try:
-        bridge.ensure_bridge(network, store.root / "hullbox.db")
-    except BaseException:
-        ipam.delete_network(store, network.id)
-        raise
+        try:  # under the same hold: the subnet is on the host before another store chooses
+            bridge.ensure_bridge(network, store.root / "hullbox.db")
+        except BaseException:
+            ipam.delete_network(store, network.id)
+            raise
     return network
 
 

@@ -68,21 +68,23 @@ def endpoints(options: ContainerOptions) -> list[tuple[str, list[str], str]]:
 
 
 def default_network(store: Store) -> Network:
-    """The store's ``bridge`` network, recorded on first use: hullbox0 on
-    10.88.0.0/16 for the default store, a /24 of its own for any other."""
+    """The store's ``bridge`` network, recorded and its bridge made on first
+    use: hullbox0 on 10.88.0.0/16 for the default store, a /24 of its own
+    for any other."""
     from hullbox.engine.names import new_id
+    from hullbox.engine.rootless import is_rootless
     from hullbox.network import bridge, ipam
 
     network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
-    if network is not None:
-        return network
-    from hullbox.engine.rootless import is_rootless
-
     rootless = is_rootless()  # a user has no bridges: only the record is made
-    if not rootless:
-        bridge.sweep_orphans()  # once per store: the bridges of deleted stores go
+    if network is not None and (rootless or bridge.exists(network.bridge)):
+        return network
+    if not rootless:  # first use (or first since a reboot): what deleted stores left goes
+        bridge.sweep_orphans()
     with contextlib.nullcontext() if rootless else bridge.host_lock():
         network = ipam.find_network(store, ipam.DEFAULT_NETWORK)
+        if network is not None and not rootless:
+            return _rebridged(store, network)
         if network is None:
             network_id = new_id()
             default = store.root.resolve() == DEFAULT_ROOT
@@ -94,6 +96,28 @@ def default_network(store: Store) -> Network:
                 bridge=bridge.DEFAULT_BRIDGE if default else f"hb-{network_id[:12]}",
                 subnet=subnet, gateway=ipam.int_to_ip(base + 1))
             ipam.insert_network(store, network)
+            if not rootless:  # on the host before the lock goes: no other store takes it
+                try:
+                    bridge.ensure_bridge(network, store.root / "hullbox.db")
+                except BaseException:
+                    ipam.delete_network(store, network.id)
+                    raise
+    return network
+
+
+def _rebridged(store: Store, network: Network) -> Network:
+    """The default network recorded earlier, its bridge gone (a reboot) or
+    never made: made again on its subnet; or, when something of the host
+    took that subnet meanwhile and no container holds an address on it,
+    recorded afresh on a free one (a user cannot remove the default network
+    to fix it, as the error for a user network says). Under host_lock()."""
+    from hullbox.network import bridge, ipam
+
+    if not bridge.exists(network.bridge) and not bridge.subnet_free(network.subnet) \
+            and not ipam.leases_on(store, network.id):
+        ipam.delete_network(store, network.id)
+        return default_network(store)  # the lock is this thread's already
+    bridge.ensure_bridge(network, store.root / "hullbox.db")
     return network
 
 

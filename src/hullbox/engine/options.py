@@ -12,6 +12,7 @@ from hullbox.engine.settings.isolation import IsolationSettings, unsupported_in_
 from hullbox.engine.settings.lifecycle import LifecycleSettings
 from hullbox.engine.settings.namespaces import NamespaceSettings
 from hullbox.engine.settings.network import NetworkSettings, validate_mode
+from hullbox.engine.settings.podman import PodmanSettings
 from hullbox.engine.settings.resources import ResourceSettings
 from hullbox.engine.settings.security import SecuritySettings
 from hullbox.engine.settings.storage import StorageSettings
@@ -49,6 +50,7 @@ class ContainerOptions:
     namespaces: NamespaceSettings = field(default_factory=NamespaceSettings)
     resources: ResourceSettings = field(default_factory=ResourceSettings)
     behaviour: BehaviourSettings = field(default_factory=BehaviourSettings)
+    podman: PodmanSettings = field(default_factory=PodmanSettings)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +68,7 @@ class ContainerOptions:
             "namespaces": NamespaceSettings,
             "resources": ResourceSettings,
             "behaviour": BehaviourSettings,
+            "podman": PodmanSettings,
         }
         for name, group in groups.items():
             known[name] = group.from_json(known.get(name))  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from hullbox.engine.options import ContainerOptions
 from hullbox.engine.resource_spec import apply_resources
 from hullbox.engine.rootfs import ResolvedUser
 from hullbox.engine.security import apply_security
+from hullbox.engine.settings.podman import apply_to_spec as apply_podman
 from hullbox.oci.image import ContainerConfig
 from hullbox.oci.runtime_spec import default_spec
 
@@ -97,4 +98,5 @@ def build_spec(
     if options.labels:
         spec["annotations"] = dict(options.labels)
     apply_security(spec, options.security)
+    apply_podman(spec, options.podman)
     return spec

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from hullbox.engine import events
 from hullbox.engine.options import ContainerOptions
 from hullbox.engine.rootfs import ContainerPaths, unmount_rootfs
+from hullbox.engine.settings.podman import write_pidfile
 from hullbox.errors import (
     CommandNotFound,
     CommandNotInvokable,
@@ -194,6 +195,7 @@ def launch(store: Store, images: ImageService, record: ContainerRecord) -> Start
             pid = _start_external(options.runtime, str(paths.base), record.id, options.tty,
                                   (null, out_w, err_w))
         container_db.update(store, record.id, pid=pid)
+        write_pidfile(options.podman, pid)
         events.container(store, record, "start")
     except BaseException as exc:
         for fd in (out_r, err_r):

@@ -22,10 +22,13 @@ NLM_F_ACK = 0x4
 NLM_F_REPLACE = 0x100
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
+NLM_F_DUMP = 0x300
 NLMSG_ERROR = 2
+NLMSG_DONE = 3
 RTM_NEWLINK = 16
 RTM_DELLINK = 17
 RTM_NEWADDR = 20
+RTM_GETADDR = 22
 RTM_NEWROUTE = 24
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
@@ -175,6 +178,30 @@ class Netlink:
         self.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body,
                      f"add address {address}/{prefix}")
 
+    def ipv4_addresses(self) -> list[tuple[str, int, int]]:
+        """(address, prefix length, ifindex) of every IPv4 address of this
+        namespace, on links up or down (a down link has no route to show it)."""
+        self._seq += 1
+        body = _IFADDRMSG.pack(_socket.AF_INET, 0, 0, 0, 0)
+        self._sock.send(_NLMSGHDR.pack(_NLMSGHDR.size + len(body), RTM_GETADDR,
+                                       NLM_F_REQUEST | NLM_F_DUMP, self._seq, 0) + body)
+        found: list[tuple[str, int, int]] = []
+        while True:
+            data = self._sock.recv(65536)
+            offset = 0
+            while offset + _NLMSGHDR.size <= len(data):
+                length, msg_type, _flags, seq, _pid = _NLMSGHDR.unpack_from(data, offset)
+                if seq == self._seq:
+                    if msg_type == NLMSG_DONE:
+                        return found
+                    if msg_type == NLMSG_ERROR:
+                        code = -struct.unpack_from("=i", data, offset + _NLMSGHDR.size)[0]
+                        raise OSError(code, f"list addresses: {os.strerror(code)}")
+                    if msg_type == RTM_NEWADDR:
+                        found.append(_ipv4_address(data[offset + _NLMSGHDR.size:
+                                                        offset + length]))
+                offset += max(length + (-length % 4), _NLMSGHDR.size)
+
     def add_default_route(self, gateway: str, index: int, *, replace: bool = False) -> None:
         """The default IPv4 or IPv6 route through ``gateway`` on link ``index``
         (with ``replace``, instead of the one there is)."""
@@ -185,6 +212,22 @@ class Netlink:
                 + _attr(RTA_OIF, struct.pack("=I", index)))
         self.request(RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if replace else NLM_F_EXCL),
                      body, f"add default route via {gateway}")
+
+
+def _ipv4_address(message: bytes) -> tuple[str, int, int]:
+    """(address, prefix, ifindex) of one RTM_NEWADDR message: its local
+    address (IFA_LOCAL), else IFA_ADDRESS."""
+    _family_, prefix, _flags, _scope, index = _IFADDRMSG.unpack_from(message)
+    attrs: dict[int, bytes] = {}
+    offset = _IFADDRMSG.size
+    while offset + 4 <= len(message):
+        length, kind = struct.unpack_from("=HH", message, offset)
+        if length < 4:
+            break
+        attrs[kind] = message[offset + 4:offset + length]
+        offset += length + (-length % 4)
+    packed = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS, b"\0" * 4)
+    return _socket.inet_ntop(_socket.AF_INET, packed), prefix, index
 
 
 def _family(address: str) -> int:

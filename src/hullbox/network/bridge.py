@@ -16,7 +16,8 @@ import contextlib
 import fcntl
 import os
 import struct
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hullbox.errors import Conflict, HullboxError, InvalidArgument, RuntimeFailure
@@ -38,14 +39,35 @@ def run_dir() -> Path:
     return Path("/run/hullbox")
 
 
+# host_lock() taken again inside itself by the same thread: flock on a new
+# descriptor would wait on itself. Per thread: another thread of the process
+# (compose starts services side by side) must wait for the lock like anyone.
+_held = threading.local()
+
+
 @contextlib.contextmanager
 def host_lock() -> Iterator[None]:
-    """One command at a time choosing subnets or making bridges on this host."""
+    """One command at a time choosing subnets or making bridges on this host.
+    A subnet is chosen, recorded and its bridge given its address under one
+    hold, so that the choice is visible to every other store before the lock
+    is let go; taken again inside itself (ensure_bridge under the holder), it
+    is already held."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
     run_dir().mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir() / "network.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
     finally:
         os.close(fd)
 
@@ -54,7 +76,7 @@ def host_routes() -> list[tuple[int, int, str]]:
     """(destination, netmask, device) of the host's IPv4 routes, default route left out."""
     routes = []
     with open("/proc/net/route") as table:
-        next(table)
+        next(table, None)  # the header; a namespace without a main table prints nothing
         for line in table:
             fields = line.split()
             # Printed as the bytes in memory, network order: read back as little-endian.
@@ -77,12 +99,46 @@ def overlapping_route(subnet: str, *, ignore_device: str = "") -> str | None:
     return None
 
 
+def host_addresses() -> list[tuple[int, int]]:
+    """(address, prefix length) of every IPv4 address of the host, on links
+    up or down: a bridge that is down (or being made) has no route yet."""
+    try:
+        with Netlink() as nl:
+            listed = nl.ipv4_addresses()
+    except OSError as exc:
+        raise RuntimeFailure(f"list the host's addresses: {exc.strerror}") from exc
+    return [(ip_to_int(address), prefix) for address, prefix, _ in listed]
+
+
+def _free_of(taken: list[str]) -> Callable[[str], bool]:
+    """Whether an IPv4 subnet overlaps none of ``taken``, no host route, no
+    host interface address, and no subnet a hullbox bridge of any store names."""
+    used = [(dest, netmask) for dest, netmask, _ in host_routes()]
+    used += [(address, mask(prefix)) for address, prefix in host_addresses()]
+    named = [s for _b, _i, listed, _d in owned_bridges() for s in listed.split(",")
+             if "/" in s and ":" not in s]
+    used += [(base, mask(prefix)) for base, prefix in
+             (parse_cidr(s) for s in [*taken, *named] if s)]
+
+    def free(subnet: str) -> bool:
+        base, prefix = parse_cidr(subnet)
+        return not any(base & netmask & mask(prefix) == address & netmask & mask(prefix)
+                       for address, netmask in used)
+    return free
+
+
+def subnet_free(subnet: str) -> bool:
+    """No host route, interface or hullbox bridge uses any of ``subnet``."""
+    return _free_of([])(subnet)
+
+
 def choose_subnet(taken: list[str], *, default: bool) -> str:
     """A free subnet: 10.88.0.0/16 for the default network of the default
-    store, else the first free /24 from 10.89.0.0 on."""
-    def free(subnet: str) -> bool:
-        return overlapping_route(subnet) is None and not any(overlaps(subnet, t) for t in taken)
-
+    store, else the first free /24 from 10.89.0.0 on. Free means no network
+    of the store (``taken``), no host route and no host interface address
+    overlaps it, nor a subnet a hullbox bridge of any store names; the
+    caller holds host_lock() until the chosen subnet is on its bridge."""
+    free = _free_of(taken)
     if default:
         for subnet in DEFAULT_POOL:
             if free(subnet):

@@ -29,8 +29,22 @@ class Credentials:
     password: str
 
 
+_auth_file: Path | None = None  # --authfile of the running command
+
+
+def use_auth_file(path: str) -> None:
+    """``--authfile``: this command's credentials live in ``path``."""
+    global _auth_file
+    _auth_file = Path(path)
+
+
 def config_path() -> Path:
-    """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``."""
+    """--authfile, else podman's ``$REGISTRY_AUTH_FILE``, else
+    ``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``."""
+    if _auth_file is not None:
+        return _auth_file
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        return Path(os.environ["REGISTRY_AUTH_FILE"])
     base = os.environ.get("DOCKER_CONFIG")
     return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
 

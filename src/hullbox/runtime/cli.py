@@ -22,6 +22,7 @@ import sys
 
 from hullbox.errors import HullboxError
 from hullbox.runtime import state as st
+from hullbox.runtime.fds import preserve
 
 DEFAULT_ROOT = "/run/hullbox-runtime"
 
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--bundle", "-b", default=".")
         c.add_argument("--pid-file")
         c.add_argument("--console-socket")
+        c.add_argument("--preserve-fds", type=int, default=0,
+                       help="pass descriptors 3..3+N-1 to the container's process (runc's)")
         if name == "run":
             c.add_argument("--detach", "-d", action="store_true")
         c.add_argument("id")
@@ -114,12 +117,13 @@ def _write_pid_file(pid_file: str, pid: int) -> None:
 
 
 def _create(root: str, bundle: str, container_id: str, pid_file: str | None,
-            console_socket: str | None) -> int:
+            console_socket: str | None, preserve_fds: int = 0) -> int:
     from hullbox.runtime.run import created_now, load_spec, make_state_dir
     from hullbox.runtime.spawn import spawn
 
     bundle = os.path.realpath(bundle)
     spec = load_spec(bundle, container_id)
+    preserve(spec.annotations, preserve_fds)
     if spec.process.terminal and console_socket is None:
         raise HullboxError("cannot allocate tty if runc will detach without setting "
                            "console socket")
@@ -223,7 +227,8 @@ def _list(root: str, fmt: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.detach:
-        _create(args.root, args.bundle, args.id, args.pid_file, args.console_socket)
+        _create(args.root, args.bundle, args.id, args.pid_file, args.console_socket,
+                args.preserve_fds)
         return _start(args.root, args.id)
     from hullbox.runtime.run import run_container
 
@@ -233,7 +238,8 @@ def _run(args: argparse.Namespace) -> int:
         if pid_file is not None:
             _write_pid_file(pid_file, pid)
 
-    status = run_container(args.bundle, args.id, state_root=args.root, on_start=write_pid)
+    status = run_container(args.bundle, args.id, state_root=args.root, on_start=write_pid,
+                           preserve_fds=args.preserve_fds)
     return status.exit_code
 
 
@@ -243,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     root: str = args.root
     try:
         if args.command == "create":
-            code = _create(root, args.bundle, args.id, args.pid_file, args.console_socket)
+            code = _create(root, args.bundle, args.id, args.pid_file, args.console_socket,
+                           args.preserve_fds)
         elif args.command == "run":
             code = _run(args)
         elif args.command == "start":

@@ -30,6 +30,7 @@ from hullbox.linux.net import set_link_up, setdomainname, sethostname
 from hullbox.linux.seqpacket import MSG_NOSIGNAL, Socket, send_fds
 from hullbox.linux.tty import open_pty, set_controlling_tty
 from hullbox.runtime import devices, mounts, security
+from hullbox.runtime.fds import pass_descriptors
 from hullbox.runtime.userns_init import bind_cwd, enter_userns
 
 # Only for the type checker: typing and the spec's classes are not needed to run this.
@@ -129,6 +130,8 @@ def _setup(ctx: InitContext, stage: _Stage) -> str | None:
     if not spec.process.terminal:
         stage.name = "set up stdio"
         _dup_stdio(ctx.stdio)
+    stage.name = "close inherited descriptors"
+    pass_descriptors(spec.annotations)
     userns = spec.namespace("user") is not None or ctx.nested
     flags = _join_namespaces(spec, stage, userns)
     os.chdir(ctx.bundle)  # relative bind sources are relative to the bundle

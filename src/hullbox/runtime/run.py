@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from hullbox.errors import HullboxError, RuntimeFailure
 from hullbox.oci.runtime_spec import Spec, parse_spec
 from hullbox.runtime import state as st
+from hullbox.runtime.fds import preserve
 
 # Imported for the type checker only. This module is on the import path of every
 # `hullbox run`, so it avoids what costs import time: pathlib (paths are str or
@@ -85,7 +86,7 @@ def created_now() -> str:
 def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
                   stdin: int | None = 0, stdout: int = 1, stderr: int = 2,
                   on_start: Callable[[int], None] | None = None,
-                  forward_signals: bool = True) -> ExitStatus:
+                  forward_signals: bool = True, preserve_fds: int = 0) -> ExitStatus:
     """Run the bundle's process as a container and wait for it to exit.
 
     stdin None means /dev/null. With process.terminal the container gets a pty
@@ -98,6 +99,7 @@ def run_container(bundle: StrPath, container_id: str, *, state_root: StrPath,
     bundle = os.path.realpath(bundle)
     state_root = os.fspath(state_root)
     spec = load_spec(bundle, container_id)
+    preserve(spec.annotations, preserve_fds)
     with ExitStack() as stack:
         make_state_dir(state_root, container_id)
         stack.callback(st.remove_state, state_root, container_id)

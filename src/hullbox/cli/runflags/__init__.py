@@ -14,13 +14,14 @@ from hullbox.cli.runflags import (
     lifecycle,
     namespaces,
     network,
+    podman,
     resources,
     security,
     storage,
 )
 
 GROUPS = (basic, network, storage, security, health, lifecycle, isolation, namespaces,
-          resources, behaviour)
+          resources, behaviour, podman)
 
 
 def container_options(fn: Any) -> Any:
