@@ -125,12 +125,16 @@ def _start_checks(store: Store, images: ImageService, record: ContainerRecord,
                   started: Started) -> None:
     """Health checks run from a scheduler process of their own (engine.healthloop),
     so the watching phase stays lean; a container without a check has none."""
-    from hullbox.engine.health import resolve_check
+    from hullbox.engine.health import STARTING, HealthState, resolve_check
     if resolve_check(images, record) is None:
         if record.health:
             container_db.update(store, record.id, health={})
         return
     from hullbox.engine.healthloop import start_health_loop
+
+    # "starting" before run -d returns (the scheduler would write it a moment
+    # later): a ps right after run -d shows "(health: starting)", as docker's.
+    container_db.update(store, record.id, health=HealthState(STARTING).to_inspect())
 
     start_health_loop(str(store.root), record.id, started.pid)
 
