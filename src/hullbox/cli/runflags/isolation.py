@@ -9,7 +9,11 @@ import click
 FLAGS: list[Any] = [
     click.option("--isolation", default=None, metavar="KIND",
                  help="process (namespaces, the default) or vm (the image in a microVM "
-                 "with its own kernel; --memory and --cpus size the guest)."),
+                 "with its own kernel; --memory and --cpus size the guest). In a vm, "
+                 "-v and named volumes are live 9p shares of host directories (at most 8); "
+                 "a guest kernel without 9p modules (scripts/build-guest-9p.sh) gets "
+                 "copies instead, written back when it exits (at most 4). --tmpfs is a "
+                 "tmpfs in the guest."),
 ]
 
 

@@ -31,8 +31,9 @@ from hullbox.vm.micro.channels import Channels, last_words, launch_qemu, stop_qe
 from hullbox.vm.micro.guest import INIT, build_initramfs
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
+from hullbox.vm.micro.shares import EMPTY_DIR, placeholders
 
-_FORMAT = 4            # bump when the guest protocol changes
+_FORMAT = 5            # bump when the guest protocol changes
 BOOT_TIMEOUT = 300.0   # a cold TCG boot on a loaded host
 
 
@@ -71,7 +72,8 @@ def template_key(kernel: Path, accel: Accel, memory_mib: int, cpus: int,
     facts = {"format": _FORMAT, "kernel": _identity(kernel),
              "init": _sha256_hex(INIT.encode()), "busybox": _identity(BUSYBOX),
              "qemu": _identity(Path(qemu)) if qemu else None, "accel": accel.name,
-             "memory": memory_mib, "cpus": cpus, "nics": nics}
+             "memory": memory_mib, "cpus": cpus, "nics": nics,
+             "shares": len(placeholders(Path(), kernel))}
     return _sha256_hex(json.dumps(facts, sort_keys=True).encode())[:24]
 
 
@@ -85,13 +87,15 @@ def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, 
                      memory_mib=memory_mib, cpus=cpus, accel=accel.name,
                      tsc_khz=host_tsc_khz(), ram_file=str(final / "ram"),
                      state_file=str(final / "state"), console_log=os.devnull,
-                     network=nics > 0, nics=max(nics, 1))
+                     network=nics > 0, nics=max(nics, 1), shares=placeholders(final, kernel))
 
     def boot(work: Path) -> None:
         (work / "initrd.gz").write_bytes(build_initramfs(kernel))
+        (work / EMPTY_DIR).mkdir(mode=0o555)
         _boot_and_save(replace(spec, initrd=str(work / "initrd.gz"), ram_file=str(work / "ram"),
                                state_file=str(work / "state"),
-                               console_log=str(work / "console.log")), work)
+                               console_log=str(work / "console.log"),
+                               shares=placeholders(work, kernel)), work)
 
     build_once(final, boot)
     return Template(final, spec)
