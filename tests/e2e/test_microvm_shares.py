@@ -130,14 +130,52 @@ def test_a_named_volume_is_one_directory_for_a_microvm_and_a_container(vm: Hullb
         vm.ok("volume", "rm", "vm-shared")
 
 
-def test_more_volumes_than_shares_is_one_line_and_exit_125(vm: Hullbox, tmp_path: Path) -> None:
-    before = vm.ok("ps", "-aq")
-    flags = [word for slot in range(9) for word in ("-v", f"{tmp_path}:/v{slot}")]
-    result = vm("run", "--rm", *VM, *flags, "busybox", "true")
-    assert result.returncode == 125
-    assert result.stderr.strip().splitlines() == [
-        "hullbox: a microVM (--isolation vm) takes at most 8 volumes, not 9"]
-    assert vm.ok("ps", "-aq") == before
+# a file volume's loop: prints each new first line of /etc/app.conf; on
+# "two" it appends "reply" (to the same file the host has)
+FILE_LOOP = ("last=; while true; do m=$(head -n 1 /etc/app.conf); "
+             "if [ \"$m\" != \"$last\" ]; then echo \"saw $m\"; last=$m; fi; "
+             "if [ \"$m\" = two ] && ! grep -q reply /etc/app.conf; then "
+             "echo reply >> /etc/app.conf; echo replied; fi; usleep 100000; done")
+
+
+def test_a_file_volume_is_the_host_file_live(vm: Hullbox, tmp_path: Path) -> None:
+    """``-v FILE:...`` as with runc: the same file, written in place by both
+    sides while the microVM runs."""
+    conf = tmp_path / "app.conf"
+    conf.write_text("one\n")
+    vm.ok("run", "-d", "--name", "vm-file", *VM, "-v", f"{conf}:/etc/app.conf", "busybox",
+          "sh", "-c", FILE_LOOP, timeout=300)
+    try:
+        _until("the first line", lambda: "saw one" in vm.ok("logs", "vm-file"))
+        with conf.open("r+") as handle:  # in place, as `echo two > app.conf` does
+            handle.truncate(0)
+            handle.write("two\n")
+        _until("the guest's reply in the host's file", lambda: "reply" in conf.read_text())
+        assert conf.read_text() == "two\nreply\n"
+        assert _running(vm, "vm-file")
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["app.conf"]
+    finally:
+        vm.ok("rm", "-f", "vm-file", timeout=60)
+    assert not list(vm.root.glob("containers/*/vm-file*"))
+
+
+def test_a_file_volume_on_another_file_system_is_copied_back(vm: Hullbox) -> None:
+    """A file on another file system than the store cannot be linked: the
+    guest works on a copy, written back into the host's file at exit."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == vm.root.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    conf = shm / f"hullbox-vm-file-{os.getpid()}.conf"
+    conf.write_text("from-the-host\n")
+    try:
+        out = vm.ok("run", "--rm", *VM, "-v", f"{conf}:/etc/app.conf", "-v",
+                    f"{conf}:/etc/ro.conf:ro", "busybox", "sh", "-c",
+                    "cat /etc/app.conf; echo from-the-guest >> /etc/app.conf; "
+                    "echo no >> /etc/ro.conf || echo ro-refused", timeout=300)
+        assert out == "from-the-host\nro-refused\n"
+        assert conf.read_text() == "from-the-host\nfrom-the-guest\n"
+    finally:
+        conf.unlink()
 
 
 def test_without_9p_modules_volumes_are_copied_back_at_exit(hullbox: Hullbox, vm: Hullbox,

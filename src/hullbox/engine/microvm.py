@@ -58,7 +58,7 @@ def plan(store: Store, record: ContainerRecord,
     kernel = guest_kernel()
     # live 9p shares where the guest kernel has 9p; else copies (volumes.py)
     shared = bool(share_module_files(kernel))
-    check_volumes(volumes, SHARE_SLOTS if shared else VOLUME_SLOTS)
+    check_volumes(volumes, SHARE_SLOTS if shared else VOLUME_SLOTS, files=shared)
     legacy = legacy_container_disk(paths.base)
     if not volumes and legacy is None and (options.auto_remove
                                            or not (paths.base / UPPER_DISK).exists()):
@@ -93,15 +93,19 @@ def plan(store: Store, record: ContainerRecord,
         spec = replace(spec, taps=tuple(tap_name(index) for index in range(len(leases))),
                        macs=macs, netns=str(netns))
         nets = _guest_nets(leases, macs)
+    share_files: list[str] = []
     if volumes and shared:
-        spec = with_volumes(spec, volumes)
+        from hullbox.vm.micro.share_files import stage_files
+
+        staged, share_files = stage_files(paths.base, volumes)
+        spec = with_volumes(spec, staged)
     elif volumes:
         spec = replace(spec, volumes=tuple(str(disk) for disk in
                                            make_volume_disks(paths.base, volumes)))
     command = GuestCommand.from_oci(
         config, etc, interactive=options.interactive, terminal=options.tty, nets=nets,
         volumes=[(volume.destination, volume.readonly) for volume in volumes], tmpfs=tmpfs)
-    return spec, replace(command, shares=shared)
+    return spec, replace(command, shares=shared, share_files=share_files)
 
 
 def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, str]]]:
@@ -125,10 +129,15 @@ def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, 
 
 
 def collect_volumes(container_dir: Path) -> None:
-    """After a microVM: what the guest wrote to its volumes, into the host's."""
+    """After a microVM: what the guest wrote to its volumes, into the host's
+    (copies only: a share has it there already)."""
+    from hullbox.vm.micro.share_files import collect_files
     from hullbox.vm.micro.volumes import collect_volumes as collect
 
-    collect(container_dir)
+    try:
+        collect(container_dir)
+    finally:
+        collect_files(container_dir)
 
 
 def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:

@@ -52,8 +52,8 @@ def mounts(command: GuestCommand) -> list[str]:
     from hullbox.vm.micro.shares import mount_command
 
     if command.shares:
-        mounts = [(destination, f"mkdir -p {_q(ROOT + destination)} && "
-                                + mount_command(slot, ROOT + destination, readonly))
+        names = list(command.share_files) + [""] * len(command.volumes)
+        mounts = [(destination, mount_command(slot, ROOT + destination, readonly, names[slot]))
                   for slot, (destination, readonly) in enumerate(command.volumes)]
     else:
         mounts = [(destination, f"bind_blk vol{slot} && mkdir -p {_q(ROOT + destination)} && "

@@ -20,10 +20,13 @@ cloud kernel, which has no 9p); without them volumes are copies
 
 ``security_model=passthrough``: the guest's root writes files owned by
 root on the host, a guest uid N files owned by N, as runc's bind mounts do.
+A QEMU that is not root cannot give files away: ``none`` is passthrough
+that leaves them to the user who runs it.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import replace
@@ -93,15 +96,25 @@ def with_volumes(spec: GuestSpec, volumes: Sequence[Volume]) -> GuestSpec:
 def share_argv(shares: Sequence[str], readonly: Sequence[bool]) -> list[str]:
     """QEMU's arguments for the 9p devices; a slot with no run volume is read-only."""
     argv = []
+    model = "passthrough" if os.geteuid() == 0 else "none"
     for slot, path in enumerate(shares):
         locked = readonly[slot] if slot < len(readonly) else True
         argv += ["-fsdev", f"local,id=share{slot},path={path.replace(',', ',,')},"
-                           f"security_model=passthrough{',readonly=on' if locked else ''}",
+                           f"security_model={model}{',readonly=on' if locked else ''}",
                  "-device", f"virtio-9p-device,fsdev=share{slot},mount_tag={share_tag(slot)}"]
     return argv
 
 
-def mount_command(slot: int, target: str, readonly: bool) -> str:
-    """The guest's mount of share slot N at ``target`` (a path under its root)."""
+def mount_command(slot: int, target: str, readonly: bool, file_name: str = "") -> str:
+    """The guest's mount of share slot N at ``target`` (a path under its
+    root); a file volume's share is mounted out of the command's root and
+    its one file bind-mounted at ``target`` (share_files.py)."""
     options = MOUNT_OPTIONS + (",ro" if readonly else "")
-    return f"mount -t 9p -o {options} {share_tag(slot)} {shlex.quote(target)}"
+    if not file_name:
+        return f"mkdir -p {shlex.quote(target)} && " \
+            f"mount -t 9p -o {options} {share_tag(slot)} {shlex.quote(target)}"
+    holder = f"/run/share{slot}"
+    return (f"mkdir -p {holder} {shlex.quote(os.path.dirname(target))} && "
+            f"mount -t 9p -o {options} {share_tag(slot)} {holder} && "
+            f"{{ [ -e {shlex.quote(target)} ] || : >{shlex.quote(target)}; }} && "
+            f"mount --bind {shlex.quote(holder + '/' + file_name)} {shlex.quote(target)}")

@@ -39,13 +39,19 @@ class Volume:
     readonly: bool = False
 
 
-def check_volumes(volumes: list[Volume], slots: int = VOLUME_SLOTS) -> None:
-    """Refuse what a microVM cannot mount, before anything is made."""
+def check_volumes(volumes: list[Volume], slots: int = VOLUME_SLOTS, *,
+                  files: bool = False) -> None:
+    """Refuse what a microVM cannot mount, before anything is made; ``files``:
+    its volumes are shares, which take files too (share_files.py)."""
     if len(volumes) > slots:
         raise InvalidArgument(f"a microVM (--isolation vm) takes at most {slots} "
                               f"volumes, not {len(volumes)}")
     for volume in volumes:
-        if not os.path.isdir(volume.source):
+        if files:
+            from hullbox.vm.micro.share_files import check_shareable
+
+            check_shareable(volume)
+        elif not os.path.isdir(volume.source):
             raise InvalidArgument(f"volume {volume.source}:{volume.destination}: a microVM "
                                   "(--isolation vm) mounts directories only")
 
