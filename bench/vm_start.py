@@ -18,7 +18,7 @@ Every row runs ``true`` in busybox and is timed from launch to exit:
 - hullbox vm, restart: ``start -a`` of that stopped container (the image's
   snapshot, its disk mounted after the restore);
 - hullbox vm, warm, -v share: the warm run with ``-v DIR:/data`` (DIR holds
-  100 files of 4 KiB), a live virtio-9p share;
+  100 files of 4 KiB and one of ``--volume-mib``), a live virtio-9p share;
 - hullbox vm, warm, -v copy: the same on a guest kernel without 9p modules,
   where the volume is an ext4 copy made before the run and copied back after;
 - hullbox container: ``run --rm busybox true`` (namespaces, for scale).
@@ -86,10 +86,11 @@ def kernel_without_9p(kernel: Path, into: Path) -> Path:
     return into / real.name
 
 
-def volume_dir(path: Path) -> Path:
+def volume_dir(path: Path, mib: int) -> Path:
     path.mkdir()
     for index in range(100):
         (path / f"file{index}").write_bytes(os.urandom(4096))
+    (path / "big").write_bytes(os.urandom(mib << 20))
     return path
 
 
@@ -97,6 +98,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-runs", type=int, default=2)
+    parser.add_argument("--volume-mib", type=int, default=16,
+                        help="the size of the big file in the -v rows' directory")
     args = parser.parse_args()
     kernel = guest_kernel()
     work = Path(tempfile.mkdtemp(prefix="hbvmstart-"))
@@ -119,7 +122,7 @@ def main() -> None:
                        check=True, capture_output=True)
         subprocess.run([*HULLBOX, "import", str(work / "bb.tar"), "busybox:latest"], env=env,
                        check=True, capture_output=True)
-        volume_dir(work / "volume")
+        volume_dir(work / "volume", args.volume_mib)
         times: dict[str, list[float]] = {"bare": [], "cold": [], "warm": [], "bridged": [],
                                          "kept": [], "restart": [], "container": [],
                                          "share": [], "copy": []}
