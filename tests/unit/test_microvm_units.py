@@ -283,3 +283,29 @@ def test_share_volumes_mount_9p_read_only_with_ro() -> None:
                "hullbox-share0 /newroot/data" in line for line in lines)
     assert any(",ro hullbox-share1 /newroot/ro" in line for line in lines)
     assert not any("bind_blk" in line for line in lines)
+
+
+def test_a_file_volume_is_shared_from_a_directory_of_its_own(tmp_path: Path) -> None:
+    """Never its parent: the share holds a hard link to the file alone, and
+    the guest bind-mounts it at the destination."""
+    from hullbox.vm.micro.share_files import collect_files, stage_files
+    from hullbox.vm.micro.shares import mount_command
+    from hullbox.vm.micro.volumes import Volume
+
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "app.conf").write_text("x")
+    (host / "secret").write_text("not shared")
+    container = tmp_path / "container"
+    container.mkdir()
+    staged, names = stage_files(container, [Volume(str(host), "/dir"),
+                                            Volume(str(host / "app.conf"), "/etc/app.conf")])
+    assert staged[0].source == str(host) and names == ["", "app.conf"]
+    holder = Path(staged[1].source)
+    assert holder.parent == container and [p.name for p in holder.iterdir()] == ["app.conf"]
+    assert (holder / "app.conf").stat().st_ino == (host / "app.conf").stat().st_ino
+    line = mount_command(1, "/newroot/etc/app.conf", False, "app.conf")
+    assert "hullbox-share1 /run/share1 &&" in line
+    assert line.endswith("mount --bind /run/share1/app.conf /newroot/etc/app.conf")
+    collect_files(container)
+    assert list(container.iterdir()) == [] and (host / "app.conf").read_text() == "x"
