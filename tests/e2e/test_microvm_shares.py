@@ -25,15 +25,16 @@ VM = ("--isolation", "vm")
 
 
 @pytest.fixture(scope="module")
-def vm(hullbox: Hullbox) -> Hullbox:
-    """The store, its microVM template made by a first run."""
+def vm(hullbox: Hullbox, tmp_path_factory: pytest.TempPathFactory) -> Hullbox:
+    """The store, its microVM template with shares made by a first run."""
     if shutil.which("qemu-system-x86_64") is None:
         pytest.skip("QEMU is not installed (apt-get install qemu-system-x86)")
     if not guest_kernel_path().is_file():
         pytest.skip(f"no guest kernel at {guest_kernel_path()}; run scripts/fetch-guest-kernel.sh")
     if not share_module_files(guest_kernel_path()):
         pytest.skip("the guest kernel has no 9p modules; run scripts/build-guest-9p.sh")
-    first = hullbox("run", "--rm", *VM, "busybox", "true", timeout=600)
+    first = hullbox("run", "--rm", *VM, "-v", f"{tmp_path_factory.mktemp('prime')}:/p",
+                    "busybox", "true", timeout=600)
     assert first.returncode == 0, first.stderr
     return hullbox
 

@@ -71,7 +71,8 @@ def plan(store: Store, record: ContainerRecord,
     leases = _leases(store, record) if netns is not None else []
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, nics=len(leases))
+                               cpus=options.isolation.vm_cpus, nics=len(leases),
+                               shares=shared and bool(volumes))
     base = image_disk(store.root, record.image_id, paths.rootfs)
     if legacy is not None:  # made before kept containers had an upper disk
         spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")

@@ -11,8 +11,9 @@ copy-on-write. A 9p device is migratable while nothing in the guest has it
 mounted, which is the case at every save (template, image and kept
 snapshots are saved before a run mounts anything).
 
-Every machine has SHARE_SLOTS 9p devices (the template and its restores
-must have the same devices): the template's point at an empty read-only
+A machine for a run with volumes has SHARE_SLOTS 9p devices, one without
+has none (the template and its restores must have the same devices, so
+each has its template): the template's point at an empty read-only
 directory; a run points its first ones at its volumes. The guest kernel
 needs the 9p modules (scripts/build-guest-9p.sh builds them for Debian's
 cloud kernel, which has no 9p); without them volumes are copies
@@ -77,12 +78,9 @@ def share_module_files(kernel: Path) -> dict[str, Path]:
     return found
 
 
-def placeholders(template_dir: Path, kernel: Path) -> tuple[str, ...]:
-    """A template's shares: SHARE_SLOTS times its empty directory, or none
-    when the guest kernel cannot mount 9p."""
-    if not share_module_files(kernel):
-        return ()
-    return (str(template_dir / EMPTY_DIR),) * SHARE_SLOTS
+def placeholders(template_dir: Path, slots: int) -> tuple[str, ...]:
+    """A template's shares: ``slots`` times its empty directory."""
+    return (str(template_dir / EMPTY_DIR),) * slots
 
 
 def with_volumes(spec: GuestSpec, volumes: Sequence[Volume]) -> GuestSpec:
