@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from hullbox.vm.micro.machine import GuestSpec
     from hullbox.vm.micro.volumes import Volume
 
-#: 9p devices in every machine that has shares (24 virtio-mmio transports
+#: 9p devices in a machine that has shares (24 virtio-mmio transports
 #: in all; the others take 7 and one per NIC)
 SHARE_SLOTS = 8
 #: the guest modules, in load order (netfs is the stock kernel's)
@@ -62,7 +62,7 @@ def share_tag(slot: int) -> str:
 
 def share_module_files(kernel: Path) -> dict[str, Path]:
     """The guest kernel's 9p modules by name, or {} when any is missing.
-    Known places only: every run asks (the template key), a walk of the
+    Known places only: every microVM run asks (microvm.plan), a walk of the
     whole module tree would cost it milliseconds."""
     modules = guest_modules_dir(kernel)
     if modules is None:
