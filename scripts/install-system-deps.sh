@@ -1,7 +1,7 @@
 #!/bin/sh
 # Debian packages hullbox and its tests need; apt runs only when one is missing.
 set -eu
-packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables e2fsprogs uidmap slirp4netns catatonit dnsmasq-base"
+packages="python3-venv python3-dev busybox-static runc libseccomp2 util-linux iproute2 qemu-system-x86 qemu-utils nftables e2fsprogs uidmap slirp4netns catatonit dnsmasq-base make gcc-12 binutils xz-utils"
 if [ "${1:-}" = "--test" ]; then
     packages="$packages docker-registry skopeo apache2-utils openssl cpio gcc libc6-dev iperf3 podman podman-compose mmdebstrap dosfstools mtools syslinux syslinux-common openssh-client"
 fi
@@ -23,3 +23,6 @@ if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
 fi
 # The guest kernel for VMs and microVMs (unpacked, not installed).
 "$(dirname "$0")/fetch-guest-kernel.sh"
+# Its 9p modules, built from the same upload's source (the cloud kernel has
+# none): microVM volumes are then live shares, not copies.
+"$(dirname "$0")/build-guest-9p.sh"

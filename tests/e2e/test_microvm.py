@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from hullbox.vm.kernel import guest_kernel_path
+from hullbox.vm.micro.guest import VOLUME_SLOTS
+from hullbox.vm.micro.shares import SHARE_SLOTS, share_module_files
 
 from .conftest import Hullbox
 from .terminal import terminal
@@ -24,6 +26,9 @@ from .terminal import terminal
 pytestmark = pytest.mark.slow
 
 VM = ("--isolation", "vm")
+#: volumes are live 9p shares (vm.micro.shares) when the guest kernel has 9p, else copies
+SHARED = bool(share_module_files(guest_kernel_path()))
+SLOTS = SHARE_SLOTS if SHARED else VOLUME_SLOTS
 
 
 def _qemu_of(root: Path) -> list[int]:
@@ -264,8 +269,8 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
 @pytest.mark.parametrize(("flags", "message"), [
     (("--isolation", "hyperv"), "invalid --isolation 'hyperv': use process or vm"),
     (("--isolation", "vm", "-m", "16m"), "at least 64m"),
-    (("--isolation", "vm", *(f"--volume=/tmp:/v{n}" for n in range(5))),
-     "a microVM (--isolation vm) takes at most 4 volumes, not 5"),
+    (("--isolation", "vm", *(f"--volume=/tmp:/v{n}" for n in range(SLOTS + 1))),
+     f"a microVM (--isolation vm) takes at most {SLOTS} volumes, not {SLOTS + 1}"),
     (("--isolation", "vm", "--cap-drop", "ALL"),
      "--cap-add/--cap-drop is not supported with --isolation vm: the command runs as root"),
     (("--isolation", "vm", "--pids-limit", "10"),
@@ -277,8 +282,9 @@ def test_kill_of_a_detached_microvm_ends_its_qemu(vm: Hullbox) -> None:
      "supported with --isolation vm: the guest has no cgroup to tune"),
     (("--isolation", "vm", "--device", "/dev/null"),
      "--device is not supported with --isolation vm: the host's devices are not in the guest"),
-    (("--isolation", "vm", "-v", "/etc/hostname:/x"),
-     "volume /etc/hostname:/x: a microVM (--isolation vm) mounts directories only"),
+    (("--isolation", "vm", "-v", "/dev/null:/x"),
+     "volume /dev/null:/x: a microVM (--isolation vm) shares directories and regular files only"
+     if SHARED else "volume /dev/null:/x: a microVM (--isolation vm) mounts directories only"),
 ])
 def test_bad_input_is_one_line_and_exit_125(hullbox: Hullbox, flags: tuple[str, ...],
                                             message: str) -> None:

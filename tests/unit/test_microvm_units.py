@@ -250,3 +250,62 @@ def test_sync_tree_makes_the_target_hold_the_source(tmp_path: Path) -> None:
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
         "dir", "dir/new", "link"]
     assert (target / "link").readlink() == Path("dir/new")
+
+
+def test_shares_are_9p_devices_a_run_points_at_its_volumes() -> None:
+    """The template and a restore have the same 9p devices; the run's
+    volumes take the first slots, the rest stay on the empty placeholder."""
+    from hullbox.vm.micro.shares import SHARE_SLOTS, with_volumes
+    from hullbox.vm.micro.volumes import Volume
+
+    template = replace(SPEC, shares=("/t/share-empty",) * SHARE_SLOTS)
+    boot = qemu_argv(template, PORTS, 15, boot=True)
+    run = with_volumes(template, [Volume("/srv/da,ta", "/data"), Volume("/etc/x", "/x", True)])
+    restore = qemu_argv(run, PORTS, 15, boot=False)
+    devices = [arg for arg in restore if arg.startswith("virtio-9p-device")]
+    assert devices == [arg for arg in boot if arg.startswith("virtio-9p-device")]
+    assert devices[1] == "virtio-9p-device,fsdev=share1,mount_tag=hullbox-share1"
+    assert len(devices) == SHARE_SLOTS
+    fsdevs = [arg for arg in restore if arg.startswith("local,id=share")]
+    assert fsdevs[0] == "local,id=share0,path=/srv/da,,ta,security_model=passthrough"
+    assert fsdevs[1].endswith(",readonly=on") and fsdevs[2].endswith(",readonly=on")
+    assert "path=/t/share-empty," in fsdevs[2]
+    # a GuestSpec survives the runner's plan file
+    assert GuestSpec.from_json(run.to_json()) == run
+
+
+def test_share_volumes_mount_9p_read_only_with_ro() -> None:
+    command = GuestCommand(args=["true"], env=[], volumes=[("/data", False), ("/ro", True)],
+                           shares=True)
+    lines = [line for line in render(command, "n", mounted=True).splitlines()
+             if "mount -t" in line]
+    assert any("mount -t 9p -o trans=virtio,version=9p2000.L,cache=mmap,msize=262144 "
+               "hullbox-share0 /newroot/data" in line for line in lines)
+    assert any(",ro hullbox-share1 /newroot/ro" in line for line in lines)
+    assert not any("bind_blk" in line for line in lines)
+
+
+def test_a_file_volume_is_shared_from_a_directory_of_its_own(tmp_path: Path) -> None:
+    """Never its parent: the share holds a hard link to the file alone, and
+    the guest bind-mounts it at the destination."""
+    from hullbox.vm.micro.share_files import collect_files, stage_files
+    from hullbox.vm.micro.shares import mount_command
+    from hullbox.vm.micro.volumes import Volume
+
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "app.conf").write_text("x")
+    (host / "secret").write_text("not shared")
+    container = tmp_path / "container"
+    container.mkdir()
+    staged, names = stage_files(container, [Volume(str(host), "/dir"),
+                                            Volume(str(host / "app.conf"), "/etc/app.conf")])
+    assert staged[0].source == str(host) and names == ["", "app.conf"]
+    holder = Path(staged[1].source)
+    assert holder.parent == container and [p.name for p in holder.iterdir()] == ["app.conf"]
+    assert (holder / "app.conf").stat().st_ino == (host / "app.conf").stat().st_ino
+    line = mount_command(1, "/newroot/etc/app.conf", False, "app.conf")
+    assert "hullbox-share1 /run/share1 &&" in line
+    assert line.endswith("mount --bind /run/share1/app.conf /newroot/etc/app.conf")
+    collect_files(container)
+    assert list(container.iterdir()) == [] and (host / "app.conf").read_text() == "x"

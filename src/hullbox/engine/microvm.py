@@ -39,10 +39,12 @@ def plan(store: Store, record: ContainerRecord,
     from hullbox.vm.accel import QEMU, detect_accel
     from hullbox.vm.kernel import guest_kernel
     from hullbox.vm.layout import accel_cache
+    from hullbox.vm.micro.guest import VOLUME_SLOTS
     from hullbox.vm.micro.imagesnap import ensure_image_snapshot
     from hullbox.vm.micro.keptsnap import UPPER_DISK, kept_spec
     from hullbox.vm.micro.lookup import check_command
     from hullbox.vm.micro.rootdisk import image_disk, legacy_container_disk
+    from hullbox.vm.micro.shares import SHARE_SLOTS, share_module_files, with_volumes
     from hullbox.vm.micro.template import ensure_template
     from hullbox.vm.micro.volumes import check_volumes, make_volume_disks
     from hullbox.vm.micro.warm import warm_files
@@ -53,7 +55,10 @@ def plan(store: Store, record: ContainerRecord,
     config = json.loads(paths.config.read_text())
     process = config.get("process", {})
     volumes, tmpfs = _user_mounts(config)
-    check_volumes(volumes)
+    kernel = guest_kernel()
+    # live 9p shares where the guest kernel has 9p; else copies (volumes.py)
+    shared = bool(share_module_files(kernel))
+    check_volumes(volumes, SHARE_SLOTS if shared else VOLUME_SLOTS, files=shared)
     legacy = legacy_container_disk(paths.base)
     if not volumes and legacy is None and (options.auto_remove
                                            or not (paths.base / UPPER_DISK).exists()):
@@ -61,13 +66,13 @@ def plan(store: Store, record: ContainerRecord,
         # fails as in a container, before a QEMU starts
         check_command(paths.rootfs, process.get("args", []), process.get("env", []),
                       process.get("cwd", "/"))
-    kernel = guest_kernel()
     accel = detect_accel(kernel, accel_cache(store.root))
     netns = _bridged_netns(options, record)
     leases = _leases(store, record) if netns is not None else []
     template = ensure_template(store.root, kernel, accel,
                                memory_mib=options.isolation.vm_memory_mib,
-                               cpus=options.isolation.vm_cpus, nics=len(leases))
+                               cpus=options.isolation.vm_cpus, nics=len(leases),
+                               shares=shared and bool(volumes))
     base = image_disk(store.root, record.image_id, paths.rootfs)
     if legacy is not None:  # made before kept containers had an upper disk
         spec = replace(template.spec, disk=str(legacy), disk_format="qcow2")
@@ -89,13 +94,19 @@ def plan(store: Store, record: ContainerRecord,
         spec = replace(spec, taps=tuple(tap_name(index) for index in range(len(leases))),
                        macs=macs, netns=str(netns))
         nets = _guest_nets(leases, macs)
-    if volumes:
+    share_files: list[str] = []
+    if volumes and shared:
+        from hullbox.vm.micro.share_files import stage_files
+
+        staged, share_files = stage_files(paths.base, volumes)
+        spec = with_volumes(spec, staged)
+    elif volumes:
         spec = replace(spec, volumes=tuple(str(disk) for disk in
                                            make_volume_disks(paths.base, volumes)))
     command = GuestCommand.from_oci(
         config, etc, interactive=options.interactive, terminal=options.tty, nets=nets,
         volumes=[(volume.destination, volume.readonly) for volume in volumes], tmpfs=tmpfs)
-    return spec, command
+    return spec, replace(command, shares=shared, share_files=share_files)
 
 
 def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, str]]]:
@@ -119,10 +130,15 @@ def _user_mounts(config: dict[str, Any]) -> tuple[list[Volume], list[tuple[str, 
 
 
 def collect_volumes(container_dir: Path) -> None:
-    """After a microVM: what the guest wrote to its volumes, into the host's."""
+    """After a microVM: what the guest wrote to its volumes, into the host's
+    (copies only: a share has it there already)."""
+    from hullbox.vm.micro.share_files import collect_files
     from hullbox.vm.micro.volumes import collect_volumes as collect
 
-    collect(container_dir)
+    try:
+        collect(container_dir)
+    finally:
+        collect_files(container_dir)
 
 
 def _bridged_netns(options: ContainerOptions, record: ContainerRecord) -> Path | None:

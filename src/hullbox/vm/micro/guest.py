@@ -18,6 +18,7 @@ from pathlib import Path
 from hullbox.errors import NotFound
 from hullbox.vm.initramfs import busybox_initramfs
 from hullbox.vm.kernel import guest_modules_dir
+from hullbox.vm.micro.shares import SHARE_MODULES, share_module_files
 
 #: virtio-serial ports, in device order: host->guest script, host->guest
 #: signals, the command's stdin, stdout and stderr
@@ -73,6 +74,10 @@ mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 for module in {" ".join((*EARLY_MODULES, *NET_MODULES))}; do insmod /lib/modules/$module.ko; done
+# 9p for live volumes (shares.py), when the kernel has it
+for module in {" ".join(SHARE_MODULES)}; do
+    [ -e /lib/modules/$module.ko ] && insmod /lib/modules/$module.ko
+done
 # udev would name the ports; there is none, so link them by the name QEMU gave
 until {_WAIT_PORTS}; do
     for port in /sys/class/virtio-ports/*; do
@@ -190,7 +195,7 @@ def _module_files(kernel: Path) -> dict[str, Path]:
     if missing:
         raise NotFound(f"guest kernel {kernel.resolve().name} has no module "
                        f"{', '.join(missing)} under {modules}")
-    return found
+    return {**found, **share_module_files(kernel)}
 
 
 def module_depends(module: Path) -> list[str]:
@@ -204,7 +209,7 @@ def module_depends(module: Path) -> list[str]:
 
 def check_load_order(files: dict[str, Path]) -> None:
     """The fixed load order must put each module after what it depends on."""
-    order = [*EARLY_MODULES, *NET_MODULES]
+    order = [name for name in (*EARLY_MODULES, *NET_MODULES, *SHARE_MODULES) if name in files]
     for position, name in enumerate(order):
         for needed in module_depends(files[name]):
             if needed not in order[:position]:

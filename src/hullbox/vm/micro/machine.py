@@ -21,6 +21,7 @@ from hullbox.vm.micro.guest import (
     VOLUME_SLOTS,
     volume_serial,
 )
+from hullbox.vm.micro.shares import share_argv
 
 #: a kept container's upper disk (rootdisk.py): sparse, so the size costs
 #: nothing; every one has this size, the one the template's guest probed
@@ -50,6 +51,8 @@ class GuestSpec:
     upper: str = ""            # a kept container's own disk for its writes (with mounted)
     upper_mounted: bool = False  # restored with the upper disk mounted (keptsnap.py)
     volumes: tuple[str, ...] = ()  # volume disks, by slot (volumes.py)
+    shares: tuple[str, ...] = ()  # host directories of the 9p devices, by slot (shares.py)
+    shares_readonly: tuple[bool, ...] = ()
     taps: tuple[str, ...] = ()  # a run's tap device per NIC (with network)
     macs: tuple[str, ...] = ()
     netns: str = ""            # QEMU runs in this network namespace (the tap's)
@@ -60,7 +63,7 @@ class GuestSpec:
     @classmethod
     def from_json(cls, text: str) -> GuestSpec:
         data = json.loads(text)
-        for name in ("volumes", "taps", "macs"):
+        for name in ("volumes", "shares", "shares_readonly", "taps", "macs"):
             data[name] = tuple(data.get(name, ()))
         return cls(**{key: value for key, value in data.items()
                       if key in cls.__dataclass_fields__})
@@ -120,6 +123,7 @@ def qemu_argv(spec: GuestSpec, ports: dict[str, int], qmp_fd: int, *, boot: bool
             if slot < len(spec.volumes) and not boot else "driver=null-co,read-zeroes=on"
         argv += ["-drive", f"if=none,id=vol{slot},{volume},cache=unsafe",
                  "-device", f"virtio-blk-device,drive=vol{slot},serial={volume_serial(slot)}"]
+    argv += share_argv(spec.shares, spec.shares_readonly)
     for nic in range(spec.nics if spec.network else 0):
         run = not boot and nic < len(spec.taps)
         backend = f"tap,ifname={spec.taps[nic]},script=no,downscript=no" if run else \

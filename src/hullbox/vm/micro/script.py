@@ -49,6 +49,8 @@ class GuestCommand:
     etc_files: Mapping[str, str] = field(default_factory=dict)  # name -> content
     nets: Sequence[GuestNet] = ()  # eth0, eth1... in the container's order
     volumes: Sequence[tuple[str, bool]] = ()  # (destination, read-only) by disk slot
+    shares: bool = False                      # volumes are 9p shares, by share slot
+    share_files: Sequence[str] = ()           # per share: its file's name ("": a directory)
     tmpfs: Sequence[tuple[str, str]] = ()     # (destination, mount options)
     readonly_root: bool = False               # --read-only
     sysctls: Mapping[str, str] = field(default_factory=dict)

@@ -47,12 +47,19 @@ def ulimits(command: GuestCommand) -> str:
 
 
 def mounts(command: GuestCommand) -> list[str]:
-    """Volumes (their disks, by slot) and --tmpfs mounts, at their
+    """Volumes (their shares or disks, by slot) and --tmpfs mounts, at their
     destinations under the root, parents first."""
-    mounts = [(destination, f"bind_blk vol{slot} && mkdir -p {_q(ROOT + destination)} && "
-                            f"mount -t ext4 -o noatime{',ro' if readonly else ''} "
-                            f"/dev/hullbox-vol{slot} {_q(ROOT + destination)}")
-              for slot, (destination, readonly) in enumerate(command.volumes)]
+    from hullbox.vm.micro.shares import mount_command
+
+    if command.shares:
+        names = list(command.share_files) + [""] * len(command.volumes)
+        mounts = [(destination, mount_command(slot, ROOT + destination, readonly, names[slot]))
+                  for slot, (destination, readonly) in enumerate(command.volumes)]
+    else:
+        mounts = [(destination, f"bind_blk vol{slot} && mkdir -p {_q(ROOT + destination)} && "
+                                f"mount -t ext4 -o noatime{',ro' if readonly else ''} "
+                                f"/dev/hullbox-vol{slot} {_q(ROOT + destination)}")
+                  for slot, (destination, readonly) in enumerate(command.volumes)]
     mounts += [(destination, f"mkdir -p {_q(ROOT + destination)} && "
                              f"mount -t tmpfs -o {_q(options or 'mode=1777')} tmpfs "
                              f"{_q(ROOT + destination)}")

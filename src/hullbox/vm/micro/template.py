@@ -31,8 +31,9 @@ from hullbox.vm.micro.channels import Channels, last_words, launch_qemu, stop_qe
 from hullbox.vm.micro.guest import INIT, build_initramfs
 from hullbox.vm.micro.machine import GuestSpec, qemu_argv
 from hullbox.vm.micro.qmpline import QmpLine, ignore_shared
+from hullbox.vm.micro.shares import EMPTY_DIR, SHARE_SLOTS, placeholders
 
-_FORMAT = 4            # bump when the guest protocol changes
+_FORMAT = 5            # bump when the guest protocol changes
 BOOT_TIMEOUT = 300.0   # a cold TCG boot on a loaded host
 
 
@@ -64,34 +65,42 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def template_key(kernel: Path, accel: Accel, memory_mib: int, cpus: int,
-                 nics: int) -> str:
+                 nics: int, shares: int = 0) -> str:
     """The guest's modules come with its kernel, so the kernel's identity
     stands for them; the init's text and busybox make the rest of the initramfs."""
     qemu = shutil.which(QEMU)
     facts = {"format": _FORMAT, "kernel": _identity(kernel),
              "init": _sha256_hex(INIT.encode()), "busybox": _identity(BUSYBOX),
              "qemu": _identity(Path(qemu)) if qemu else None, "accel": accel.name,
-             "memory": memory_mib, "cpus": cpus, "nics": nics}
+             "memory": memory_mib, "cpus": cpus, "nics": nics,
+             "shares": shares}
     return _sha256_hex(json.dumps(facts, sort_keys=True).encode())[:24]
 
 
 def ensure_template(root: Path, kernel: Path, accel: Accel, *, memory_mib: int, cpus: int,
-                    nics: int) -> Template:
+                    nics: int, shares: bool = False) -> Template:
     """The template for these settings, booting and saving it first if there
-    is none (one builder at a time; the others wait and use its result)."""
-    key = template_key(kernel, accel, memory_mib, cpus, nics)
+    is none (one builder at a time; the others wait and use its result).
+    ``shares``: the machine has 9p devices for volumes (each costs QEMU about
+    1 MiB, so runs without volumes restore a template without them); the
+    caller has checked the kernel has 9p (shares.share_module_files)."""
+    slots = SHARE_SLOTS if shares else 0
+    key = template_key(kernel, accel, memory_mib, cpus, nics, slots)
     final = templates_dir(root) / key
     spec = GuestSpec(kernel=str(kernel), initrd=str(final / "initrd.gz"),
                      memory_mib=memory_mib, cpus=cpus, accel=accel.name,
                      tsc_khz=host_tsc_khz(), ram_file=str(final / "ram"),
                      state_file=str(final / "state"), console_log=os.devnull,
-                     network=nics > 0, nics=max(nics, 1))
+                     network=nics > 0, nics=max(nics, 1),
+                     shares=placeholders(final, slots))
 
     def boot(work: Path) -> None:
         (work / "initrd.gz").write_bytes(build_initramfs(kernel))
+        (work / EMPTY_DIR).mkdir(mode=0o555)
         _boot_and_save(replace(spec, initrd=str(work / "initrd.gz"), ram_file=str(work / "ram"),
                                state_file=str(work / "state"),
-                               console_log=str(work / "console.log")), work)
+                               console_log=str(work / "console.log"),
+                               shares=placeholders(work, slots)), work)
 
     build_once(final, boot)
     return Template(final, spec)

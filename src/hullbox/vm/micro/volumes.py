@@ -1,8 +1,8 @@
-"""Volumes (``-v host:ctr[:ro]``, named volumes, ``--mount``) of a microVM.
+"""Volumes (``-v host:ctr[:ro]``, named volumes, ``--mount``) of a microVM
+whose guest kernel cannot mount 9p (no modules from
+scripts/build-guest-9p.sh): the fallback of shares.py's live shares.
 
-The guest kernel (Debian's cloud kernel) has no 9p, and QEMU 7.2 cannot
-restore a machine that has a virtiofs device; so each volume travels as
-an ext4 disk: made from the host directory when the microVM starts
+Each volume travels as an ext4 disk: made from the host directory when the microVM starts
 (``mkfs.ext4 -d``), mounted in the guest at its destination, and copied
 back into the host directory when the microVM has ended (read-only ones are
 not). What the guest wrote is on the host once the container has exited;
@@ -39,13 +39,19 @@ class Volume:
     readonly: bool = False
 
 
-def check_volumes(volumes: list[Volume]) -> None:
-    """Refuse what a microVM cannot mount, before anything is made."""
-    if len(volumes) > VOLUME_SLOTS:
-        raise InvalidArgument(f"a microVM (--isolation vm) takes at most {VOLUME_SLOTS} "
+def check_volumes(volumes: list[Volume], slots: int = VOLUME_SLOTS, *,
+                  files: bool = False) -> None:
+    """Refuse what a microVM cannot mount, before anything is made; ``files``:
+    its volumes are shares, which take files too (share_files.py)."""
+    if len(volumes) > slots:
+        raise InvalidArgument(f"a microVM (--isolation vm) takes at most {slots} "
                               f"volumes, not {len(volumes)}")
     for volume in volumes:
-        if not os.path.isdir(volume.source):
+        if files:
+            from hullbox.vm.micro.share_files import check_shareable
+
+            check_shareable(volume)
+        elif not os.path.isdir(volume.source):
             raise InvalidArgument(f"volume {volume.source}:{volume.destination}: a microVM "
                                   "(--isolation vm) mounts directories only")
 
