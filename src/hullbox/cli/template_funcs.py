@@ -72,6 +72,8 @@ _VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
 
 
 def _verb(flags: str, verb: str, precision: str | None, value: Any) -> str:
+    if value is None:
+        return "<nil>" if verb == "v" else f"%!{verb}(<nil>)"
     if verb == "d" and isinstance(value, int) and not isinstance(value, bool):
         return f"{value:{'+' if '+' in flags else ''}d}"
     if verb in "xX" and isinstance(value, int | str) and not isinstance(value, bool):

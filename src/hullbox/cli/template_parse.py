@@ -81,6 +81,8 @@ class _Parser:
         return found, "", None
 
     def block(self, kind: str, piece: Piece) -> Block:
+        if len(piece.tokens) < 2:
+            raise self.fail(piece.offset, f"missing value for {kind}")
         block = Block(kind, self.pipeline(piece.tokens[1:], piece.offset))
         block.body, ended, closing = self.nodes(("end", "else"))
         if ended == "else" and closing is not None:
