@@ -100,6 +100,9 @@ def test_trim_markers_eat_the_white_space_beside_them() -> None:
     template = "{{- range $k, $v := .Config.Labels }}\n  {{ $k -}}  ;\n{{- end }}"
     assert inspect(template) == "\n  team;\n  tier;"
     assert inspect("a  {{- 3 -}}  b {{/* a comment */}}c") == "a3b c"
+    assert inspect("a \n{{-\t.Name\t-}}\n b") == "a/webb"
+    # without the space a dash is a number's sign
+    assert inspect("{{-3}}") == "-3"
 
 
 def test_dockers_functions_still_work() -> None:
@@ -121,5 +124,7 @@ def test_errors_in_gos_words() -> None:
         inspect("x\n{{end}}")
     with pytest.raises(TemplateError, match=r"^template: :1: missing value for if$"):
         inspect("{{if}}x{{end}}")
-    with pytest.raises(TemplateError, match=r'undefined variable "\$nope"'):
+    with pytest.raises(TemplateError, match=r'^template: :1: undefined variable "\$nope"$'):
         inspect("{{$nope}}")
+    with pytest.raises(TemplateError, match=r'^template: :1: undefined variable "\$v"$'):
+        inspect("{{range $v := .Config.Cmd}}{{end}}{{$v}}")

@@ -85,7 +85,9 @@ def split_template(template: str) -> list[Piece]:
     while at <= len(template):
         opening = template.find("{{", at)
         text = template[at:] if opening < 0 else template[at:opening]
-        trim_before = opening >= 0 and template.startswith("{{- ", opening)
+        # Go's markers: "{{- " and " -}}", the space any white space
+        trim_before = opening >= 0 and template[opening + 2:opening + 4][:1] == "-" and \
+            template[opening + 3:opening + 4].isspace()
         if trim_next:
             text = text.lstrip()
         if trim_before:
@@ -98,7 +100,8 @@ def split_template(template: str) -> list[Piece]:
         closing = _closing(template, start)
         if closing < 0:
             raise _fail(template, opening, "unclosed action")
-        trim_next = closing - 2 >= start and template[closing - 2:closing] == " -"
+        trim_next = closing - 2 >= start and template[closing - 1] == "-" and \
+            template[closing - 2].isspace()
         end = closing - 2 if trim_next else closing
         inner = template[start:end].strip()
         if not (inner.startswith("/*") and inner.endswith("*/")):

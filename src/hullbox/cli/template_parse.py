@@ -51,6 +51,8 @@ class _Parser:
         self.template = template
         self.pieces = split_template(template)
         self.at = 0
+        # the variables in scope, for Go's parse-time 'undefined variable'
+        self.scope: list[str] = ["$"]
 
     def fail(self, offset: int, reason: str) -> TemplateError:
         return TemplateError(f"template: :{line_of(self.template, offset)}: {reason}")
@@ -58,6 +60,14 @@ class _Parser:
     def nodes(self, ends: tuple[str, ...]) -> tuple[list[Node], str, Piece | None]:
         """Nodes up to one of ``ends`` (``end``, ``else``); which one and its piece."""
         found: list[Node] = []
+        scope = len(self.scope)
+        try:
+            return self.nodes_in_scope(found, ends)
+        finally:
+            del self.scope[scope:]
+
+    def nodes_in_scope(self, found: list[Node],
+                       ends: tuple[str, ...]) -> tuple[list[Node], str, Piece | None]:
         while self.at < len(self.pieces):
             piece = self.pieces[self.at]
             self.at += 1
@@ -83,7 +93,14 @@ class _Parser:
     def block(self, kind: str, piece: Piece) -> Block:
         if len(piece.tokens) < 2:
             raise self.fail(piece.offset, f"missing value for {kind}")
+        scope = len(self.scope)
         block = Block(kind, self.pipeline(piece.tokens[1:], piece.offset))
+        try:
+            return self.block_lists(block)
+        finally:
+            del self.scope[scope:]
+
+    def block_lists(self, block: Block) -> Block:
         block.body, ended, closing = self.nodes(("end", "else"))
         if ended == "else" and closing is not None:
             rest = closing.tokens[1:]
@@ -111,6 +128,8 @@ class _Parser:
                 if not names or any(t.kind not in ("var", "comma") for t in names):
                     raise self.fail(token.offset, "unexpected := in command")
                 declare = [t.text for t in names if t.kind == "var"]
+                if token.kind == "declare":
+                    self.scope.extend(declare)
                 assign = token.kind == "assign"
                 tokens = tokens[at + 1:]
                 break
@@ -152,6 +171,8 @@ class _Parser:
             return Arg("field", text, token.offset, names=text.split(".")[1:])
         if kind == "var":
             name, *names = text.split(".")
+            if name not in self.scope:
+                raise self.fail(token.offset, f'undefined variable "{name}"')
             return Arg("var", text, token.offset, names=names, value=name)
         if kind == "dot":
             return Arg("dot", text, token.offset)
