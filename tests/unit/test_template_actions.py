@@ -53,6 +53,9 @@ def test_if_else_if_else_with_gos_truth() -> None:
 def test_with_sets_dot_and_else_runs_when_empty() -> None:
     assert format_rows([{"Labels": "a=1,b=2"}, {"Labels": ""}],
                        "{{with .Labels}}{{.}}{{end}}") == ["a=1,b=2", ""]
+    assert format_rows([{"Names": "web", "Labels": "a=1"}],
+                       "table {{.Names}}\t{{with .Labels}}{{.}}{{end}}") == [
+        "NAMES   LABELS", "web     a=1"]
     assert inspect("{{with .State}}{{.Status}}/{{.Pid}}{{end}}") == "running/42"
     assert inspect("{{with .Config.Labels.nope}}x{{else}}no label{{end}}") == "no label"
 

@@ -48,6 +48,11 @@ def format_rows(rows: Sequence[dict[str, Any]], fmt: str | None,
         return names.get(match.group(1), match.group(1).upper())
 
     titles = [re.sub(r"\{\{\s*\.(\w+)\s*\}\}", header, cell) for cell in cells]
+    if rows:
+        # a cell with actions: docker runs it on a row of the headers
+        heading = {key: names.get(key, key.upper()) for key in rows[0]}
+        titles = [render_template(cell, heading) if "{{" in title else title
+                  for cell, title in zip(cells, titles, strict=True)]
     table = [[render_template(cell, row, "listing") for cell in cells] for row in rows]
     widths = [max(len(line[i]) for line in [titles, *table]) for i in range(len(cells))]
     return ["   ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
