@@ -80,7 +80,7 @@ def test_pipelines_comparisons_and_logic() -> None:
 def test_index_of_a_missing_key_is_gos_zero_value() -> None:
     assert inspect('{{index .Config.Labels "tier"}}|{{index .Config.Labels "nope"}}|') == (
         "web||")
-    assert inspect("{{index .Config.Env 1}}") == "B=2"
+    assert inspect("{{index .Config.Env 1}} {{index .Name 1}}") == "B=2 119"
     with pytest.raises(TemplateError, match=r"error calling index: index out of range: 5$"):
         inspect("{{index .Config.Env 5}}")
 

@@ -27,7 +27,6 @@ class Typed:
     value: Any
     place: str = ""
     parent: str = ""
-    missing: bool = False
 
     @property
     def is_map(self) -> bool:
@@ -57,9 +56,11 @@ def index(operands: list[Typed]) -> Typed:
             strings = all(isinstance(v, str) for v in value.values())
             current = Typed("" if strings and (value or current.is_map) else None)
         elif isinstance(value, list | tuple | str) and isinstance(key, int):
-            if not 0 <= key < len(value):
+            # a Go string's elements are its bytes
+            items = value.encode() if isinstance(value, str) else value
+            if not 0 <= key < len(items):
                 raise FunctionError(f"index out of range: {key}")
-            current = Typed(value[key], f"{current.place}[]", current.place)
+            current = Typed(items[key], f"{current.place}[]", current.place)
         elif value is None:
             raise FunctionError("index of untyped nil")
         else:
@@ -82,10 +83,9 @@ def fields(at: Typed, names: list[str], mode: Mode, text: str, offset: int) -> T
                     raise ExecError(text, offset, reason)
                 found = folded.get(name.lower())
             # an entry of a map is the map's element type: Networks.bridge is "Networks[]"
-            at = Typed(found, f"{at.place}[]" if at.is_map else name, at.place,
-                       missing=name.lower() not in {k.lower() for k in current})
+            at = Typed(found, f"{at.place}[]" if at.is_map else name, at.place)
         else:
-            at = Typed(getattr(current, name, None), name, at.place, missing=True)
+            at = Typed(getattr(current, name, None), name, at.place)
         if at.value is None:
-            return Typed(None, at.place, at.parent, missing=True)
+            return at
     return at
