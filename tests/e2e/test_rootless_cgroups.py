@@ -5,7 +5,9 @@ and cgroup.threads belong to the user, with the user's shell started in it."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,14 +29,24 @@ def user(busybox_tar: Path) -> Iterator[User]:
 
 
 def _remove_cgroup(directory: Path) -> None:
-    """rmdir the tree bottom up; processes still in it go back to the root cgroup."""
+    """rmdir the tree bottom up; processes still in it go back to the root
+    cgroup. A process of the test that is still exiting keeps a cgroup busy
+    for a moment after it leaves cgroup.procs, so that is waited out."""
     root_procs = Path(v2_mount() or "/sys/fs/cgroup") / "cgroup.procs"
     for child in [p for p in directory.iterdir() if p.is_dir()]:
         _remove_cgroup(child)
-    for pid in (directory / "cgroup.procs").read_text().split():
-        with contextlib.suppress(OSError):
-            root_procs.write_text(pid)
-    directory.rmdir()
+    deadline = time.monotonic() + 10
+    while True:
+        for pid in (directory / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                root_procs.write_text(pid)
+        try:
+            directory.rmdir()
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -13,13 +13,17 @@ from pathlib import Path
 import pytest
 
 from .conftest import Hullbox
+from .storecheck import release
 
 
 @pytest.fixture
 def vmbox(tmp_path: Path) -> Iterator[Hullbox]:
     if shutil.which("qemu-img") is None:
         pytest.skip("qemu-utils is not installed")
-    yield Hullbox(tmp_path / "store")
+    store = Hullbox(tmp_path / "store")
+    yield store
+    left = release(store)  # a `network ls` made the default bridge, for one
+    assert not left, f"the test's store left: {left}"
 
 
 def _refused(vmbox: Hullbox, *args: str) -> str:

@@ -16,6 +16,7 @@ from hullbox.vm.kernel import guest_kernel_path, guest_modules_dir
 from hullbox.vm.micro.guest import module_depends
 
 from .conftest import Hullbox
+from .storecheck import release
 
 READY = "HULLBOX-GUEST-READY"
 _DONE = b"@@DONE"
@@ -83,7 +84,9 @@ def machine_store(factory: pytest.TempPathFactory) -> Iterator[Hullbox]:
     yield runner
     for name in runner("vm", "ls", "-q").stdout.split():
         runner("vm", "rm", "-f", name)
+    left = release(runner)  # networks' bridges too, not only the machines
     shutil.rmtree(runner.root, ignore_errors=True)
+    assert not left, f"the machines' store left: {left}"
 
 
 def wait_for_log(log: Path, text: str, timeout: float = 180) -> None:
